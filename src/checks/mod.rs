@@ -1,0 +1,148 @@
+//! Where checks plug in. A check looks at a message and reports findings — facts with a
+//! score and a reason — and never decides; `crate::verdict` turns findings into one action.
+//! Each check runs in its own task, so a check that panics costs its findings, not the message.
+
+use crate::headers::TlsInfo;
+use crate::smtp::address::{Mailbox, ReversePath};
+use crate::verdict::Action;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// One fact a check established about a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Stable upper-case id, e.g. `SPF_FAIL`; used in `X-Spam-Status` and metrics.
+    pub id: String,
+    pub score: f64,
+    /// For logs and `moat scan --explain`; never sent to the client.
+    pub reason: String,
+    /// A hard result that forces an action regardless of the score (e.g. GTUBE → reject).
+    pub force: Option<Action>,
+}
+
+/// Everything a check may look at. Shared read-only between the checks of one message.
+#[derive(Debug)]
+pub struct MessageContext {
+    pub reference: String,
+    pub client_ip: IpAddr,
+    pub helo: String,
+    pub tls: Option<TlsInfo>,
+    pub from: ReversePath,
+    pub recipients: Vec<Mailbox>,
+    /// The message as received (CRLF lines, unstuffed), without Moat's headers.
+    pub body: Arc<Vec<u8>>,
+}
+
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Vec<Finding>> + Send + 'a>>;
+
+pub trait Check: Send + Sync + 'static {
+    /// Short name for logs and metric labels (`spf`, `dkim`, `rules` …).
+    fn name(&self) -> &'static str;
+    fn check<'a>(&'a self, message: &'a MessageContext) -> CheckFuture<'a>;
+}
+
+/// The configured checks, run on every message.
+#[derive(Clone, Default)]
+pub struct Checks {
+    list: Vec<Arc<dyn Check>>,
+}
+
+impl Checks {
+    pub fn new(list: Vec<Arc<dyn Check>>) -> Checks {
+        Checks { list }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Runs every check concurrently and gathers their findings. A check that panics is
+    /// logged and reported as a zero-score `CHECK_FAILED` finding.
+    pub async fn run(&self, message: Arc<MessageContext>) -> Vec<Finding> {
+        let tasks: Vec<_> = self
+            .list
+            .iter()
+            .map(|check| {
+                let check = check.clone();
+                let message = message.clone();
+                let name = check.name();
+                (
+                    name,
+                    tokio::spawn(async move { check.check(&message).await }),
+                )
+            })
+            .collect();
+        let mut findings = Vec::new();
+        for (name, task) in tasks {
+            match task.await {
+                Ok(mut f) => findings.append(&mut f),
+                Err(e) => {
+                    tracing::error!(check = name, reference = %message.reference, error = %e, "check failed");
+                    findings.push(Finding {
+                        id: "CHECK_FAILED".into(),
+                        score: 0.0,
+                        reason: format!("check {name} failed: {e}"),
+                        force: None,
+                    });
+                }
+            }
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed(f64);
+    impl Check for Fixed {
+        fn name(&self) -> &'static str {
+            "fixed"
+        }
+        fn check<'a>(&'a self, _: &'a MessageContext) -> CheckFuture<'a> {
+            let score = self.0;
+            Box::pin(async move {
+                vec![Finding {
+                    id: "FIXED".into(),
+                    score,
+                    reason: "test".into(),
+                    force: None,
+                }]
+            })
+        }
+    }
+
+    struct Crashes;
+    impl Check for Crashes {
+        fn name(&self) -> &'static str {
+            "crashes"
+        }
+        fn check<'a>(&'a self, _: &'a MessageContext) -> CheckFuture<'a> {
+            Box::pin(async { panic!("boom") })
+        }
+    }
+
+    fn message() -> Arc<MessageContext> {
+        Arc::new(MessageContext {
+            reference: "T-1".into(),
+            client_ip: "127.0.0.1".parse().unwrap(),
+            helo: "c.test".into(),
+            tls: None,
+            from: ReversePath::Null,
+            recipients: Vec::new(),
+            body: Arc::new(b"Subject: x\r\n\r\nhi\r\n".to_vec()),
+        })
+    }
+
+    #[tokio::test]
+    async fn crashed_check_costs_only_its_findings() {
+        let checks = Checks::new(vec![Arc::new(Fixed(1.5)), Arc::new(Crashes)]);
+        let findings = checks.run(message()).await;
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[0].id, "FIXED");
+        assert_eq!(findings[1].id, "CHECK_FAILED");
+    }
+}

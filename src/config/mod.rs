@@ -1,0 +1,195 @@
+//! Configuration: raw serde types (`raw`) → validated runtime `Config` (`validate`).
+//!
+//! Loading is all-or-nothing: either every key is valid and a `Config` comes back, or the
+//! caller gets the list of errors, each naming file, line and key.
+
+mod locate;
+pub mod raw;
+mod validate;
+pub mod values;
+
+pub use raw::{BareNewline, LogFormat};
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The embedded default configuration (`config/moat.yaml`), runnable as is.
+pub const DEFAULT_YAML: &str = include_str!("../../config/moat.yaml");
+/// How the embedded default names itself in errors and logs.
+pub const DEFAULT_ORIGIN: &str = "<embedded config/moat.yaml>";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// File the configuration came from, for logs.
+    pub origin: String,
+    pub hostname: String,
+    pub listen: Vec<SocketAddr>,
+    pub domains: Domains,
+    pub backend: BackendConfig,
+    pub tls: Option<TlsFiles>,
+    pub bare_newline: BareNewline,
+    pub limits: Limits,
+    pub shutdown_grace: Duration,
+    pub log: LogConfig,
+}
+
+/// Domains Moat accepts mail for, lower-cased.
+#[derive(Debug, Clone, Default)]
+pub struct Domains {
+    set: HashSet<String>,
+    /// The first configured domain (for `RCPT TO:<postmaster>`).
+    primary: Option<String>,
+}
+
+impl Domains {
+    pub fn new(domains: impl IntoIterator<Item = String>) -> Domains {
+        let list: Vec<String> = domains
+            .into_iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        Domains {
+            primary: list.first().cloned(),
+            set: list.into_iter().collect(),
+        }
+    }
+
+    pub fn contains(&self, domain: &str) -> bool {
+        let domain = domain.strip_suffix('.').unwrap_or(domain);
+        self.set.contains(&domain.to_ascii_lowercase())
+    }
+
+    pub fn primary(&self) -> Option<&str> {
+        self.primary.as_deref()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    pub target: BackendTarget,
+    /// Name Moat announces in EHLO/LHLO.
+    pub helo: String,
+    pub timeouts: BackendTimeouts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendTarget {
+    /// Deliver into `<path>/<domain>/<local-part>/{tmp,new,cur}`.
+    Maildir { path: PathBuf },
+    /// Relay in-line over SMTP to `host:port`.
+    Smtp { address: String },
+    /// Relay in-line over LMTP to `host:port`.
+    Lmtp { address: String },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct BackendTimeouts {
+    pub connect: Duration,
+    pub command: Duration,
+    pub data: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub max_message_size: usize,
+    pub max_recipients: usize,
+    pub max_command_line: usize,
+    pub max_data_line: usize,
+    pub max_bad_commands: u32,
+    pub max_commands: u32,
+    pub timeouts: SessionTimeouts,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTimeouts {
+    pub greeting: Duration,
+    pub command: Duration,
+    pub data: Duration,
+    pub session: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// One problem in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    /// 1-based line of the offending key, when it could be located.
+    pub line: Option<usize>,
+    /// Dotted key path, e.g. `backend.address` or `listen[1]`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: ", self.file, line)?,
+            None => write!(f, "{}: ", self.file)?,
+        }
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found in one configuration file.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "{n} configuration error{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: origin.clone(),
+                line: None,
+                key: String::new(),
+                message: format!("cannot read: {e}"),
+            }])
+        })?;
+        Config::from_yaml(&text, &origin)
+    }
+
+    /// The embedded default configuration.
+    pub fn embedded_default() -> Config {
+        Config::from_yaml(DEFAULT_YAML, DEFAULT_ORIGIN)
+            .expect("the embedded config/moat.yaml is valid (checked by a unit test)")
+    }
+
+    /// Parses and validates YAML text; `origin` names it in errors.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
+        validate::from_yaml(text, origin)
+    }
+}

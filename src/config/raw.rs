@@ -1,0 +1,161 @@
+//! The configuration file exactly as written: serde types with the documented defaults.
+//! Nothing here is validated beyond types; `validate.rs` turns it into the runtime `Config`.
+
+use super::values::{ByteSize, HumanDuration};
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub listen: Vec<String>,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    pub backend: Option<RawBackend>,
+    pub tls: Option<RawTls>,
+    #[serde(default)]
+    pub smtp: RawSmtp,
+    #[serde(default)]
+    pub limits: RawLimits,
+    pub shutdown_grace: Option<HumanDuration>,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Maildir,
+    Smtp,
+    Lmtp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackend {
+    pub protocol: Protocol,
+    pub address: Option<String>,
+    pub path: Option<String>,
+    pub helo: Option<String>,
+    #[serde(default)]
+    pub timeouts: RawBackendTimeouts,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawBackendTimeouts {
+    pub connect: HumanDuration,
+    pub command: HumanDuration,
+    pub data: HumanDuration,
+}
+
+impl Default for RawBackendTimeouts {
+    fn default() -> Self {
+        RawBackendTimeouts {
+            connect: secs(10),
+            command: secs(60),
+            data: secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub certificate: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BareNewline {
+    #[default]
+    Reject,
+    Normalize,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSmtp {
+    pub bare_newline: BareNewline,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    pub max_connections: u32,
+    pub max_connections_per_ip: u32,
+    pub max_message_size: ByteSize,
+    pub max_recipients: u32,
+    pub max_command_line: ByteSize,
+    pub max_data_line: ByteSize,
+    pub max_bad_commands: u32,
+    pub max_commands: u32,
+    pub timeouts: RawSessionTimeouts,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawLimits {
+            max_connections: 1000,
+            max_connections_per_ip: 20,
+            max_message_size: ByteSize(25 * 1024 * 1024),
+            max_recipients: 100,
+            max_command_line: ByteSize(2048),
+            max_data_line: ByteSize(64 * 1024),
+            max_bad_commands: 10,
+            max_commands: 10_000,
+            timeouts: RawSessionTimeouts::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSessionTimeouts {
+    pub greeting: HumanDuration,
+    pub command: HumanDuration,
+    pub data: HumanDuration,
+    pub session: HumanDuration,
+}
+
+impl Default for RawSessionTimeouts {
+    fn default() -> Self {
+        RawSessionTimeouts {
+            greeting: secs(60),
+            command: secs(300),
+            data: secs(180),
+            session: secs(1800),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            format: LogFormat::Text,
+            level: "info".to_string(),
+        }
+    }
+}
+
+fn secs(n: u64) -> HumanDuration {
+    HumanDuration(Duration::from_secs(n))
+}

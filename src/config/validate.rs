@@ -1,0 +1,361 @@
+//! Raw configuration → runtime `Config`. Every problem is collected before refusing, each
+//! with file, line and key, so an administrator fixes a file in one pass.
+
+use super::locate::line_of;
+use super::raw::{Protocol, RawConfig};
+use super::*;
+
+/// Collects errors for one file.
+struct Errors<'a> {
+    text: &'a str,
+    origin: &'a str,
+    list: Vec<ConfigError>,
+}
+
+impl Errors<'_> {
+    fn push(&mut self, key: &str, message: impl Into<String>) {
+        self.list.push(ConfigError {
+            file: self.origin.to_string(),
+            line: line_of(self.text, key),
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+pub fn from_yaml(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
+    let raw = parse(text, origin)?;
+    let mut errors = Errors {
+        text,
+        origin,
+        list: Vec::new(),
+    };
+    let config = build(raw, origin, &mut errors);
+    if errors.list.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(errors.list))
+    }
+}
+
+/// Structural parse: unknown keys and wrongly typed values are caught here, with serde's
+/// own position and the path of the key.
+fn parse(text: &str, origin: &str) -> Result<RawConfig, ConfigErrors> {
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let key = if key == "." { String::new() } else { key };
+        let inner = e.into_inner();
+        let line = inner
+            .location()
+            .map(|l| l.line())
+            .or_else(|| line_of(text, &key));
+        let message = strip_location(&inner.to_string());
+        ConfigErrors(vec![ConfigError {
+            file: origin.to_string(),
+            line,
+            key,
+            message,
+        }])
+    })
+}
+
+/// serde_yaml appends " at line L column C" to messages; the line is reported separately.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
+    let hostname = raw.hostname.unwrap_or_default();
+    if hostname.is_empty() {
+        errors.push(
+            "hostname",
+            "is required (the name Moat uses in its greeting and headers)",
+        );
+    } else if !is_domain(&hostname) {
+        errors.push("hostname", format!("`{hostname}` is not a valid host name"));
+    }
+
+    let mut listen = Vec::new();
+    if raw.listen.is_empty() {
+        errors.push("listen", "needs at least one address, e.g. 127.0.0.1:2525");
+    }
+    for (i, text) in raw.listen.iter().enumerate() {
+        match text.parse::<SocketAddr>() {
+            Ok(addr) => listen.push(addr),
+            Err(_) => errors.push(
+                &format!("listen[{i}]"),
+                format!("`{text}` is not an ip:port address (IPv6: [::1]:25)"),
+            ),
+        }
+    }
+
+    if raw.domains.is_empty() {
+        errors.push("domains", "needs at least one domain to accept mail for");
+    }
+    for (i, d) in raw.domains.iter().enumerate() {
+        if !is_domain(d) {
+            errors.push(
+                &format!("domains[{i}]"),
+                format!("`{d}` is not a valid domain"),
+            );
+        }
+    }
+
+    let backend = build_backend(raw.backend, &hostname, errors);
+
+    let tls = raw.tls.map(|t| TlsFiles {
+        certificate: PathBuf::from(t.certificate),
+        key: PathBuf::from(t.key),
+    });
+
+    let l = raw.limits;
+    let positive = |errors: &mut Errors, key: &str, v: u64| {
+        if v == 0 {
+            errors.push(key, "must be greater than 0");
+        }
+    };
+    positive(errors, "limits.max_connections", l.max_connections.into());
+    positive(
+        errors,
+        "limits.max_connections_per_ip",
+        l.max_connections_per_ip.into(),
+    );
+    positive(errors, "limits.max_message_size", l.max_message_size.0);
+    positive(errors, "limits.max_recipients", l.max_recipients.into());
+    positive(errors, "limits.max_bad_commands", l.max_bad_commands.into());
+    positive(errors, "limits.max_commands", l.max_commands.into());
+    if l.max_command_line.0 < 512 {
+        errors.push(
+            "limits.max_command_line",
+            "must be at least 512 (RFC 5321 4.5.3.1.4)",
+        );
+    }
+    if l.max_data_line.0 < 1000 {
+        errors.push(
+            "limits.max_data_line",
+            "must be at least 1000 (RFC 5321 4.5.3.1.6)",
+        );
+    }
+    let t = &l.timeouts;
+    for (key, d) in [
+        ("limits.timeouts.greeting", t.greeting.0),
+        ("limits.timeouts.command", t.command.0),
+        ("limits.timeouts.data", t.data.0),
+        ("limits.timeouts.session", t.session.0),
+    ] {
+        if d.is_zero() {
+            errors.push(key, "must be greater than 0");
+        }
+    }
+    let limits = Limits {
+        max_connections: l.max_connections as usize,
+        max_connections_per_ip: l.max_connections_per_ip as usize,
+        max_message_size: usize::try_from(l.max_message_size.0).unwrap_or(usize::MAX),
+        max_recipients: l.max_recipients as usize,
+        max_command_line: usize::try_from(l.max_command_line.0).unwrap_or(usize::MAX),
+        max_data_line: usize::try_from(l.max_data_line.0).unwrap_or(usize::MAX),
+        max_bad_commands: l.max_bad_commands,
+        max_commands: l.max_commands,
+        timeouts: SessionTimeouts {
+            greeting: t.greeting.0,
+            command: t.command.0,
+            data: t.data.0,
+            session: t.session.0,
+        },
+    };
+
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
+        errors.push(
+            "log.level",
+            format!("`{}` is not a log filter: {e}", raw.log.level),
+        );
+    }
+
+    Config {
+        origin: origin.to_string(),
+        hostname,
+        listen,
+        domains: Domains::new(raw.domains),
+        backend,
+        tls,
+        bare_newline: raw.smtp.bare_newline,
+        limits,
+        shutdown_grace: raw
+            .shutdown_grace
+            .map(|d| d.0)
+            .unwrap_or(Duration::from_secs(30)),
+        log: LogConfig {
+            format: raw.log.format,
+            level: raw.log.level,
+        },
+    }
+}
+
+fn build_backend(
+    raw: Option<raw::RawBackend>,
+    hostname: &str,
+    errors: &mut Errors,
+) -> BackendConfig {
+    let fallback = BackendConfig {
+        target: BackendTarget::Maildir {
+            path: PathBuf::from("./moat-mail"),
+        },
+        helo: hostname.to_string(),
+        timeouts: BackendTimeouts {
+            connect: Duration::from_secs(10),
+            command: Duration::from_secs(60),
+            data: Duration::from_secs(300),
+        },
+    };
+    let Some(b) = raw else {
+        errors.push("backend", "is required (protocol: maildir, smtp or lmtp)");
+        return fallback;
+    };
+    let remote = |errors: &mut Errors, address: Option<String>| -> String {
+        match address {
+            None => {
+                errors.push(
+                    "backend.address",
+                    "is required for smtp and lmtp (host:port)",
+                );
+                String::new()
+            }
+            Some(a) if !is_host_port(&a) => {
+                errors.push("backend.address", format!("`{a}` is not host:port"));
+                a
+            }
+            Some(a) => a,
+        }
+    };
+    let target = match b.protocol {
+        Protocol::Maildir => {
+            if b.address.is_some() {
+                errors.push(
+                    "backend.address",
+                    "is not used by the maildir backend (remove it)",
+                );
+            }
+            match b.path {
+                Some(p) if !p.is_empty() => BackendTarget::Maildir { path: p.into() },
+                _ => {
+                    errors.push("backend.path", "is required for the maildir backend");
+                    fallback.target.clone()
+                }
+            }
+        }
+        Protocol::Smtp | Protocol::Lmtp => {
+            if b.path.is_some() {
+                errors.push(
+                    "backend.path",
+                    "is only used by the maildir backend (remove it)",
+                );
+            }
+            let address = remote(errors, b.address);
+            if b.protocol == Protocol::Smtp {
+                BackendTarget::Smtp { address }
+            } else {
+                BackendTarget::Lmtp { address }
+            }
+        }
+    };
+    let helo = b.helo.unwrap_or_else(|| hostname.to_string());
+    if !helo.is_empty() && !is_domain(&helo) {
+        errors.push("backend.helo", format!("`{helo}` is not a valid host name"));
+    }
+    for (key, d) in [
+        ("backend.timeouts.connect", b.timeouts.connect.0),
+        ("backend.timeouts.command", b.timeouts.command.0),
+        ("backend.timeouts.data", b.timeouts.data.0),
+    ] {
+        if d.is_zero() {
+            errors.push(key, "must be greater than 0");
+        }
+    }
+    BackendConfig {
+        target,
+        helo,
+        timeouts: BackendTimeouts {
+            connect: b.timeouts.connect.0,
+            command: b.timeouts.command.0,
+            data: b.timeouts.data.0,
+        },
+    }
+}
+
+/// A DNS name: dot-separated labels of letters, digits and hyphens.
+pub fn is_domain(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+fn is_host_port(text: &str) -> bool {
+    if text.parse::<SocketAddr>().is_ok() {
+        return true;
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) => is_domain(host) && port.parse::<u16>().is_ok_and(|p| p > 0),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let c = Config::from_yaml(DEFAULT_YAML, DEFAULT_ORIGIN).unwrap();
+        assert_eq!(c.listen, vec!["127.0.0.1:2525".parse().unwrap()]);
+        assert!(c.domains.contains("EXAMPLE.test"));
+        assert!(matches!(c.backend.target, BackendTarget::Maildir { .. }));
+        assert_eq!(c.limits.max_message_size, 25 * 1024 * 1024);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\nlimits:\n  max_recipents: 5\n";
+        let e = Config::from_yaml(text, "t.yaml").unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.contains("t.yaml:8:"), "{shown}");
+        assert!(shown.contains("max_recipents"), "{shown}");
+    }
+
+    #[test]
+    fn bad_values_are_all_reported_with_lines() {
+        let text = "hostname: mx.test\nlisten:\n  - nonsense\ndomains: [a.test, \"bad domain\"]\nbackend:\n  protocol: smtp\n";
+        let e = Config::from_yaml(text, "t.yaml").unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.contains("t.yaml:3: listen[0]"), "{shown}");
+        assert!(shown.contains("domains[1]"), "{shown}");
+        assert!(
+            shown.contains("t.yaml:5: backend.address: is required"),
+            "{shown}"
+        );
+        assert_eq!(e.0.len(), 3, "{shown}");
+    }
+
+    #[test]
+    fn bad_duration_names_its_key() {
+        let text = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\nlimits:\n  timeouts:\n    command: soon\n";
+        let e = Config::from_yaml(text, "t.yaml").unwrap_err();
+        let shown = e.to_string();
+        assert!(
+            shown.contains("t.yaml:9: limits.timeouts.command"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,383 @@
+//! Drives one client connection: socket I/O, timeouts and shutdown around the sans-I/O
+//! `Session`, and the lockstep backend transaction (MAIL and RCPT are asked of the backend
+//! while the client waits, so its answer is the client's answer).
+
+use crate::deliver;
+use crate::headers::TlsInfo;
+use crate::relay::{BackendSession, RelayError};
+use crate::server::Runtime;
+use crate::smtp::address::{Mailbox, ReversePath};
+use crate::smtp::session::{Event, Session};
+use crate::smtp::{MailParams, Reply};
+use crate::stream::Stream;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// Read size per call. Small enough to keep idle connections cheap, large enough for DATA.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Why a session ended; a closed set for logs (and later metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Quit,
+    ClientClosed,
+    Timeout,
+    Shutdown,
+    ProtocolClose,
+    IoError,
+    TlsFailed,
+}
+
+impl End {
+    fn as_str(self) -> &'static str {
+        match self {
+            End::Quit => "quit",
+            End::ClientClosed => "client_closed",
+            End::Timeout => "timeout",
+            End::Shutdown => "shutdown",
+            End::ProtocolClose => "closed_by_moat",
+            End::IoError => "io_error",
+            End::TlsFailed => "tls_failed",
+        }
+    }
+}
+
+pub struct Conn {
+    rt: Arc<Runtime>,
+    peer: SocketAddr,
+    stream: Stream,
+    session: Session,
+    backend: Option<BackendSession>,
+    /// The backend holds MAIL (and maybe RCPTs) for the current client transaction.
+    backend_in_transaction: bool,
+    tls: Option<TlsInfo>,
+    shutdown: watch::Receiver<bool>,
+    started: Instant,
+    messages_accepted: u32,
+}
+
+impl Conn {
+    pub fn new(
+        rt: Arc<Runtime>,
+        tcp: TcpStream,
+        peer: SocketAddr,
+        shutdown: watch::Receiver<bool>,
+    ) -> Conn {
+        let session = Session::new(rt.session.clone(), new_session_id());
+        Conn {
+            rt,
+            peer,
+            stream: Stream::Plain(tcp),
+            session,
+            backend: None,
+            backend_in_transaction: false,
+            tls: None,
+            shutdown,
+            started: Instant::now(),
+            messages_accepted: 0,
+        }
+    }
+
+    pub async fn run(mut self) {
+        self.session.greet();
+        let end = self.serve().await;
+        if let Some(backend) = self.backend.take() {
+            backend.quit().await;
+        }
+        tracing::info!(
+            target: "moat::session",
+            session = self.session.id(),
+            client = %self.peer.ip(),
+            helo = self.session.hello().map(|h| h.name.as_str()).unwrap_or(""),
+            tls = self.tls.as_ref().map(|t| t.version.as_str()).unwrap_or("none"),
+            messages = self.messages_accepted,
+            end = end.as_str(),
+            duration_ms = self.started.elapsed().as_millis() as u64,
+            "session"
+        );
+    }
+
+    async fn serve(&mut self) -> End {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            match self.session.poll() {
+                Event::NeedInput => {
+                    if let Err(end) = self.flush().await {
+                        return end;
+                    }
+                    match self.read(&mut buf).await {
+                        Ok(0) => return End::ClientClosed,
+                        Ok(n) => self.session.feed(&buf[..n]),
+                        Err(end) => {
+                            // The session queued its 421; send it before closing.
+                            let _ = self.flush().await;
+                            return end;
+                        }
+                    }
+                }
+                Event::Mail { from, params } => {
+                    let reply = self.backend_mail(&from, &params).await;
+                    self.session.resolve(reply);
+                }
+                Event::Rcpt { to } => {
+                    let reply = self.backend_rcpt(&to).await;
+                    self.session.resolve(reply);
+                }
+                Event::Message { body } => {
+                    let reply = self.message(body).await;
+                    self.session.resolve(reply);
+                }
+                Event::Reset => self.backend_reset().await,
+                Event::StartTls => {
+                    if let Err(end) = self.start_tls().await {
+                        return end;
+                    }
+                }
+                Event::Close => {
+                    let _ = self.flush().await;
+                    let _ = self.stream.shutdown().await;
+                    return if self.session.quit_received() {
+                        End::Quit
+                    } else {
+                        End::ProtocolClose
+                    };
+                }
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        if !self.session.has_output() {
+            return Ok(());
+        }
+        let out = self.session.take_output();
+        let write = async {
+            self.stream.write_all(&out).await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(self.rt.config.limits.timeouts.command, write).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::IoError),
+            Err(_) => Err(End::Timeout),
+        }
+    }
+
+    /// Reads more input, honouring the idle timeout, the session deadline and shutdown.
+    /// On timeout or shutdown the session has queued its 421 and `Err` says why.
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, End> {
+        let limits = &self.rt.config.limits.timeouts;
+        let idle = if self.session.in_data() {
+            limits.data
+        } else if self.session.is_fresh() {
+            limits.greeting
+        } else {
+            limits.command
+        };
+        let left = limits.session.saturating_sub(self.started.elapsed());
+        let wait = idle.min(left).max(Duration::from_millis(1));
+        // Sessions waiting for a command are closed at shutdown; those receiving a message
+        // finish it first (within the grace period, after which the process exits).
+        let interruptible = !self.session.in_data();
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            r = tokio::time::timeout(wait, self.stream.read(buf)) => match r {
+                Ok(Ok(n)) => Ok(n),
+                Ok(Err(_)) => Err(End::IoError),
+                Err(_) => {
+                    self.session.timeout();
+                    Err(End::Timeout)
+                }
+            },
+            _ = wait_for_shutdown(&mut shutdown), if interruptible => {
+                self.session.shutdown();
+                Err(End::Shutdown)
+            }
+        }
+    }
+
+    async fn start_tls(&mut self) -> Result<(), End> {
+        self.flush().await?;
+        self.backend_reset().await;
+        let (Some(acceptor), Some(tcp)) = (self.rt.tls.clone(), self.stream.take_plain()) else {
+            return Err(End::TlsFailed);
+        };
+        let handshake = acceptor.accept(tcp);
+        match tokio::time::timeout(self.rt.config.limits.timeouts.command, handshake).await {
+            Ok(Ok(tls)) => {
+                let info = crate::tls::info(tls.get_ref().1);
+                tracing::debug!(session = self.session.id(), version = %info.version, cipher = %info.cipher, "TLS established");
+                self.tls = Some(info);
+                self.stream = Stream::Tls(Box::new(tls));
+                self.session.tls_established();
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                tracing::info!(session = self.session.id(), client = %self.peer.ip(), error = %e, "TLS handshake failed");
+                Err(End::TlsFailed)
+            }
+            Err(_) => Err(End::TlsFailed),
+        }
+    }
+
+    /// MAIL FROM in lockstep: the backend session is opened (or reused) and asked first.
+    async fn backend_mail(&mut self, from: &ReversePath, params: &MailParams) -> Reply {
+        if !self.backend.as_ref().is_some_and(BackendSession::is_usable) {
+            match self.rt.relay.open().await {
+                Ok(b) => self.backend = Some(b),
+                Err(e) => return self.relay_failed(e),
+            }
+        }
+        let backend = self.backend.as_mut().expect("opened above");
+        match backend.mail(&from.address(), params).await {
+            Ok(reply) => {
+                self.backend_in_transaction = reply.is_positive();
+                self.pass_through(reply)
+            }
+            Err(e) => self.relay_failed(e),
+        }
+    }
+
+    async fn backend_rcpt(&mut self, to: &Mailbox) -> Reply {
+        let Some(backend) = self.backend.as_mut().filter(|b| b.is_usable()) else {
+            return self
+                .session
+                .refusal(451, 4, 1, "Backend unavailable, try again later");
+        };
+        match backend.rcpt(&to.address()).await {
+            Ok(reply) => self.pass_through(reply),
+            Err(e) => self.relay_failed(e),
+        }
+    }
+
+    async fn backend_reset(&mut self) {
+        if !std::mem::take(&mut self.backend_in_transaction) {
+            return;
+        }
+        if let Some(backend) = self.backend.as_mut()
+            && let Err(e) = backend.rset().await
+        {
+            tracing::info!(session = self.session.id(), error = %e, "backend RSET failed; reconnecting next time");
+            self.backend = None;
+        }
+    }
+
+    /// End of DATA: checks, verdict, delivery; the backend's answer becomes the client's.
+    async fn message(&mut self, body: Vec<u8>) -> Reply {
+        let started = Instant::now();
+        let txn = self
+            .session
+            .transaction()
+            .cloned()
+            .expect("a message belongs to a transaction");
+        let size = body.len();
+        let reference = self.session.reference();
+        let helo = self.session.hello().cloned();
+        let request = deliver::Request {
+            reference: &reference,
+            client_ip: self.peer.ip(),
+            helo: helo.as_ref(),
+            tls: self.tls.as_ref(),
+            transaction: &txn,
+        };
+        let backend = self.backend.as_mut().filter(|b| b.is_usable());
+        let outcome = deliver::deliver(&self.rt, request, body, backend).await;
+        self.backend_in_transaction = false;
+        let reply = match outcome.result {
+            Ok(reply) => self.pass_through(reply),
+            Err(deliver::Failure::Relay(e)) => self.relay_failed(e),
+            Err(deliver::Failure::Refused(reply)) => {
+                self.backend_reset_after_refusal().await;
+                reply
+            }
+        };
+        if reply.is_positive() {
+            self.messages_accepted += 1;
+        }
+        tracing::info!(
+            target: "moat::message",
+            reference = %reference,
+            client = %self.peer.ip(),
+            helo = helo.as_ref().map(|h| h.name.as_str()).unwrap_or(""),
+            tls = self.tls.as_ref().map(|t| t.version.as_str()).unwrap_or("none"),
+            from = %txn.from.address(),
+            to = %txn.recipients.iter().map(Mailbox::address).collect::<Vec<_>>().join(","),
+            size,
+            action = outcome.action.as_str(),
+            score = outcome.score,
+            reply = %reply,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "message"
+        );
+        reply
+    }
+
+    /// After Moat itself refused a message, the backend still holds MAIL and RCPTs.
+    async fn backend_reset_after_refusal(&mut self) {
+        self.backend_in_transaction = true;
+        self.backend_reset().await;
+    }
+
+    /// A backend's reply goes to the client as is; refusals get Moat's reference id too.
+    fn pass_through(&self, mut reply: Reply) -> Reply {
+        if !reply.is_positive()
+            && let Some(last) = reply.lines.last_mut()
+        {
+            last.push_str(&format!(" (ref={})", self.session.reference()));
+        }
+        reply
+    }
+
+    fn relay_failed(&mut self, e: RelayError) -> Reply {
+        tracing::warn!(
+            session = self.session.id(),
+            reference = %self.session.reference(),
+            stage = e.stage().as_str(),
+            kind = e.kind(),
+            error = %e,
+            "backend failed"
+        );
+        self.backend = None;
+        self.backend_in_transaction = false;
+        if e.is_timeout() {
+            self.session
+                .refusal(451, 4, 2, "Backend timeout, try again later")
+        } else {
+            self.session
+                .refusal(451, 4, 1, "Backend unavailable, try again later")
+        }
+    }
+}
+
+async fn wait_for_shutdown(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            // The server is gone without a shutdown signal: never fire.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// A short random id for a session: 12 base-32 characters, e.g. `K3F9QZ2M7XHA`.
+pub fn new_session_id() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut v = RandomState::new().hash_one((n, std::process::id(), Instant::now()));
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..12)
+        .map(|_| {
+            let c = ALPHABET[(v & 31) as usize] as char;
+            v >>= 5;
+            c
+        })
+        .collect()
+}

@@ -1,0 +1,148 @@
+//! Header fields Moat writes: the `Received:` trace header for its own hop (RFC 5321 4.4).
+
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// TLS parameters of a session, for logs and the Received header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// e.g. `TLSv1_3`
+    pub version: String,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`
+    pub cipher: String,
+}
+
+/// What the Received header says about one message's hop through Moat.
+pub struct ReceivedInfo<'a> {
+    pub helo: &'a str,
+    pub client_ip: IpAddr,
+    pub hostname: &'a str,
+    pub extended: bool,
+    pub smtputf8: bool,
+    pub tls: Option<&'a TlsInfo>,
+    pub id: &'a str,
+    /// Named only when there is exactly one, so a header never lists a whole Bcc list.
+    pub single_recipient: Option<&'a str>,
+    pub time: SystemTime,
+}
+
+/// `Received:` with folded continuation lines, CRLF-terminated.
+pub fn received(info: &ReceivedInfo) -> String {
+    // RFC 3848 / RFC 6531 protocol names: ESMTP, ESMTPS, UTF8SMTP, UTF8SMTPS.
+    let protocol = match (info.smtputf8, info.extended, info.tls.is_some()) {
+        (true, _, true) => "UTF8SMTPS",
+        (true, _, false) => "UTF8SMTP",
+        (false, true, true) => "ESMTPS",
+        (false, true, false) => "ESMTP",
+        (false, false, _) => "SMTP",
+    };
+    let helo = sanitize(info.helo);
+    let mut h = format!(
+        "Received: from {helo} ([{ip}])\r\n\tby {host} (Moat) with {protocol}",
+        ip = info.client_ip,
+        host = info.hostname,
+    );
+    if let Some(tls) = info.tls {
+        h.push_str(&format!(
+            "\r\n\t(using {} with cipher {})",
+            tls.version, tls.cipher
+        ));
+    }
+    h.push_str(&format!("\r\n\tid {}", info.id));
+    if let Some(rcpt) = info.single_recipient {
+        h.push_str(&format!("\r\n\tfor <{}>", sanitize(rcpt)));
+    }
+    h.push_str(&format!(";\r\n\t{}\r\n", rfc5322_date(info.time)));
+    h
+}
+
+/// Keeps client-supplied text from breaking the header: printable ASCII only, no parens.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '(' && c != ')' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(255)
+        .collect()
+}
+
+/// `Thu, 26 Nov 2026 04:40:26 +0000`
+pub fn rfc5322_date(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        day,
+        MONTHS[(month - 1) as usize],
+        year,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc5322_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 +0000");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_668_026);
+        assert_eq!(rfc5322_date(t), "Thu, 26 Nov 2026 04:40:26 +0000");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc5322_date(leap), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[test]
+    fn received_with_tls_and_single_recipient() {
+        let tls = TlsInfo {
+            version: "TLSv1_3".into(),
+            cipher: "TLS13_AES_128_GCM_SHA256".into(),
+        };
+        let h = received(&ReceivedInfo {
+            helo: "client.test (evil)\r\nX-Injected: 1",
+            client_ip: "192.0.2.7".parse().unwrap(),
+            hostname: "mx.example.test",
+            extended: true,
+            smtputf8: false,
+            tls: Some(&tls),
+            id: "ABC-1",
+            single_recipient: Some("a@example.test"),
+            time: UNIX_EPOCH,
+        });
+        assert_eq!(
+            h,
+            "Received: from client.test??evil???X-Injected:?1 ([192.0.2.7])\r\n\tby mx.example.test (Moat) with ESMTPS\r\n\t(using TLSv1_3 with cipher TLS13_AES_128_GCM_SHA256)\r\n\tid ABC-1\r\n\tfor <a@example.test>;\r\n\tThu, 01 Jan 1970 00:00:00 +0000\r\n"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! Moat: an SMTP security gateway. It accepts mail as the MX, judges each connection and
+//! message, and relays in-line to the real mail server only what passes.
+#![forbid(unsafe_code)]
+
+pub mod checks;
+pub mod config;
+pub mod conn;
+pub mod deliver;
+pub mod headers;
+pub mod relay;
+pub mod server;
+pub mod smtp;
+pub mod stream;
+pub mod tls;
+pub mod verdict;

@@ -1,0 +1,109 @@
+//! The `moat` command line: argument parsing and nothing else.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use moat::config::{Config, LogFormat};
+use moat::server::Server;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "moat", version, about = "Moat: an SMTP security gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Accept SMTP and relay what passes to the backend.
+    Serve {
+        /// Configuration file (default: the embedded config/moat.yaml).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration file and exit (non-zero with the list of errors).
+    CheckConfig {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn load(path: Option<&PathBuf>) -> Result<Config, moat::config::ConfigErrors> {
+    match path {
+        Some(p) => Config::load(p),
+        None => Ok(Config::embedded_default()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { config } => match load(config.as_ref()) {
+            Ok(c) => {
+                println!("{}: configuration is valid", c.origin);
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                eprint!("{errors}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve { config } => {
+            let config = match load(config.as_ref()) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprint!("{errors}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            init_logging(&config);
+            match serve(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("moat: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        tracing::info!(config = %config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
+        let server = Server::bind(config).await?;
+        server.run(shutdown_signal()).await;
+        Ok(())
+    })
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}

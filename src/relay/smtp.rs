@@ -1,0 +1,396 @@
+//! SMTP and LMTP client for the in-line relay. Commands go in lock-step (no pipelining): the
+//! driver needs each backend answer before it answers its own client anyway.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use super::dotstuff::DotStuffer;
+use super::reply::parse_reply;
+use super::{RelayError, Stage};
+use crate::config::BackendTimeouts;
+use crate::smtp::{BodyType, MailParams, Reply};
+
+/// Size of the writes that carry the message: large enough that a message costs few syscalls.
+const CHUNK: usize = 64 * 1024;
+/// Upper bound on waiting for the answer to QUIT: nothing depends on it, so a hung backend
+/// should not hold a finished session for the whole command timeout.
+const QUIT_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Smtp,
+    Lmtp,
+}
+
+/// Where and how to reach an SMTP/LMTP backend; shared by all sessions.
+#[derive(Debug)]
+pub struct SmtpTarget {
+    /// `host:port`.
+    pub address: String,
+    pub protocol: Protocol,
+    /// Name announced in EHLO/LHLO/HELO.
+    pub helo: String,
+    pub timeouts: BackendTimeouts,
+}
+
+/// The EHLO/LHLO keywords that change what Moat sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    pub pipelining: bool,
+    pub eight_bit_mime: bool,
+    pub smtputf8: bool,
+    pub size: bool,
+}
+
+impl Capabilities {
+    /// Reads the keywords from the lines after the first (which is the server's name).
+    pub fn from_ehlo(reply: &Reply) -> Capabilities {
+        let mut caps = Capabilities::default();
+        for line in reply.lines.iter().skip(1) {
+            let keyword = line.split_ascii_whitespace().next().unwrap_or("");
+            match keyword.to_ascii_uppercase().as_str() {
+                "PIPELINING" => caps.pipelining = true,
+                "8BITMIME" => caps.eight_bit_mime = true,
+                "SMTPUTF8" => caps.smtputf8 = true,
+                "SIZE" => caps.size = true,
+                _ => {}
+            }
+        }
+        caps
+    }
+}
+
+/// The `MAIL FROM` line for `caps`: parameters the backend did not advertise are left out.
+pub fn mail_command(from: &str, params: &MailParams, caps: &Capabilities) -> String {
+    let mut line = format!("MAIL FROM:<{from}>");
+    if caps.eight_bit_mime {
+        match params.body {
+            Some(BodyType::EightBitMime) => line.push_str(" BODY=8BITMIME"),
+            Some(BodyType::SevenBit) => line.push_str(" BODY=7BIT"),
+            None => {}
+        }
+    }
+    if params.smtputf8 && caps.smtputf8 {
+        line.push_str(" SMTPUTF8");
+    }
+    if let (true, Some(size)) = (caps.size, params.size) {
+        line.push_str(&format!(" SIZE={size}"));
+    }
+    line.push_str("\r\n");
+    line
+}
+
+/// A line break or other control character in an address would let it inject commands into the
+/// backend session; the driver's parser should never let one through, this is the last guard.
+fn unsafe_address(addr: &str) -> bool {
+    addr.bytes().any(|b| b < 0x20 || b == 0x7f)
+}
+
+fn is_2xx(r: &Reply) -> bool {
+    (200..300).contains(&r.code)
+}
+
+/// Combines LMTP's per-recipient answers into the one answer the SMTP client gets. With one
+/// recipient per transaction (see the module documentation of `relay`) there is one answer.
+pub fn combine_lmtp(mut replies: Vec<Reply>) -> Reply {
+    if replies.len() == 1 {
+        return replies.remove(0);
+    }
+    let first = |f: fn(&Reply) -> bool| replies.iter().position(f);
+    let ok = first(is_2xx);
+    let i = if replies.iter().all(is_2xx) {
+        0
+    } else if let Some(ok) = ok {
+        tracing::error!(
+            replies = replies.len(),
+            "LMTP backend answered a multi-recipient transaction with mixed results; \
+             answering with the first success (refused recipients' mail is not delivered)"
+        );
+        ok
+    } else {
+        first(Reply::is_transient)
+            .or(first(Reply::is_permanent))
+            .unwrap_or(0)
+    };
+    replies.swap_remove(i)
+}
+
+/// Runs `fut` under a timeout that is reported as a failure at `stage`.
+async fn within<T>(
+    stage: Stage,
+    after: Duration,
+    fut: impl Future<Output = Result<T, RelayError>>,
+) -> Result<T, RelayError> {
+    timeout(after, fut)
+        .await
+        .unwrap_or(Err(RelayError::Timeout { stage, after }))
+}
+
+/// The TCP connection and the bytes read from it but not yet parsed.
+#[derive(Debug)]
+struct Conn {
+    stream: TcpStream,
+    rbuf: Vec<u8>,
+}
+
+impl Conn {
+    async fn read_reply(&mut self, stage: Stage) -> Result<Reply, RelayError> {
+        loop {
+            match parse_reply(&self.rbuf) {
+                Err(source) => return Err(RelayError::BadReply { stage, source }),
+                Ok(Some((reply, n))) => {
+                    self.rbuf.drain(..n);
+                    tracing::debug!(%stage, reply = %reply, "backend reply");
+                    return Ok(reply);
+                }
+                Ok(None) => {}
+            }
+            let mut chunk = [0u8; 4096];
+            let n = self
+                .stream
+                .read(&mut chunk)
+                .await
+                .map_err(|source| RelayError::Io { stage, source })?;
+            if n == 0 {
+                return Err(RelayError::Closed { stage });
+            }
+            self.rbuf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    async fn write(&mut self, stage: Stage, bytes: &[u8]) -> Result<(), RelayError> {
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(|source| RelayError::Io { stage, source })
+    }
+
+    /// Sends one command line and reads its reply, both within `after`.
+    async fn command(
+        &mut self,
+        stage: Stage,
+        line: &str,
+        after: Duration,
+    ) -> Result<Reply, RelayError> {
+        // Commands are not pipelined, so unread bytes here are a reply to nothing. Reading it
+        // as the answer to this command would shift every later answer by one: refuse instead.
+        if !self.rbuf.is_empty() {
+            return Err(RelayError::Unexpected { stage });
+        }
+        tracing::debug!(%stage, command = line.trim_end(), "backend command");
+        within(stage, after, async {
+            self.write(stage, line.as_bytes()).await?;
+            self.read_reply(stage).await
+        })
+        .await
+    }
+}
+
+/// An open SMTP/LMTP session with the backend.
+#[derive(Debug)]
+pub struct SmtpSession {
+    target: Arc<SmtpTarget>,
+    conn: Conn,
+    caps: Capabilities,
+    /// MAIL was accepted and no end of data or RSET has closed the transaction: the next MAIL
+    /// must be preceded by RSET, whatever the driver did in between.
+    in_transaction: bool,
+    /// RCPTs answered 2xx in this transaction: an LMTP server sends that many final replies.
+    accepted_rcpts: usize,
+    /// The backend answered 421 and is closing the connection.
+    closing: bool,
+}
+
+impl SmtpSession {
+    /// TCP connect and greeting (together within the connect timeout), then EHLO/LHLO.
+    pub async fn open(target: Arc<SmtpTarget>) -> Result<SmtpSession, RelayError> {
+        let t = target.timeouts;
+        let deadline = Instant::now() + t.connect;
+        let stream = match timeout_at(deadline, TcpStream::connect(&target.address)).await {
+            Err(_) => {
+                return Err(RelayError::Timeout {
+                    stage: Stage::Connect,
+                    after: t.connect,
+                });
+            }
+            Ok(Err(source)) => {
+                return Err(RelayError::Connect {
+                    address: target.address.clone(),
+                    source,
+                });
+            }
+            Ok(Ok(stream)) => stream,
+        };
+        // Lock-step commands are small writes each waiting for an answer: Nagle only adds delay.
+        let _ = stream.set_nodelay(true);
+        let mut conn = Conn {
+            stream,
+            rbuf: Vec::new(),
+        };
+        let greeting = timeout_at(deadline, conn.read_reply(Stage::Greeting))
+            .await
+            .unwrap_or(Err(RelayError::Timeout {
+                stage: Stage::Greeting,
+                after: t.connect,
+            }))?;
+        if greeting.code != 220 {
+            return Err(RelayError::Greeting { reply: greeting });
+        }
+        let caps = hello(&mut conn, &target).await?;
+        Ok(SmtpSession {
+            target,
+            conn,
+            caps,
+            in_transaction: false,
+            accepted_rcpts: 0,
+            closing: false,
+        })
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        self.caps
+    }
+
+    pub fn is_usable(&self) -> bool {
+        !self.closing
+    }
+
+    async fn command(&mut self, stage: Stage, line: &str) -> Result<Reply, RelayError> {
+        let reply = self
+            .conn
+            .command(stage, line, self.target.timeouts.command)
+            .await?;
+        self.closing |= reply.code == 421;
+        Ok(reply)
+    }
+
+    pub async fn mail(&mut self, from: &str, params: &MailParams) -> Result<Reply, RelayError> {
+        if params.smtputf8 && !self.caps.smtputf8 {
+            // RFC 6531 3.4: a relay whose next hop lacks SMTPUTF8 must not pass the message on.
+            return Ok(Reply::status(
+                553,
+                6,
+                7,
+                "SMTPUTF8 is not supported by the mail server",
+            ));
+        }
+        if unsafe_address(from) {
+            return Ok(Reply::status(501, 1, 7, "Bad sender address syntax"));
+        }
+        if self.in_transaction {
+            self.rset().await?;
+        }
+        let line = mail_command(from, params, &self.caps);
+        let reply = self.command(Stage::Mail, &line).await?;
+        self.in_transaction = is_2xx(&reply);
+        self.accepted_rcpts = 0;
+        Ok(reply)
+    }
+
+    pub async fn rcpt(&mut self, to: &str) -> Result<Reply, RelayError> {
+        if unsafe_address(to) {
+            return Ok(Reply::status(501, 1, 3, "Bad recipient address syntax"));
+        }
+        let reply = self
+            .command(Stage::Rcpt, &format!("RCPT TO:<{to}>\r\n"))
+            .await?;
+        if is_2xx(&reply) {
+            self.accepted_rcpts += 1;
+        }
+        Ok(reply)
+    }
+
+    pub async fn data(&mut self, headers: &[u8], body: &[u8]) -> Result<Reply, RelayError> {
+        let reply = self.command(Stage::Data, "DATA\r\n").await?;
+        if reply.code != 354 {
+            // The backend's transaction state is now its own business; `in_transaction` stays
+            // set so that the next MAIL starts with RSET.
+            return Ok(reply);
+        }
+        self.send_message(headers, body).await?;
+        let expected = match self.target.protocol {
+            Protocol::Smtp => 1,
+            Protocol::Lmtp => self.accepted_rcpts.max(1),
+        };
+        let after = self.target.timeouts.data;
+        let mut replies = Vec::with_capacity(expected.min(64));
+        for _ in 0..expected {
+            let stage = Stage::DataEnd;
+            let reply = within(stage, after, self.conn.read_reply(stage)).await?;
+            self.closing |= reply.code == 421;
+            replies.push(reply);
+        }
+        self.in_transaction = false;
+        self.accepted_rcpts = 0;
+        Ok(combine_lmtp(replies))
+    }
+
+    /// Streams headers and body, dot-stuffed, in writes of about `CHUNK` bytes; each write must
+    /// make progress within the data timeout.
+    async fn send_message(&mut self, headers: &[u8], body: &[u8]) -> Result<(), RelayError> {
+        let (stage, after) = (Stage::Data, self.target.timeouts.data);
+        let mut stuffer = DotStuffer::default();
+        // Stuffing can at most double a piece, so the buffer never grows past 3 * CHUNK.
+        let mut out = Vec::with_capacity(CHUNK * 2);
+        for part in [headers, body] {
+            for piece in part.chunks(CHUNK) {
+                stuffer.push(piece, &mut out);
+                if out.len() >= CHUNK {
+                    within(stage, after, self.conn.write(stage, &out)).await?;
+                    out.clear();
+                }
+            }
+        }
+        stuffer.finish(&mut out);
+        within(stage, after, self.conn.write(stage, &out)).await?;
+        tracing::debug!(bytes = headers.len() + body.len(), "backend message sent");
+        Ok(())
+    }
+
+    pub async fn rset(&mut self) -> Result<(), RelayError> {
+        let reply = self.command(Stage::Rset, "RSET\r\n").await?;
+        if !is_2xx(&reply) {
+            return Err(RelayError::Refused {
+                stage: Stage::Rset,
+                reply,
+            });
+        }
+        self.in_transaction = false;
+        self.accepted_rcpts = 0;
+        Ok(())
+    }
+
+    /// Sends QUIT and waits briefly for the answer; failures do not matter any more.
+    pub async fn quit(mut self) {
+        let after = self.target.timeouts.command.min(QUIT_WAIT);
+        let _ = self.conn.command(Stage::Quit, "QUIT\r\n", after).await;
+        let _ = timeout(after, self.conn.stream.shutdown()).await;
+    }
+}
+
+/// EHLO (LHLO for LMTP); an SMTP backend that refuses EHLO with 5xx gets HELO (RFC 5321 4.1.1.1).
+async fn hello(conn: &mut Conn, target: &SmtpTarget) -> Result<Capabilities, RelayError> {
+    let after = target.timeouts.command;
+    let verb = match target.protocol {
+        Protocol::Smtp => "EHLO",
+        Protocol::Lmtp => "LHLO",
+    };
+    let line = format!("{verb} {}\r\n", target.helo);
+    let reply = conn.command(Stage::Hello, &line, after).await?;
+    if is_2xx(&reply) {
+        return Ok(Capabilities::from_ehlo(&reply));
+    }
+    if target.protocol == Protocol::Smtp && reply.is_permanent() {
+        let line = format!("HELO {}\r\n", target.helo);
+        let reply = conn.command(Stage::Hello, &line, after).await?;
+        if is_2xx(&reply) {
+            return Ok(Capabilities::default());
+        }
+        return Err(RelayError::Hello { reply });
+    }
+    Err(RelayError::Hello { reply })
+}

@@ -1,0 +1,225 @@
+//! Listeners, the accept loop, connection limits and graceful shutdown.
+//!
+//! `Server::run` takes the shutdown signal as a future, so tests run the real server on port 0
+//! and stop it at will. Every connection holds a permit of a global semaphore and a slot of
+//! its client IP; when either is exhausted the client gets `421 4.7.0` at once, never a
+//! hanging accept.
+
+use crate::checks::Checks;
+use crate::config::{BackendTarget, Config};
+use crate::conn::Conn;
+use crate::relay::Relay;
+use crate::smtp::session::SessionConfig;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+/// Everything sessions share for one configuration.
+pub struct Runtime {
+    pub config: Arc<Config>,
+    pub session: Arc<SessionConfig>,
+    pub relay: Relay,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub checks: Checks,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+impl Runtime {
+    pub fn new(config: Config) -> Result<Runtime, ServerError> {
+        let relay = Relay::new(&config.backend, &config.hostname);
+        let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
+        let postmaster_domain = config
+            .domains
+            .primary()
+            .unwrap_or(config.hostname.as_str())
+            .to_string();
+        let session = Arc::new(SessionConfig {
+            hostname: config.hostname.clone(),
+            domains: config.domains.clone(),
+            postmaster_domain,
+            limits: config.limits.clone(),
+            bare_newline: config.bare_newline,
+            tls_available: tls.is_some(),
+            backend_max_recipients: relay.max_recipients_per_transaction(),
+        });
+        Ok(Runtime {
+            config: Arc::new(config),
+            session,
+            relay,
+            tls,
+            checks: Checks::default(),
+        })
+    }
+}
+
+pub struct Server {
+    rt: Arc<Runtime>,
+    listeners: Vec<TcpListener>,
+}
+
+impl Server {
+    /// Binds every configured listener (so errors come before anything runs).
+    pub async fn bind(config: Config) -> Result<Server, ServerError> {
+        let rt = Arc::new(Runtime::new(config)?);
+        let mut listeners = Vec::new();
+        for &addr in &rt.config.listen {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            listeners.push(l);
+        }
+        Ok(Server { rt, listeners })
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, answers 421 to idle sessions
+    /// and gives sessions receiving or relaying a message `shutdown_grace` to finish.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        let rt = self.rt;
+        let limits = &rt.config.limits;
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
+        let per_ip = Arc::new(PerIp::default());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut accept_tasks = Vec::new();
+        for listener in self.listeners {
+            let addr = listener.local_addr().ok();
+            tracing::info!(address = ?addr, hostname = %rt.config.hostname, backend = %describe(&rt.config.backend.target), "listening");
+            accept_tasks.push(tokio::spawn(accept_loop(
+                listener,
+                rt.clone(),
+                slots.clone(),
+                per_ip.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        shutdown.await;
+        tracing::info!(grace = ?rt.config.shutdown_grace, "shutting down: no new connections");
+        for t in &accept_tasks {
+            t.abort();
+        }
+        let _ = stop_tx.send(true);
+        // Every running session holds a permit: all permits back means all sessions ended.
+        let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+        match tokio::time::timeout(rt.config.shutdown_grace, slots.acquire_many(all)).await {
+            Ok(_) => tracing::info!("all sessions finished"),
+            Err(_) => tracing::warn!(
+                still_open = limits.max_connections - slots.available_permits(),
+                "grace period over; closing remaining sessions"
+            ),
+        }
+    }
+}
+
+fn describe(target: &BackendTarget) -> String {
+    match target {
+        BackendTarget::Maildir { path } => format!("maildir:{}", path.display()),
+        BackendTarget::Smtp { address } => format!("smtp:{address}"),
+        BackendTarget::Lmtp { address } => format!("lmtp:{address}"),
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    rt: Arc<Runtime>,
+    slots: Arc<Semaphore>,
+    per_ip: Arc<PerIp>,
+    stop: watch::Receiver<bool>,
+) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let permit = slots.clone().try_acquire_owned().ok();
+        let ip_slot = per_ip.claim(peer.ip(), rt.config.limits.max_connections_per_ip);
+        match (permit, ip_slot) {
+            (Some(permit), Some(ip_slot)) => {
+                let conn = Conn::new(rt.clone(), tcp, peer, stop.clone());
+                tokio::spawn(async move {
+                    conn.run().await;
+                    drop(ip_slot);
+                    drop::<OwnedSemaphorePermit>(permit);
+                });
+            }
+            (permit, _) => {
+                let reason = if permit.is_none() { "total" } else { "per_ip" };
+                tracing::info!(client = %peer.ip(), limit = reason, "connection refused: too many connections");
+                tokio::spawn(refuse(tcp));
+            }
+        }
+    }
+}
+
+/// `421` to a connection over a limit, with a short write timeout so it cannot linger.
+async fn refuse(mut tcp: TcpStream) {
+    let reply = b"421 4.7.0 Too many connections, try again later\r\n";
+    let write = async {
+        tcp.write_all(reply).await?;
+        tcp.shutdown().await
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), write).await;
+}
+
+/// Open connections per client IP.
+#[derive(Default)]
+struct PerIp {
+    counts: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One connection's slot for its IP; released on drop.
+struct IpSlot {
+    owner: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl PerIp {
+    fn claim(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<IpSlot> {
+        let mut counts = self.counts.lock().expect("per-IP table lock");
+        let n = counts.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            owner: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut counts = self.owner.counts.lock().expect("per-IP table lock");
+        if let Some(n) = counts.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.ip);
+            }
+        }
+    }
+}

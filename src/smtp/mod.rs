@@ -1,0 +1,13 @@
+//! The sans-I/O SMTP protocol core: everything here takes bytes and returns bytes or events,
+//! so each edge case is a unit test without sockets.
+
+pub mod params;
+pub mod reply;
+
+pub use params::{BodyType, MailParams};
+pub use reply::{Enhanced, Reply};
+pub mod address;
+pub mod command;
+pub mod data;
+pub mod line;
+pub mod session;

@@ -1,0 +1,523 @@
+//! The SMTP session state machine, without I/O. The driver (`crate::conn`) feeds it bytes,
+//! asks it for the next `Event`, does whatever the event needs (talk to the backend, run
+//! checks, handshake TLS) and hands the outcome back with `resolve`. Replies accumulate in an
+//! output buffer the driver flushes whenever the session needs more input, which is exactly
+//! what RFC 2920 pipelining asks for.
+
+use super::address::{Mailbox, ReversePath};
+use super::command::{self, Command};
+use super::data::{DataProblem, DataReceiver};
+use super::line::{Frame, LineFramer};
+use super::params::MailParams;
+use super::reply::Reply;
+use crate::config::{BareNewline, Domains, Limits};
+use std::sync::Arc;
+
+/// What a session needs to know about its server; shared by all sessions of one config.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub hostname: String,
+    pub domains: Domains,
+    /// Used for `RCPT TO:<postmaster>`, which RFC 5321 requires without a domain.
+    pub postmaster_domain: String,
+    pub limits: Limits,
+    pub bare_newline: BareNewline,
+    /// STARTTLS is offered (a certificate is configured).
+    pub tls_available: bool,
+    /// Recipients one transaction may carry for the backend to answer exactly (LMTP: 1).
+    pub backend_max_recipients: Option<usize>,
+}
+
+/// The client's EHLO/HELO.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hello {
+    pub name: String,
+    pub extended: bool,
+}
+
+/// One mail transaction: what MAIL FROM and the accepted RCPT TOs established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub from: ReversePath,
+    pub params: MailParams,
+    pub recipients: Vec<Mailbox>,
+}
+
+/// What the driver must do next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Flush output, then read more input (or call `timeout` / `shutdown`).
+    NeedInput,
+    /// Open the backend transaction (lockstep relay); answer with `resolve`.
+    Mail {
+        from: ReversePath,
+        params: MailParams,
+    },
+    /// Ask the backend about this recipient; answer with `resolve`.
+    Rcpt { to: Mailbox },
+    /// A complete message for `transaction()`: check, decide, deliver, then `resolve`.
+    Message { body: Vec<u8> },
+    /// The transaction was abandoned (RSET, EHLO, STARTTLS); reset the backend's too.
+    Reset,
+    /// Flush output (the 220), discard nothing else — the session already dropped what the
+    /// client pipelined — then handshake and call `tls_established`.
+    StartTls,
+    /// Flush output and close the connection.
+    Close,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Command,
+    Data(Box<DataReceiver>),
+    /// Waiting for the driver to `resolve` the event it was given.
+    Pending(Pending),
+    Closed,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Mail(ReversePath, MailParams),
+    Rcpt(Mailbox),
+    Message,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    cfg: Arc<SessionConfig>,
+    id: String,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    framer: LineFramer,
+    phase: Phase,
+    hello: Option<Hello>,
+    tls_active: bool,
+    transaction: Option<Transaction>,
+    /// Messages started (MAIL accepted) in this session; numbers reference ids.
+    messages: u32,
+    commands: u32,
+    bad_commands: u32,
+    /// The client said QUIT (as opposed to Moat closing the session).
+    quit: bool,
+}
+
+impl Session {
+    pub fn new(cfg: Arc<SessionConfig>, id: String) -> Session {
+        let framer = LineFramer::new(cfg.limits.max_command_line, cfg.bare_newline);
+        Session {
+            cfg,
+            id,
+            input: Vec::new(),
+            out: Vec::new(),
+            framer,
+            phase: Phase::Command,
+            hello: None,
+            tls_active: false,
+            transaction: None,
+            messages: 0,
+            commands: 0,
+            bad_commands: 0,
+            quit: false,
+        }
+    }
+
+    /// Queues the `220` greeting.
+    pub fn greet(&mut self) {
+        let text = format!("{} ESMTP Moat", self.cfg.hostname);
+        self.reply(Reply::new(220, None, text));
+    }
+
+    /// The reference id of the current (or last) message: `<session>-<n>`.
+    pub fn reference(&self) -> String {
+        format!("{}-{}", self.id, self.messages)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn hello(&self) -> Option<&Hello> {
+        self.hello.as_ref()
+    }
+
+    pub fn transaction(&self) -> Option<&Transaction> {
+        self.transaction.as_ref()
+    }
+
+    pub fn tls_active(&self) -> bool {
+        self.tls_active
+    }
+
+    /// Receiving message data (timeouts differ, and shutdown lets it finish).
+    pub fn in_data(&self) -> bool {
+        matches!(self.phase, Phase::Data(_))
+    }
+
+    /// No command has been received yet (the greeting timeout applies).
+    pub fn is_fresh(&self) -> bool {
+        self.commands == 0
+    }
+
+    pub fn quit_received(&self) -> bool {
+        self.quit
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed)
+    }
+
+    /// Bytes to send to the client; the buffer is left empty.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Appends bytes read from the client.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.input.extend_from_slice(bytes);
+    }
+
+    /// Bytes received but not yet processed.
+    pub fn buffered_input(&self) -> usize {
+        self.input.len()
+    }
+
+    /// The client was idle too long: 421 and close.
+    pub fn timeout(&mut self) {
+        self.close_with(Reply::status(421, 4, 2, "Timeout, closing connection"));
+    }
+
+    /// The server is stopping: 421 and close.
+    pub fn shutdown(&mut self) {
+        self.close_with(Reply::status(
+            421,
+            3,
+            2,
+            "Service shutting down, try again later",
+        ));
+    }
+
+    /// The TLS handshake after STARTTLS succeeded; the session starts afresh (RFC 3207 4.2).
+    pub fn tls_established(&mut self) {
+        self.tls_active = true;
+    }
+
+    /// The next thing the driver must do.
+    pub fn poll(&mut self) -> Event {
+        loop {
+            match &mut self.phase {
+                Phase::Closed => return Event::Close,
+                Phase::Pending(_) => panic!("poll() while an event awaits resolve()"),
+                Phase::Data(receiver) => match receiver.feed(&self.input) {
+                    None => {
+                        self.input.clear();
+                        return Event::NeedInput;
+                    }
+                    Some(used) => {
+                        self.input.drain(..used);
+                        let Phase::Data(receiver) =
+                            std::mem::replace(&mut self.phase, Phase::Command)
+                        else {
+                            unreachable!()
+                        };
+                        match receiver.finish() {
+                            Ok(body) => {
+                                self.phase = Phase::Pending(Pending::Message);
+                                return Event::Message { body };
+                            }
+                            Err(problem) => {
+                                // The backend already holds MAIL and RCPT: reset it too.
+                                self.data_refused(problem);
+                                return Event::Reset;
+                            }
+                        }
+                    }
+                },
+                Phase::Command => match self.framer.next(&self.input) {
+                    Frame::Incomplete { discard } => {
+                        self.input.drain(..discard);
+                        return Event::NeedInput;
+                    }
+                    Frame::TooLong { consumed } => {
+                        self.input.drain(..consumed);
+                        self.bad_command(Reply::status(500, 5, 2, "Line too long"));
+                    }
+                    Frame::BareNewline { consumed } => {
+                        self.input.drain(..consumed);
+                        self.bad_command(Reply::status(500, 5, 2, "Bare CR or LF in command"));
+                    }
+                    Frame::Line { len, consumed } => {
+                        let parsed = command::parse(&self.input[..len]);
+                        self.input.drain(..consumed);
+                        self.commands += 1;
+                        if self.commands > self.cfg.limits.max_commands {
+                            self.close_with(Reply::status(421, 7, 0, "Too many commands"));
+                            continue;
+                        }
+                        let event = match parsed {
+                            Ok(cmd) => self.command(cmd),
+                            Err(e) => {
+                                self.bad_command(e.reply());
+                                None
+                            }
+                        };
+                        if let Some(event) = event {
+                            return event;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// Hands back the outcome of `Mail`, `Rcpt` or `Message`: the reply for the client.
+    pub fn resolve(&mut self, reply: Reply) {
+        let Phase::Pending(pending) = std::mem::replace(&mut self.phase, Phase::Command) else {
+            panic!("resolve() without a pending event");
+        };
+        let accepted = reply.is_positive();
+        match pending {
+            Pending::Mail(from, params) if accepted => {
+                self.transaction = Some(Transaction {
+                    from,
+                    params,
+                    recipients: Vec::new(),
+                });
+            }
+            Pending::Rcpt(to) if accepted => {
+                if let Some(t) = self.transaction.as_mut() {
+                    t.recipients.push(to);
+                }
+            }
+            Pending::Message => self.transaction = None,
+            _ => {}
+        }
+        self.reply(reply);
+    }
+
+    fn command(&mut self, cmd: Command) -> Option<Event> {
+        match cmd {
+            Command::Ehlo(name) => self.hello_cmd(name, true),
+            Command::Helo(name) => self.hello_cmd(name, false),
+            Command::Mail { from, params } => self.mail(from, params),
+            Command::Rcpt { to } => self.rcpt(to),
+            Command::Data => self.data(),
+            Command::Rset => {
+                self.reply(Reply::status(250, 0, 0, "OK"));
+                self.abandon_transaction()
+            }
+            Command::Noop => {
+                self.reply(Reply::status(250, 0, 0, "OK"));
+                None
+            }
+            Command::Vrfy => {
+                let text = "Cannot VRFY user; send some mail and Moat will try";
+                self.reply(Reply::status(252, 5, 0, text));
+                None
+            }
+            Command::Help => {
+                let text = "Moat: see RFC 5321 (commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS)";
+                self.reply(Reply::status(214, 0, 0, text));
+                None
+            }
+            Command::Quit => {
+                self.quit = true;
+                self.close_with(Reply::status(221, 0, 0, "Bye"));
+                None
+            }
+            Command::StartTls => self.starttls(),
+            Command::Lhlo(_) | Command::Expn | Command::Bdat => {
+                self.bad_command(Reply::status(502, 5, 1, "Command not implemented"));
+                None
+            }
+            Command::Http => {
+                let r = self.refusal(421, 7, 0, "This is an SMTP server; closing connection");
+                self.close_with(r);
+                None
+            }
+        }
+    }
+
+    fn hello_cmd(&mut self, name: String, extended: bool) -> Option<Event> {
+        let greeting = format!("{} Hello {}", self.cfg.hostname, name);
+        self.hello = Some(Hello { name, extended });
+        if extended {
+            let mut lines = vec![
+                greeting,
+                "PIPELINING".to_string(),
+                format!("SIZE {}", self.cfg.limits.max_message_size),
+                "8BITMIME".to_string(),
+                "SMTPUTF8".to_string(),
+                "ENHANCEDSTATUSCODES".to_string(),
+            ];
+            if self.cfg.tls_available && !self.tls_active {
+                lines.push("STARTTLS".to_string());
+            }
+            lines.push("HELP".to_string());
+            self.reply(Reply::multiline(250, None, lines));
+        } else {
+            self.reply(Reply::new(250, None, greeting));
+        }
+        // EHLO/HELO in the middle of a transaction resets it (RFC 5321 4.1.4).
+        self.abandon_transaction()
+    }
+
+    fn mail(&mut self, from: ReversePath, params: MailParams) -> Option<Event> {
+        if self.hello.is_none() {
+            self.bad_command(Reply::status(503, 5, 1, "Send EHLO or HELO first"));
+            return None;
+        }
+        if self.transaction.is_some() {
+            self.bad_command(Reply::status(503, 5, 1, "Nested MAIL command"));
+            return None;
+        }
+        if params
+            .size
+            .is_some_and(|s| s > self.cfg.limits.max_message_size as u64)
+        {
+            let r = self.refusal(552, 3, 4, "Message too big");
+            self.reply(r);
+            return None;
+        }
+        if let ReversePath::Mailbox(m) = &from
+            && !m.is_ascii()
+            && !params.smtputf8
+        {
+            let r = self.refusal(553, 6, 7, "Non-ASCII address needs SMTPUTF8");
+            self.reply(r);
+            return None;
+        }
+        self.messages += 1;
+        self.phase = Phase::Pending(Pending::Mail(from.clone(), params.clone()));
+        Some(Event::Mail { from, params })
+    }
+
+    fn rcpt(&mut self, mut to: Mailbox) -> Option<Event> {
+        let Some(txn) = &self.transaction else {
+            self.bad_command(Reply::status(503, 5, 1, "Need MAIL before RCPT"));
+            return None;
+        };
+        if to.domain.is_empty() {
+            // RCPT TO:<postmaster> (RFC 5321 4.5.1).
+            to.domain = self.cfg.postmaster_domain.clone();
+        }
+        let count = txn.recipients.len();
+        let smtputf8 = txn.params.smtputf8;
+        if to.is_routing_trick() || !self.cfg.domains.contains(&to.domain) {
+            let r = self.refusal(550, 7, 1, "Relaying denied");
+            self.bad_command(r);
+            return None;
+        }
+        if !to.is_ascii() && !smtputf8 {
+            let r = self.refusal(553, 6, 7, "Non-ASCII address needs SMTPUTF8");
+            self.reply(r);
+            return None;
+        }
+        let backend_max = self.cfg.backend_max_recipients.unwrap_or(usize::MAX);
+        if count >= self.cfg.limits.max_recipients || count >= backend_max {
+            let r = self.refusal(
+                452,
+                5,
+                3,
+                "Too many recipients, send the rest in a new message",
+            );
+            self.reply(r);
+            return None;
+        }
+        self.phase = Phase::Pending(Pending::Rcpt(to.clone()));
+        Some(Event::Rcpt { to })
+    }
+
+    fn data(&mut self) -> Option<Event> {
+        let Some(txn) = &self.transaction else {
+            self.bad_command(Reply::status(503, 5, 1, "Need MAIL before DATA"));
+            return None;
+        };
+        if txn.recipients.is_empty() {
+            self.bad_command(Reply::status(503, 5, 1, "No valid recipients"));
+            return None;
+        }
+        let hint = txn.params.size.unwrap_or(0) as usize;
+        let limits = &self.cfg.limits;
+        let receiver = DataReceiver::new(
+            limits.max_message_size,
+            limits.max_data_line,
+            self.cfg.bare_newline,
+            hint,
+        );
+        self.phase = Phase::Data(Box::new(receiver));
+        self.reply(Reply::new(354, None, "End data with <CR><LF>.<CR><LF>"));
+        None
+    }
+
+    fn data_refused(&mut self, problem: DataProblem) {
+        let reply = match problem {
+            DataProblem::TooBig => self.refusal(552, 3, 4, "Message too big"),
+            DataProblem::BareNewline => self.refusal(550, 6, 0, "Bare CR or LF in message"),
+            DataProblem::LineTooLong => self.refusal(550, 6, 0, "Message line too long"),
+        };
+        self.reply(reply);
+        self.transaction = None;
+    }
+
+    fn starttls(&mut self) -> Option<Event> {
+        if !self.cfg.tls_available {
+            self.bad_command(Reply::status(502, 5, 1, "STARTTLS not available"));
+            return None;
+        }
+        if self.tls_active {
+            self.bad_command(Reply::status(503, 5, 1, "TLS already active"));
+            return None;
+        }
+        self.reply(Reply::status(220, 0, 0, "Ready to start TLS"));
+        // CVE-2011-0411 class: nothing the client pipelined in plaintext after STARTTLS may
+        // be executed inside the TLS session.
+        self.input.clear();
+        self.framer.reset();
+        self.hello = None;
+        self.transaction = None;
+        Some(Event::StartTls)
+    }
+
+    /// Ends the transaction, telling the driver when there was one to reset at the backend.
+    fn abandon_transaction(&mut self) -> Option<Event> {
+        self.transaction.take().map(|_| Event::Reset)
+    }
+
+    /// A refusal by Moat itself carries the reference id that the log line carries too.
+    pub fn refusal(&self, code: u16, subject: u16, detail: u16, text: &str) -> Reply {
+        Reply::status(
+            code,
+            subject,
+            detail,
+            format!("{text} (ref={})", self.reference()),
+        )
+    }
+
+    fn bad_command(&mut self, reply: Reply) {
+        self.bad_commands += 1;
+        if self.bad_commands >= self.cfg.limits.max_bad_commands {
+            self.reply(reply);
+            let r = self.refusal(421, 7, 0, "Too many errors, closing connection");
+            self.close_with(r);
+        } else {
+            self.reply(reply);
+        }
+    }
+
+    fn reply(&mut self, reply: Reply) {
+        reply.write_to(&mut self.out);
+    }
+
+    fn close_with(&mut self, reply: Reply) {
+        self.reply(reply);
+        self.input.clear();
+        self.phase = Phase::Closed;
+    }
+}
+
+#[cfg(test)]
+mod tests;
