@@ -1,0 +1,165 @@
+//! Loopback integration tests that run the real server in-process on port 0.
+
+use moat::config::Config;
+use moat::server::Server;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+fn config(dir: &std::path::Path, extra: &str) -> Config {
+    let yaml = format!(
+        "hostname: mx.example.test\nlisten: [\"127.0.0.1:0\"]\ndomains: [example.test]\nbackend:\n  protocol: maildir\n  path: {}\nshutdown_grace: 5s\n{extra}",
+        dir.join("mail").display()
+    );
+    Config::from_yaml(&yaml, "test.yaml").unwrap()
+}
+
+struct Client {
+    read: BufReader<OwnedReadHalf>,
+    write: OwnedWriteHalf,
+}
+
+impl Client {
+    async fn connect(addr: SocketAddr) -> Client {
+        let (r, w) = TcpStream::connect(addr).await.unwrap().into_split();
+        let mut c = Client {
+            read: BufReader::new(r),
+            write: w,
+        };
+        assert!(c.reply().await.starts_with("220 "));
+        c
+    }
+
+    /// One whole reply (all lines), or "" at EOF.
+    async fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            let read =
+                tokio::time::timeout(Duration::from_secs(10), self.read.read_line(&mut line));
+            if read.await.unwrap().unwrap() == 0 {
+                return all;
+            }
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] == b' ' {
+                return all;
+            }
+        }
+    }
+
+    async fn cmd(&mut self, line: &str) -> String {
+        self.write
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .unwrap();
+        self.reply().await
+    }
+}
+
+#[tokio::test]
+async fn graceful_shutdown_closes_idle_sessions_and_finishes_messages_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::bind(config(dir.path(), "")).await.unwrap();
+    let addr = server.local_addrs()[0];
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+
+    let mut idle = Client::connect(addr).await;
+    assert!(idle.cmd("EHLO idle.test").await.starts_with("250"));
+    let mut busy = Client::connect(addr).await;
+    busy.cmd("EHLO busy.test").await;
+    busy.cmd("MAIL FROM:<a@b.test>").await;
+    busy.cmd("RCPT TO:<alice@example.test>").await;
+    assert!(busy.cmd("DATA").await.starts_with("354"));
+    busy.write
+        .write_all(b"Subject: in flight\r\n\r\nfirst half\r\n")
+        .await
+        .unwrap();
+
+    stop.send(()).unwrap();
+    // The idle session is told at once.
+    assert!(idle.reply().await.starts_with("421 4.3.2"));
+    // No new connections are accepted once shutdown began.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = TcpStream::connect(addr).await;
+    if let Ok(s) = refused {
+        // The listener may still be closing: the connection must not be served.
+        let mut c = BufReader::new(s);
+        let mut line = String::new();
+        let n = tokio::time::timeout(Duration::from_secs(2), c.read_line(&mut line)).await;
+        assert!(
+            matches!(n, Ok(Ok(0)) | Ok(Err(_)) | Err(_)),
+            "served after shutdown: {line}"
+        );
+    }
+    // The message in flight completes and is delivered.
+    busy.write.write_all(b"second half\r\n.\r\n").await.unwrap();
+    assert!(busy.reply().await.starts_with("250"));
+    // Then the session ends with 421 (it is idle again) and the server stops.
+    assert!(busy.reply().await.starts_with("421 4.3.2"));
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .unwrap()
+        .unwrap();
+    let delivered = std::fs::read_dir(dir.path().join("mail/example.test/alice/new"))
+        .unwrap()
+        .count();
+    assert_eq!(delivered, 1);
+}
+
+#[tokio::test]
+async fn connections_over_the_total_limit_get_421() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "limits:\n  max_connections: 2\n";
+    let server = Server::bind(config(dir.path(), extra)).await.unwrap();
+    let addr = server.local_addrs()[0];
+    tokio::spawn(server.run(std::future::pending()));
+    let _a = Client::connect(addr).await;
+    let _b = Client::connect(addr).await;
+    let (r, _w) = TcpStream::connect(addr).await.unwrap().into_split();
+    let mut c = BufReader::new(r);
+    let mut line = String::new();
+    c.read_line(&mut line).await.unwrap();
+    assert!(line.starts_with("421 4.7.0"), "{line}");
+}
+
+#[tokio::test]
+async fn stand_alone_maildir_delivery_is_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::bind(config(dir.path(), "")).await.unwrap();
+    let addr = server.local_addrs()[0];
+    tokio::spawn(server.run(std::future::pending()));
+    let mut c = Client::connect(addr).await;
+    c.cmd("EHLO client.test").await;
+    c.cmd("MAIL FROM:<a@b.test>").await;
+    assert!(c.cmd("RCPT TO:<Bob@Example.test>").await.starts_with("250"));
+    c.cmd("DATA").await;
+    let body = "Subject: exact\r\n\r\n..dot line\r\nlast\r\n";
+    c.write
+        .write_all(format!("{body}.\r\n").as_bytes())
+        .await
+        .unwrap();
+    assert!(c.reply().await.starts_with("250"));
+    let new = dir.path().join("mail/example.test/bob/new");
+    let file = std::fs::read_dir(&new)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let stored = std::fs::read_to_string(file).unwrap();
+    assert!(stored.starts_with(
+        "Received: from client.test ([127.0.0.1])\r\n\tby mx.example.test (Moat) with ESMTP\r\n"
+    ));
+    assert!(
+        stored.ends_with("Subject: exact\r\n\r\n.dot line\r\nlast\r\n"),
+        "{stored}"
+    );
+    // Nothing is left behind in tmp/.
+    let tmp = dir.path().join("mail/example.test/bob/tmp");
+    assert_eq!(std::fs::read_dir(tmp).unwrap().count(), 0);
+}
