@@ -235,7 +235,7 @@ impl Conn {
         match backend.mail(&from.address(), params).await {
             Ok(reply) => {
                 self.backend_in_transaction = reply.is_positive();
-                self.pass_through(reply)
+                reply
             }
             Err(e) => self.relay_failed(e),
         }
@@ -243,12 +243,10 @@ impl Conn {
 
     async fn backend_rcpt(&mut self, to: &Mailbox) -> Reply {
         let Some(backend) = self.backend.as_mut().filter(|b| b.is_usable()) else {
-            return self
-                .session
-                .refusal(451, 4, 1, "Backend unavailable, try again later");
+            return Reply::status(451, 4, 1, "Backend unavailable, try again later");
         };
         match backend.rcpt(&to.address()).await {
-            Ok(reply) => self.pass_through(reply),
+            Ok(reply) => reply,
             Err(e) => self.relay_failed(e),
         }
     }
@@ -287,7 +285,7 @@ impl Conn {
         let outcome = deliver::deliver(&self.rt, request, body, backend).await;
         self.backend_in_transaction = false;
         let reply = match outcome.result {
-            Ok(reply) => self.pass_through(reply),
+            Ok(reply) => reply,
             Err(deliver::Failure::Relay(e)) => self.relay_failed(e),
             Err(deliver::Failure::Refused(reply)) => {
                 self.backend_reset_after_refusal().await;
@@ -321,16 +319,6 @@ impl Conn {
         self.backend_reset().await;
     }
 
-    /// A backend's reply goes to the client as is; refusals get Moat's reference id too.
-    fn pass_through(&self, mut reply: Reply) -> Reply {
-        if !reply.is_positive()
-            && let Some(last) = reply.lines.last_mut()
-        {
-            last.push_str(&format!(" (ref={})", self.session.reference()));
-        }
-        reply
-    }
-
     fn relay_failed(&mut self, e: RelayError) -> Reply {
         tracing::warn!(
             session = self.session.id(),
@@ -343,11 +331,9 @@ impl Conn {
         self.backend = None;
         self.backend_in_transaction = false;
         if e.is_timeout() {
-            self.session
-                .refusal(451, 4, 2, "Backend timeout, try again later")
+            Reply::status(451, 4, 2, "Backend timeout, try again later")
         } else {
-            self.session
-                .refusal(451, 4, 1, "Backend unavailable, try again later")
+            Reply::status(451, 4, 1, "Backend unavailable, try again later")
         }
     }
 }

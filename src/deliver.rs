@@ -55,13 +55,9 @@ pub async fn deliver(
         });
         verdict::decide(rt.checks.run(context).await)
     };
+    // The session appends the reference id to every refusal.
     let refused = |code, subject, detail, text: &str| {
-        Err(Failure::Refused(Reply::status(
-            code,
-            subject,
-            detail,
-            format!("{text} (ref={})", req.reference),
-        )))
+        Err(Failure::Refused(Reply::status(code, subject, detail, text)))
     };
     let result = match verdict.action {
         Action::Reject => refused(550, 7, 1, "Message refused"),

@@ -334,7 +334,7 @@ impl Session {
                 None
             }
             Command::Http => {
-                let r = self.refusal(421, 7, 0, "This is an SMTP server; closing connection");
+                let r = Reply::status(421, 7, 0, "This is an SMTP server; closing connection");
                 self.close_with(r);
                 None
             }
@@ -378,7 +378,7 @@ impl Session {
             .size
             .is_some_and(|s| s > self.cfg.limits.max_message_size as u64)
         {
-            let r = self.refusal(552, 3, 4, "Message too big");
+            let r = Reply::status(552, 3, 4, "Message too big");
             self.reply(r);
             return None;
         }
@@ -386,7 +386,7 @@ impl Session {
             && !m.is_ascii()
             && !params.smtputf8
         {
-            let r = self.refusal(553, 6, 7, "Non-ASCII address needs SMTPUTF8");
+            let r = Reply::status(553, 6, 7, "Non-ASCII address needs SMTPUTF8");
             self.reply(r);
             return None;
         }
@@ -407,18 +407,18 @@ impl Session {
         let count = txn.recipients.len();
         let smtputf8 = txn.params.smtputf8;
         if to.is_routing_trick() || !self.cfg.domains.contains(&to.domain) {
-            let r = self.refusal(550, 7, 1, "Relaying denied");
+            let r = Reply::status(550, 7, 1, "Relaying denied");
             self.bad_command(r);
             return None;
         }
         if !to.is_ascii() && !smtputf8 {
-            let r = self.refusal(553, 6, 7, "Non-ASCII address needs SMTPUTF8");
+            let r = Reply::status(553, 6, 7, "Non-ASCII address needs SMTPUTF8");
             self.reply(r);
             return None;
         }
         let backend_max = self.cfg.backend_max_recipients.unwrap_or(usize::MAX);
         if count >= self.cfg.limits.max_recipients || count >= backend_max {
-            let r = self.refusal(
+            let r = Reply::status(
                 452,
                 5,
                 3,
@@ -455,9 +455,9 @@ impl Session {
 
     fn data_refused(&mut self, problem: DataProblem) {
         let reply = match problem {
-            DataProblem::TooBig => self.refusal(552, 3, 4, "Message too big"),
-            DataProblem::BareNewline => self.refusal(550, 6, 0, "Bare CR or LF in message"),
-            DataProblem::LineTooLong => self.refusal(550, 6, 0, "Message line too long"),
+            DataProblem::TooBig => Reply::status(552, 3, 4, "Message too big"),
+            DataProblem::BareNewline => Reply::status(550, 6, 0, "Bare CR or LF in message"),
+            DataProblem::LineTooLong => Reply::status(550, 6, 0, "Message line too long"),
         };
         self.reply(reply);
         self.transaction = None;
@@ -487,28 +487,26 @@ impl Session {
         self.transaction.take().map(|_| Event::Reset)
     }
 
-    /// A refusal by Moat itself carries the reference id that the log line carries too.
-    pub fn refusal(&self, code: u16, subject: u16, detail: u16, text: &str) -> Reply {
-        Reply::status(
-            code,
-            subject,
-            detail,
-            format!("{text} (ref={})", self.reference()),
-        )
-    }
-
     fn bad_command(&mut self, reply: Reply) {
         self.bad_commands += 1;
         if self.bad_commands >= self.cfg.limits.max_bad_commands {
             self.reply(reply);
-            let r = self.refusal(421, 7, 0, "Too many errors, closing connection");
+            let r = Reply::status(421, 7, 0, "Too many errors, closing connection");
             self.close_with(r);
         } else {
             self.reply(reply);
         }
     }
 
-    fn reply(&mut self, reply: Reply) {
+    /// Queues a reply. Every refusal or deferral (4xx/5xx), Moat's or the backend's, carries
+    /// the reference id that the log lines carry, so an administrator can find the reason.
+    fn reply(&mut self, mut reply: Reply) {
+        if reply.code >= 400
+            && let Some(last) = reply.lines.last_mut()
+            && !last.contains("(ref=")
+        {
+            last.push_str(&format!(" (ref={})", self.reference()));
+        }
         reply.write_to(&mut self.out);
     }
 
