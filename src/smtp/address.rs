@@ -107,13 +107,14 @@ fn parse_local(text: &str) -> Result<(&str, bool, &str), AddressError> {
         let mut escaped = false;
         for (i, c) in body.char_indices() {
             match c {
+                // RFC 5321 quoted-pairSMTP is a backslash and a printable: never a control.
+                c if c.is_control() => return Err(AddressError::Syntax),
                 _ if escaped => escaped = false,
                 '\\' => escaped = true,
                 '"' => {
                     let end = i + 2; // opening quote + content + closing quote
                     return Ok((&text[..end], true, &text[end..]));
                 }
-                c if c.is_control() => return Err(AddressError::Syntax),
                 _ => {}
             }
         }
@@ -204,6 +205,14 @@ mod tests {
         }
         let long = format!("<{}@b.test>", "a".repeat(300));
         assert_eq!(parse_path(&long, false), Err(AddressError::TooLong));
+    }
+
+    /// Found by fuzz/command: an escaped LF inside a quoted local part.
+    #[test]
+    fn quoted_local_part_cannot_escape_control_characters() {
+        assert!(parse_path("<\"a\\\nb\"@example.test>", true).is_err());
+        assert!(parse_path("<\"a\\\0b\"@example.test>", true).is_err());
+        assert!(parse_path("<\"a\\\"b\"@example.test>", true).is_ok());
     }
 
     #[test]
