@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Relay throughput: Postfix's smtp-source straight into smtp-sink, then through Moat (backend:
+# smtp → the same smtp-sink), in one run on loopback. Prints messages/s for both and the ratio.
+# Not a test gate; see benches/README.md.
+#
+#   benches/relay-load.sh                  # -s 20 -m 5000 -l 4096
+#   SESSIONS=50 MESSAGES=20000 SIZE=10240 benches/relay-load.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+SESSIONS="${SESSIONS:-20}"      # smtp-source -s: parallel sessions
+MESSAGES="${MESSAGES:-5000}"    # smtp-source -m: messages in total
+SIZE="${SIZE:-4096}"            # smtp-source -l: message size in bytes
+LOG_LEVEL="${LOG_LEVEL:-info}"  # Moat's log level during the run
+# Extra smtp-source options, e.g. SOURCE_OPTS=-d (several messages per connection).
+SOURCE_OPTS="${SOURCE_OPTS:-}"
+
+for tool in smtp-sink smtp-source; do
+    command -v "$tool" >/dev/null || { echo "$tool not found (Debian package postfix)" >&2; exit 1; }
+done
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/moat-target}"
+echo "building: cargo build --release"
+cargo build --release --quiet
+moat="$CARGO_TARGET_DIR/release/moat"
+
+work=$(mktemp -d -t moat-bench-XXXXXX)
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A free loopback port (bound by Python for an instant, then released).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+    local port=$1 i
+    for i in $(seq 200); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "nothing listens on 127.0.0.1:$port" >&2
+    return 1
+}
+
+# smtp-sink refuses to run as root without -u.
+sink_user=()
+[ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
+sink_port=$(free_port)
+smtp-sink "${sink_user[@]}" -h sink.bench.test "127.0.0.1:$sink_port" 1024 >"$work/sink.log" 2>&1 &
+pids+=($!)
+wait_port "$sink_port"
+
+moat_port=$(free_port)
+cat >"$work/moat.yaml" <<EOF
+hostname: mx.bench.test
+listen:
+  - 127.0.0.1:$moat_port
+domains:
+  - example.test
+backend:
+  protocol: smtp
+  address: 127.0.0.1:$sink_port
+limits:
+  max_connections: 10000
+  max_connections_per_ip: 10000
+log:
+  level: $LOG_LEVEL
+EOF
+"$moat" serve --config "$work/moat.yaml" >"$work/moat.log" 2>&1 &
+pids+=($!)
+wait_port "$moat_port"
+
+# Runs smtp-source against a port; prints elapsed seconds.
+run_source() {
+    local port=$1 start end
+    start=$(date +%s.%N)
+    # shellcheck disable=SC2086 # SOURCE_OPTS is a list of options
+    if ! smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" $SOURCE_OPTS \
+        -f sender@origin.test -t alice@example.test -M client.bench.test \
+        "127.0.0.1:$port" >"$work/source-$port.log" 2>&1; then
+        echo "smtp-source against port $port failed:" >&2
+        cat "$work/source-$port.log" >&2
+        echo "--- moat log (last lines) ---" >&2
+        tail -20 "$work/moat.log" >&2
+        exit 1
+    fi
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }'
+}
+
+echo "smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE $SOURCE_OPTS (moat log level: $LOG_LEVEL)"
+direct=$(run_source "$sink_port")
+via_moat=$(run_source "$moat_port")
+
+awk -v n="$MESSAGES" -v d="$direct" -v m="$via_moat" 'BEGIN {
+    printf "%-22s %8.2f s %10.0f messages/s\n", "smtp-sink directly:", d, n / d
+    printf "%-22s %8.2f s %10.0f messages/s\n", "through Moat:", m, n / m
+    printf "Moat / direct: %.2f of the direct rate\n", (n / m) / (n / d)
+}'

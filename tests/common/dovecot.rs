@@ -1,0 +1,232 @@
+//! Starts a real Dovecot (Debian's `dovecot-core`, `-imapd`, `-pop3d`, `-lmtpd`) as the backend
+//! mail store: LMTP in, IMAP and POP3 out, each on a free loopback port, with its own
+//! configuration, sockets, state, mailboxes and log in a temporary directory. Nothing of the
+//! system's Dovecot (/etc/dovecot, /run/dovecot, port 143/110) is used or touched.
+//!
+//! Dovecot needs root to start: its login processes run as `dovenull` and its internal ones as
+//! `dovecot` (users the Debian package creates), and mail is stored as an unprivileged mail user,
+//! `moatmail` (created by `scripts/test.sh`), or `nobody` when that user does not exist.
+
+use super::mailbox;
+use super::moat::free_port;
+use super::tools;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Mailbox users, all in the domain `example.test`.
+pub const USERS: [&str; 2] = ["alice@example.test", "bob@example.test"];
+/// The password of every user.
+pub const PASSWORD: &str = "secret";
+
+/// A running Dovecot; stopped when dropped. If the test is failing at that moment, Dovecot's log
+/// is printed.
+pub struct Dovecot {
+    pub lmtp: SocketAddr,
+    pub imap: SocketAddr,
+    pub pop3: SocketAddr,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Dovecot {
+    /// Starts Dovecot, or returns None when this machine cannot run it (not installed, not
+    /// root); see `tools::skip` for what happens under `MOAT_E2E_REQUIRED=1`.
+    pub fn start_or_skip(test: &str) -> Option<Dovecot> {
+        if !tools::have(test, &["dovecot"]) {
+            return None;
+        }
+        if !tools::is_root() {
+            tools::skip(
+                test,
+                "Dovecot needs root to start (its login processes switch to dovenull)",
+            );
+            return None;
+        }
+        for user in ["dovecot", "dovenull"] {
+            if tools::user_ids(user).is_none() {
+                tools::skip(
+                    test,
+                    &format!("user {user} missing (dovecot-core creates it)"),
+                );
+                return None;
+            }
+        }
+        Some(Dovecot::start())
+    }
+
+    /// Starts Dovecot and waits until its three ports accept connections. Retries with new ports
+    /// if one was taken in the meantime (free ports are found by binding and releasing them).
+    pub fn start() -> Dovecot {
+        let mut last_log = String::new();
+        for _attempt in 0..3 {
+            match Dovecot::try_start() {
+                Ok(dovecot) => return dovecot,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("Dovecot did not start; its log:\n{last_log}");
+    }
+
+    fn try_start() -> Result<Dovecot, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("moat-dovecot-")
+            .tempdir()
+            .unwrap();
+        // Dovecot's unprivileged processes must traverse it to reach sockets and mailboxes.
+        tools::chmod(dir.path(), 0o755);
+        let (uid, gid) = tools::user_ids("moatmail")
+            .or_else(|| tools::user_ids("nobody"))
+            .expect("a mail user: moatmail (scripts/test.sh creates it) or nobody");
+        let mail = dir.path().join("mail");
+        std::fs::create_dir(&mail).unwrap();
+        std::os::unix::fs::chown(&mail, Some(uid), Some(gid)).unwrap();
+        for sub in ["run", "state"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+
+        let mut users = String::new();
+        for user in USERS {
+            // Home = the user's Maildir, so nothing is written outside the temporary directory.
+            let (local, domain) = user.split_once('@').unwrap();
+            let home = mail.join(domain).join(local);
+            writeln!(
+                users,
+                "{user}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{}::",
+                home.display()
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("users"), users).unwrap();
+
+        let lmtp: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let imap: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let pop3: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let conf = dir.path().join("dovecot.conf");
+        std::fs::write(&conf, config(dir.path(), lmtp, imap, pop3)).unwrap();
+
+        let console = std::fs::File::create(dir.path().join("console.log")).unwrap();
+        let mut child = Command::new(tools::find_program("dovecot").expect("dovecot"))
+            .arg("-F")
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(console.try_clone().unwrap())
+            .stderr(console)
+            .spawn()
+            .expect("start dovecot");
+        if tools::wait_listening(&mut child, &[lmtp, imap, pop3], Duration::from_secs(20)) {
+            return Ok(Dovecot {
+                lmtp,
+                imap,
+                pop3,
+                dir,
+                child,
+            });
+        }
+        tools::terminate(&mut child, Duration::from_secs(5));
+        Err(read_logs(dir.path()))
+    }
+
+    /// Every message in `user`'s INBOX, read over IMAP.
+    pub fn imap_messages(&self, user: &str) -> Vec<Vec<u8>> {
+        mailbox::imap_fetch_all(self.imap, user, PASSWORD)
+    }
+
+    /// Every message in `user`'s INBOX, read over POP3.
+    pub fn pop3_messages(&self, user: &str) -> Vec<Vec<u8>> {
+        mailbox::pop3_retrieve_all(self.pop3, user, PASSWORD)
+    }
+
+    /// Dovecot's log so far (its log file, then anything it printed to the console).
+    pub fn log(&self) -> String {
+        read_logs(self.dir.path())
+    }
+
+    /// The directory holding the Maildirs (`<domain>/<user>/{new,cur,tmp}`).
+    pub fn mail_dir(&self) -> PathBuf {
+        self.dir.path().join("mail")
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- Dovecot log ({}) ----\n{}",
+                self.dir.path().display(),
+                self.log()
+            );
+        }
+        // The master's children notice its exit and stop on their own.
+        tools::terminate(&mut self.child, Duration::from_secs(5));
+    }
+}
+
+fn read_logs(dir: &Path) -> String {
+    ["dovecot.log", "console.log"]
+        .iter()
+        .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+        .collect()
+}
+
+/// A self-contained Dovecot configuration (no `!include` of /etc/dovecot).
+fn config(dir: &Path, lmtp: SocketAddr, imap: SocketAddr, pop3: SocketAddr) -> String {
+    let d = dir.display();
+    let instance = dir.file_name().unwrap().to_string_lossy();
+    format!(
+        r#"# Written by tests/common/dovecot.rs for one test.
+instance_name = {instance}
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+listen = 127.0.0.1
+protocols = imap pop3 lmtp
+
+# Loopback only: plaintext logins without TLS.
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+
+# The mail user is a system user (uid below Dovecot's default of 500).
+first_valid_uid = 1
+mail_location = maildir:{d}/mail/%d/%n
+
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {d}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {d}/users
+}}
+
+service imap-login {{
+  inet_listener imap {{
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    port = {lmtp_port}
+  }}
+}}
+"#,
+        imap_port = imap.port(),
+        pop3_port = pop3.port(),
+        lmtp_port = lmtp.port(),
+    )
+}

@@ -1,0 +1,148 @@
+//! Real programs the end-to-end tests drive (swaks, Dovecot, Postfix's smtp-sink): finding them,
+//! skipping a test when one is missing, and failing instead under `MOAT_E2E_REQUIRED=1` (which
+//! `scripts/test.sh` sets, so CI cannot pass by skipping).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// True when a missing program must fail the test instead of skipping it.
+pub fn e2e_required() -> bool {
+    std::env::var("MOAT_E2E_REQUIRED").is_ok_and(|v| v == "1")
+}
+
+/// Full path of `program`, looked up in `PATH` and in the sbin directories (where Debian puts
+/// `dovecot` and `smtp-sink`, and which a non-login root shell may lack in `PATH`).
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Whether every program in `programs` is installed. When one is missing the test should return
+/// early (this says so on stderr), unless `MOAT_E2E_REQUIRED=1`, where this panics.
+pub fn have(test: &str, programs: &[&str]) -> bool {
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| find_program(p).is_none())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    skip(test, &format!("not installed: {}", missing.join(", ")))
+}
+
+/// Reports why `test` cannot run here: a skip (returns false), or a panic under
+/// `MOAT_E2E_REQUIRED=1`.
+pub fn skip(test: &str, why: &str) -> bool {
+    if e2e_required() {
+        panic!("{test}: {why} (MOAT_E2E_REQUIRED=1; scripts/test.sh installs what the tests need)");
+    }
+    eprintln!("SKIPPED {test}: {why} (set MOAT_E2E_REQUIRED=1 to make this a failure)");
+    false
+}
+
+/// True when the tests run as root (the owner of /proc/self is the process's effective uid).
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// uid and gid of a local user, from /etc/passwd.
+pub fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.len() >= 4 && fields[0] == name {
+            Some((fields[2].parse().ok()?, fields[3].parse().ok()?))
+        } else {
+            None
+        }
+    })
+}
+
+/// Changes the permission bits of `path` (e.g. so that Dovecot's unprivileged processes can
+/// traverse a root-owned temporary directory).
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {mode:o} {}: {e}", path.display()));
+}
+
+/// Waits until every address accepts TCP connections. Fails early, with `log()`, when `child`
+/// exits first; returns false on timeout.
+pub fn wait_listening(child: &mut Child, addrs: &[SocketAddr], timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if addrs.iter().all(|a| TcpStream::connect(a).is_ok()) {
+            return true;
+        }
+        if child.try_wait().ok().flatten().is_some() || Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Sends SIGTERM to `child` and waits up to `grace` for it to exit, then kills it.
+pub fn terminate(child: &mut Child, grace: Duration) {
+    if child.try_wait().ok().flatten().is_some() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Sends the message in the file `data` with swaks to `server` (SMTP, or LMTP with
+/// `--protocol LMTP` in `extra`) and returns swaks' output (its transcript), panicking with the
+/// transcript when swaks reports a failure.
+pub fn swaks(server: SocketAddr, to: &str, data: &Path, extra: &[&str]) -> String {
+    let output = swaks_output(server, to, data, extra);
+    let transcript = transcript(&output);
+    assert!(
+        output.status.success(),
+        "swaks to {server} failed ({}):\n{transcript}",
+        output.status
+    );
+    transcript
+}
+
+/// Like `swaks`, but returns swaks' exit status and output whatever happened.
+pub fn swaks_output(server: SocketAddr, to: &str, data: &Path, extra: &[&str]) -> Output {
+    let mut data_arg = std::ffi::OsString::from("@");
+    data_arg.push(data);
+    Command::new(find_program("swaks").expect("swaks is installed"))
+        .args(["--server", &server.to_string()])
+        .args(["--from", "sender@origin.test", "--to", to])
+        .args(["--helo", "client.origin.test", "--timeout", "30"])
+        .arg("--data")
+        .arg(data_arg)
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run swaks")
+}
+
+/// stdout and stderr of a finished program, as text.
+pub fn transcript(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
