@@ -83,8 +83,11 @@ impl Conn {
     }
 
     pub async fn run(mut self) {
+        use tracing::Instrument;
+        let span =
+            tracing::info_span!("session", id = %self.session.id(), client = %self.peer.ip());
         self.session.greet();
-        let end = self.serve().await;
+        let end = self.serve().instrument(span).await;
         if let Some(backend) = self.backend.take() {
             backend.quit().await;
         }

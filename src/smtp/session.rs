@@ -407,6 +407,7 @@ impl Session {
         let count = txn.recipients.len();
         let smtputf8 = txn.params.smtputf8;
         if to.is_routing_trick() || !self.cfg.domains.contains(&to.domain) {
+            tracing::info!(target: "moat::refusal", reference = %self.reference(), recipient = %to.address(), "relay denied");
             let r = Reply::status(550, 7, 1, "Relaying denied");
             self.bad_command(r);
             return None;
@@ -505,7 +506,10 @@ impl Session {
             && let Some(last) = reply.lines.last_mut()
             && !last.contains("(ref=")
         {
-            last.push_str(&format!(" (ref={})", self.reference()));
+            let reference = self.reference();
+            last.push_str(&format!(" (ref={reference})"));
+            // The driver's span adds the session id and client address.
+            tracing::info!(target: "moat::refusal", reference = %reference, reply = %reply, "refused");
         }
         reply.write_to(&mut self.out);
     }

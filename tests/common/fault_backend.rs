@@ -1,0 +1,460 @@
+//! A scripted SMTP backend with fault injection, for Moat's zero-loss and smuggling tests.
+//!
+//! It listens on `127.0.0.1:0` and serves each connection in its own thread. The fault mode
+//! (see [`Fault`]) can be changed at any time; it is read at each step of each connection.
+//!
+//! A message is COMMITTED (recorded in [`FaultBackend::messages`]) only when the backend
+//! answers `250` after the end of data; every other outcome discards it. The backend records
+//! every `MAIL FROM` and `RCPT TO` argument it receives (accepted or not), the raw bytes of
+//! every DATA section, and how many bare CR / bare LF it saw inside DATA.
+//!
+//! Like a *vulnerable* real server, it also ends DATA at a line `.<LF>` (bare LF), not only at
+//! `.<CR><LF>`: if Moat ever let such a sequence through, a smuggled second message would
+//! show up here as a second MAIL FROM / a second message.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the backend does wrong. Codes are full SMTP replies (`"451 4.3.0 text"`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Behaves like a well-mannered SMTP server.
+    None,
+    /// Sends this reply instead of the 220 greeting, then closes the connection.
+    Greeting(String),
+    /// Answers EHLO / HELO / LHLO with this reply.
+    Ehlo(String),
+    /// Answers every MAIL FROM with this reply.
+    Mail(String),
+    /// Answers every RCPT TO with this reply.
+    Rcpt(String),
+    /// Answers RCPT TO with this reply when the address contains the given text; others are
+    /// accepted.
+    RcptMatching(String, String),
+    /// Answers the DATA command with this reply.
+    Data(String),
+    /// Answers the end of data with this reply (the message is discarded).
+    EndOfData(String),
+    /// Closes the connection after this many bytes of message data (after its 354).
+    CloseMidData(usize),
+    /// Reads the whole message, then closes without any reply.
+    CloseAtEndOfData,
+    /// Reads the whole message and never replies (until the peer closes or this time passes);
+    /// the message is discarded.
+    StallAtEndOfData(Duration),
+    /// LMTP only: at the end of data, recipients whose address contains the text get this
+    /// reply (their copy is discarded); the others get 250 (their copy is committed).
+    LmtpRcptEndOfData(String, String),
+}
+
+/// A committed message.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub mail_from: String,
+    pub rcpts: Vec<String>,
+    /// The content after dot-unstuffing, without the terminating `.` line.
+    pub data: Vec<u8>,
+    /// The bytes exactly as received on the wire between 354 and the terminator line.
+    pub raw: Vec<u8>,
+}
+
+impl Message {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.data).into_owned()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    fault: Option<Fault>,
+    lmtp: bool,
+    connections: usize,
+    mail_froms: Vec<String>,
+    rcpts: Vec<String>,
+    messages: Vec<Message>,
+    /// Raw DATA sections of every transaction that got as far as sending data (committed or not).
+    data_sections: Vec<Vec<u8>>,
+    bare_newlines: usize,
+    commands: Vec<String>,
+}
+
+/// The running backend. Its threads live until the test process exits.
+#[derive(Clone)]
+pub struct FaultBackend {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl FaultBackend {
+    pub fn start(fault: Fault) -> FaultBackend {
+        FaultBackend::start_with(fault, false)
+    }
+
+    /// An LMTP server (LHLO; one reply per accepted recipient after the end of data; each
+    /// recipient that gets 250 is committed as its own [`Message`] with that one recipient).
+    pub fn start_lmtp(fault: Fault) -> FaultBackend {
+        FaultBackend::start_with(fault, true)
+    }
+
+    fn start_with(fault: Fault, lmtp: bool) -> FaultBackend {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State {
+            fault: Some(fault),
+            lmtp,
+            ..State::default()
+        }));
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let st = st.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(stream, st);
+                });
+            }
+        });
+        FaultBackend { addr, state }
+    }
+
+    /// A backend in normal (no-fault) mode.
+    pub fn normal() -> FaultBackend {
+        FaultBackend::start(Fault::None)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        self.state.lock().unwrap().fault = Some(fault);
+    }
+
+    pub fn messages(&self) -> Vec<Message> {
+        self.state.lock().unwrap().messages.clone()
+    }
+
+    /// Committed messages whose content contains `needle`.
+    pub fn messages_containing(&self, needle: &str) -> Vec<Message> {
+        self.messages()
+            .into_iter()
+            .filter(|m| contains(&m.data, needle.as_bytes()))
+            .collect()
+    }
+
+    /// Every `MAIL FROM:` argument received (accepted or not), as written by Moat.
+    pub fn mail_froms(&self) -> Vec<String> {
+        self.state.lock().unwrap().mail_froms.clone()
+    }
+
+    /// Every `RCPT TO:` argument received (accepted or not), as written by Moat.
+    pub fn rcpts(&self) -> Vec<String> {
+        self.state.lock().unwrap().rcpts.clone()
+    }
+
+    /// Every command line received, without CRLF.
+    pub fn commands(&self) -> Vec<String> {
+        self.state.lock().unwrap().commands.clone()
+    }
+
+    /// The raw DATA sections received (committed or not).
+    pub fn data_sections(&self) -> Vec<Vec<u8>> {
+        self.state.lock().unwrap().data_sections.clone()
+    }
+
+    /// Bare CR or bare LF bytes seen inside DATA sections (Moat must never send any).
+    pub fn bare_newlines_seen(&self) -> usize {
+        self.state.lock().unwrap().bare_newlines
+    }
+
+    pub fn connections(&self) -> usize {
+        self.state.lock().unwrap().connections
+    }
+
+    /// Waits up to `timeout` until at least `n` messages containing `needle` are committed;
+    /// returns how many there are.
+    pub fn wait_messages_containing(&self, needle: &str, n: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let got = self.messages_containing(needle).len();
+            if got >= n || Instant::now() >= deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// A loopback address on which nothing listens (connections are refused).
+pub fn refused_addr() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap();
+    drop(l);
+    a
+}
+
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn current(state: &Arc<Mutex<State>>) -> Fault {
+    state.lock().unwrap().fault.clone().unwrap_or(Fault::None)
+}
+
+fn count_bare(raw: &[u8]) -> usize {
+    let mut n = 0;
+    for (i, &b) in raw.iter().enumerate() {
+        match b {
+            b'\r' if raw.get(i + 1) != Some(&b'\n') => n += 1,
+            b'\n' if i == 0 || raw[i - 1] != b'\r' => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+fn send(w: &mut TcpStream, reply: &str) -> std::io::Result<()> {
+    w.write_all(reply.as_bytes())?;
+    w.write_all(b"\r\n")?;
+    w.flush()
+}
+
+fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.set_nodelay(true)?;
+    state.lock().unwrap().connections += 1;
+    let mut w = stream.try_clone()?;
+    let mut r = BufReader::new(stream);
+
+    if let Fault::Greeting(reply) = current(&state) {
+        send(&mut w, &reply)?;
+        let _ = w.shutdown(std::net::Shutdown::Both);
+        return Ok(());
+    }
+    let lmtp = state.lock().unwrap().lmtp;
+    if lmtp {
+        send(&mut w, "220 backend.test LMTP fault-backend")?;
+    } else {
+        send(&mut w, "220 backend.test ESMTP fault-backend")?;
+    }
+
+    let mut mail_from: Option<String> = None;
+    let mut rcpts: Vec<String> = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line)
+            .trim_end_matches(['\r', '\n'])
+            .to_string();
+        state.lock().unwrap().commands.push(text.clone());
+        let upper = text.to_ascii_uppercase();
+        let verb = upper.split(' ').next().unwrap_or("").to_string();
+        let fault = current(&state);
+        match verb.as_str() {
+            "EHLO" | "HELO" | "LHLO" => {
+                if let Fault::Ehlo(reply) = &fault {
+                    send(&mut w, reply)?;
+                } else if lmtp != (verb == "LHLO") {
+                    send(&mut w, "500 5.5.1 wrong greeting command for this protocol")?;
+                    continue;
+                } else if verb == "HELO" {
+                    send(&mut w, "250 backend.test")?;
+                } else {
+                    w.write_all(
+                        b"250-backend.test\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n\
+                          250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n",
+                    )?;
+                }
+                mail_from = None;
+                rcpts.clear();
+            }
+            "MAIL" => {
+                let arg = text[4..].trim_start().to_string();
+                let arg = strip_prefix_ci(&arg, "FROM:").trim().to_string();
+                state.lock().unwrap().mail_froms.push(arg.clone());
+                if let Fault::Mail(reply) = &fault {
+                    send(&mut w, reply)?;
+                } else if mail_from.is_some() {
+                    send(&mut w, "503 5.5.1 nested MAIL")?;
+                } else {
+                    mail_from = Some(arg);
+                    rcpts.clear();
+                    send(&mut w, "250 2.1.0 sender ok")?;
+                }
+            }
+            "RCPT" => {
+                let arg = text[4..].trim_start().to_string();
+                let arg = strip_prefix_ci(&arg, "TO:").trim().to_string();
+                state.lock().unwrap().rcpts.push(arg.clone());
+                match &fault {
+                    Fault::Rcpt(reply) => send(&mut w, reply)?,
+                    Fault::RcptMatching(needle, reply) if arg.contains(needle.as_str()) => {
+                        send(&mut w, reply)?
+                    }
+                    _ if mail_from.is_none() => send(&mut w, "503 5.5.1 need MAIL")?,
+                    _ => {
+                        rcpts.push(arg);
+                        send(&mut w, "250 2.1.5 recipient ok")?;
+                    }
+                }
+            }
+            "DATA" => {
+                if let Fault::Data(reply) = &fault {
+                    send(&mut w, reply)?;
+                    continue;
+                }
+                if mail_from.is_none() || rcpts.is_empty() {
+                    send(&mut w, "503 5.5.1 need RCPT")?;
+                    continue;
+                }
+                send(&mut w, "354 go ahead")?;
+                let fault = current(&state);
+                if let Fault::CloseMidData(n) = fault {
+                    let mut got = 0usize;
+                    let mut buf = [0u8; 1];
+                    // Read byte-wise so the close happens exactly after `n` bytes.
+                    while got < n {
+                        if r.read(&mut buf)? == 0 {
+                            break;
+                        }
+                        got += 1;
+                    }
+                    let _ = w.shutdown(std::net::Shutdown::Both);
+                    return Ok(());
+                }
+                let (raw, data) = read_data(&mut r)?;
+                {
+                    let mut st = state.lock().unwrap();
+                    st.bare_newlines += count_bare(&raw);
+                    st.data_sections.push(raw.clone());
+                }
+                let from = mail_from.take().unwrap_or_default();
+                let to = std::mem::take(&mut rcpts);
+                if lmtp {
+                    let fault = current(&state);
+                    for rcpt in &to {
+                        let reply = match &fault {
+                            Fault::EndOfData(r) => r.clone(),
+                            Fault::LmtpRcptEndOfData(needle, r)
+                                if rcpt.contains(needle.as_str()) =>
+                            {
+                                r.clone()
+                            }
+                            _ => "250 2.0.0 delivered".to_string(),
+                        };
+                        if reply.starts_with('2') {
+                            state.lock().unwrap().messages.push(Message {
+                                mail_from: from.clone(),
+                                rcpts: vec![rcpt.clone()],
+                                data: data.clone(),
+                                raw: raw.clone(),
+                            });
+                        }
+                        send(&mut w, &reply)?;
+                    }
+                    continue;
+                }
+                match current(&state) {
+                    Fault::EndOfData(reply) => send(&mut w, &reply)?,
+                    Fault::CloseAtEndOfData => {
+                        let _ = w.shutdown(std::net::Shutdown::Both);
+                        return Ok(());
+                    }
+                    Fault::StallAtEndOfData(d) => {
+                        // Never reply; wait for the peer to give up (EOF) or for `d`.
+                        let deadline = Instant::now() + d;
+                        let inner = r.get_ref();
+                        inner.set_read_timeout(Some(Duration::from_millis(100)))?;
+                        let mut buf = [0u8; 512];
+                        while Instant::now() < deadline {
+                            match r.read(&mut buf) {
+                                Ok(0) => return Ok(()),
+                                Ok(_) => {}
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => return Ok(()),
+                            }
+                        }
+                        let _ = w.shutdown(std::net::Shutdown::Both);
+                        return Ok(());
+                    }
+                    _ => {
+                        // Commit first (so the record exists by the time Moat can read the
+                        // 250), undo if the 250 cannot be written.
+                        let idx = {
+                            let mut st = state.lock().unwrap();
+                            st.messages.push(Message {
+                                mail_from: from,
+                                rcpts: to,
+                                data,
+                                raw,
+                            });
+                            st.messages.len() - 1
+                        };
+                        if send(&mut w, "250 2.0.0 queued as FAULTBACKEND").is_err() {
+                            let mut st = state.lock().unwrap();
+                            if idx < st.messages.len() {
+                                st.messages.remove(idx);
+                            }
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            "RSET" => {
+                mail_from = None;
+                rcpts.clear();
+                send(&mut w, "250 2.0.0 ok")?;
+            }
+            "NOOP" => send(&mut w, "250 2.0.0 ok")?,
+            "QUIT" => {
+                send(&mut w, "221 2.0.0 bye")?;
+                return Ok(());
+            }
+            _ => send(&mut w, "500 5.5.1 unknown command")?,
+        }
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> &'a str {
+    if s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        &s[prefix.len()..]
+    } else {
+        s
+    }
+}
+
+/// Reads DATA up to a terminator line (`.<CR><LF>` or, like a vulnerable server, `.<LF>`).
+/// Returns (raw bytes before the terminator line, unstuffed content).
+fn read_data(r: &mut BufReader<TcpStream>) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+    let mut raw = Vec::new();
+    let mut data = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "EOF in DATA",
+            ));
+        }
+        if line == b".\r\n" || line == b".\n" {
+            return Ok((raw, data));
+        }
+        raw.extend_from_slice(&line);
+        if line.first() == Some(&b'.') {
+            data.extend_from_slice(&line[1..]);
+        } else {
+            data.extend_from_slice(&line);
+        }
+    }
+}

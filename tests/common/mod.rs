@@ -1,0 +1,10 @@
+//! Shared harness for loopback integration and end-to-end tests.
+//! Each test binary includes this with `mod common;` and uses what it needs.
+#![allow(dead_code)]
+
+pub mod dovecot;
+pub mod fault_backend;
+pub mod mailbox;
+pub mod moat;
+pub mod sink;
+pub mod tools;
