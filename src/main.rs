@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use moat::config::{Config, LogFormat};
-use moat::server::Server;
+use moat::server::{ReloadError, Reloader, Server};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,8 +50,8 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Serve { config } => {
-            let config = match load(config.as_ref()) {
+        Command::Serve { config: path } => {
+            let config = match load(path.as_ref()) {
                 Ok(c) => c,
                 Err(errors) => {
                     eprint!("{errors}");
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
                 }
             };
             init_logging(&config);
-            match serve(config) {
+            match serve(config, path) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
@@ -84,7 +84,7 @@ fn init_logging(config: &Config) {
     }
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -92,9 +92,25 @@ fn serve(config: Config) -> anyhow::Result<()> {
     runtime.block_on(async {
         tracing::info!(config = %config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
         let server = Server::bind(config).await?;
+        tokio::spawn(reload_on_sighup(server.reloader(), path));
         server.run(shutdown_signal()).await;
         Ok(())
     })
+}
+
+/// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.
+async fn reload_on_sighup(reloader: Reloader, path: Option<PathBuf>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).expect("install SIGHUP handler");
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP received: reloading configuration");
+        let result = load(path.as_ref())
+            .map_err(ReloadError::from)
+            .and_then(|config| reloader.reload(config));
+        if let Err(e) = result {
+            tracing::error!(error = %e, "reload failed; the running configuration stays in place");
+        }
+    }
 }
 
 /// Completes on SIGTERM or SIGINT.

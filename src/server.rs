@@ -66,8 +66,48 @@ impl Runtime {
 }
 
 pub struct Server {
-    rt: Arc<Runtime>,
+    /// The runtime new sessions start with; replaced whole by a reload.
+    current: Reloader,
     listeners: Vec<TcpListener>,
+}
+
+/// Swaps in a new configuration, all or nothing. Sessions already running keep the runtime
+/// they started with; new sessions get the new one. Cheap to clone.
+#[derive(Clone)]
+pub struct Reloader {
+    tx: Arc<watch::Sender<Arc<Runtime>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigErrors),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+}
+
+impl Reloader {
+    /// The runtime new sessions get now.
+    pub fn current(&self) -> Arc<Runtime> {
+        self.tx.borrow().clone()
+    }
+
+    /// Builds everything a new configuration needs (TLS files, backend, checks) before it
+    /// replaces the running one; on any error the running one stays and the error says why.
+    /// `listen` and `limits.max_connections` are bound at start and need a restart.
+    pub fn reload(&self, config: Config) -> Result<(), ReloadError> {
+        let old = self.current();
+        if config.listen != old.config.listen {
+            tracing::warn!("listen addresses changed: they take effect after a restart");
+        }
+        if config.limits.max_connections != old.config.limits.max_connections {
+            tracing::warn!("limits.max_connections changed: it takes effect after a restart");
+        }
+        let runtime = Arc::new(Runtime::new(config)?);
+        tracing::info!(config = %runtime.config.origin, "configuration reloaded");
+        self.tx.send_replace(runtime);
+        Ok(())
+    }
 }
 
 impl Server {
@@ -81,7 +121,14 @@ impl Server {
                 .map_err(|source| ServerError::Bind { addr, source })?;
             listeners.push(l);
         }
-        Ok(Server { rt, listeners })
+        let (tx, _) = watch::channel(rt);
+        let current = Reloader { tx: Arc::new(tx) };
+        Ok(Server { current, listeners })
+    }
+
+    /// A handle that reloads the configuration of this server while it runs.
+    pub fn reloader(&self) -> Reloader {
+        self.current.clone()
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
@@ -94,7 +141,7 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, answers 421 to idle sessions
     /// and gives sessions receiving or relaying a message `shutdown_grace` to finish.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
-        let rt = self.rt;
+        let rt = self.current.current();
         let limits = &rt.config.limits;
         let slots = Arc::new(Semaphore::new(limits.max_connections));
         let per_ip = Arc::new(PerIp::default());
@@ -105,7 +152,7 @@ impl Server {
             tracing::info!(address = ?addr, hostname = %rt.config.hostname, backend = %describe(&rt.config.backend.target), "listening");
             accept_tasks.push(tokio::spawn(accept_loop(
                 listener,
-                rt.clone(),
+                self.current.clone(),
                 slots.clone(),
                 per_ip.clone(),
                 stop_rx.clone(),
@@ -139,7 +186,7 @@ fn describe(target: &BackendTarget) -> String {
 
 async fn accept_loop(
     listener: TcpListener,
-    rt: Arc<Runtime>,
+    current: Reloader,
     slots: Arc<Semaphore>,
     per_ip: Arc<PerIp>,
     stop: watch::Receiver<bool>,
@@ -155,6 +202,8 @@ async fn accept_loop(
             }
         };
         let _ = tcp.set_nodelay(true);
+        // Each session keeps the runtime it started with, across reloads.
+        let rt = current.current();
         let permit = slots.clone().try_acquire_owned().ok();
         let ip_slot = per_ip.claim(peer.ip(), rt.config.limits.max_connections_per_ip);
         match (permit, ip_slot) {

@@ -28,3 +28,6 @@ mod protocol;
 
 #[path = "guarantees/harness.rs"]
 mod harness;
+
+#[path = "guarantees/reload.rs"]
+mod reload;
