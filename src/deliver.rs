@@ -53,7 +53,11 @@ pub async fn deliver(
             recipients: req.transaction.recipients.clone(),
             body: body.clone(),
         });
-        verdict::decide(rt.checks.run(context).await)
+        let findings = rt.checks.run(context).await;
+        let decided = std::time::Instant::now();
+        let verdict = verdict::decide(findings);
+        crate::metrics::stage("verdict", decided.elapsed().as_secs_f64());
+        verdict
     };
     // The session appends the reference id to every refusal.
     let refused = |code, subject, detail, text: &str| {
@@ -63,10 +67,7 @@ pub async fn deliver(
         Action::Reject => refused(550, 7, 1, "Message refused"),
         Action::Tempfail => refused(451, 7, 1, "Message deferred, try again later"),
         Action::Accept => match backend {
-            Some(backend) => backend
-                .data(header.as_bytes(), &body)
-                .await
-                .map_err(Failure::Relay),
+            Some(backend) => relay(backend, header.as_bytes(), &body).await,
             None => Err(Failure::Relay(RelayError::Unusable { stage: Stage::Data })),
         },
     };
@@ -75,6 +76,27 @@ pub async fn deliver(
         score: verdict.score,
         result,
     }
+}
+
+/// Sends the message and records the backend's answer and latency (errors are recorded
+/// where they are logged, in `conn`).
+async fn relay(backend: &mut BackendSession, header: &[u8], body: &[u8]) -> Result<Reply, Failure> {
+    let started = std::time::Instant::now();
+    let result = backend.data(header, body).await;
+    let seconds = started.elapsed().as_secs_f64();
+    crate::metrics::relay_step("data", seconds);
+    crate::metrics::stage("relay", seconds);
+    if let Ok(reply) = &result {
+        let result = if reply.is_positive() {
+            "accepted"
+        } else if reply.is_transient() {
+            "deferred"
+        } else {
+            "rejected"
+        };
+        crate::metrics::relay_result(result, Some(reply.code));
+    }
+    result.map_err(Failure::Relay)
 }
 
 fn received_header(rt: &Runtime, req: &Request) -> String {

@@ -2,11 +2,13 @@
 //! message, and relays in-line to the real mail server only what passes.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod checks;
 pub mod config;
 pub mod conn;
 pub mod deliver;
 pub mod headers;
+pub mod metrics;
 pub mod relay;
 pub mod server;
 pub mod smtp;

@@ -3,6 +3,7 @@
 //! Loading is all-or-nothing: either every key is valid and a `Config` comes back, or the
 //! caller gets the list of errors, each naming file, line and key.
 
+pub mod admin;
 mod locate;
 pub mod raw;
 mod validate;
@@ -33,6 +34,7 @@ pub struct Config {
     pub limits: Limits,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
+    pub admin: admin::AdminConfig,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

@@ -22,6 +22,8 @@ pub struct RawConfig {
     pub shutdown_grace: Option<HumanDuration>,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub admin: super::admin::RawAdmin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

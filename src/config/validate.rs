@@ -175,6 +175,11 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         );
     }
 
+    let admin = super::admin::build(raw.admin).unwrap_or_else(|e| {
+        errors.push("admin.listen", e);
+        Default::default()
+    });
+
     Config {
         origin: origin.to_string(),
         hostname,
@@ -192,6 +197,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
             format: raw.log.format,
             level: raw.log.level,
         },
+        admin,
     }
 }
 
