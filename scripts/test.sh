@@ -20,10 +20,10 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Debian packages the end-to-end tests use (swaks needs Net::SSLeay for STARTTLS), and the
-# programs they drive.
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl)
-programs=(dovecot swaks smtp-sink smtp-source openssl)
+# Debian packages the end-to-end tests use (swaks needs Net::SSLeay for STARTTLS; prometheus
+# brings promtool, for tests/observability.rs), and the programs they drive.
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl prometheus)
+programs=(dovecot swaks smtp-sink smtp-source openssl prometheus promtool)
 
 install_missing_packages() {
     local missing=() package
