@@ -189,7 +189,7 @@ impl Metrics {
             backend_up: gauge(
                 &r,
                 "moat_backend_up",
-                "1 if the last backend probe (on /readyz or /metrics) reached the backend.",
+                "1 if the last backend probe (on /readyz, or in the background on /metrics) reached the backend.",
             ),
             quarantine_messages: gauge(
                 &r,

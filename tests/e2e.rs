@@ -395,7 +395,7 @@ fn e2e_default_config_delivers_into_maildir() {
     let dir = tempfile::tempdir().unwrap();
     let default_addr: SocketAddr = ([127, 0, 0, 1], 2525).into();
     // The default file also enables the admin listener on 127.0.0.1:9925.
-    let admin_free = TcpListener::bind(([127, 0, 0, 1], 9925)).is_ok();
+    let admin_free = TcpListener::bind("127.0.0.1:9925").is_ok();
     let (_moat, addr) = if admin_free && TcpListener::bind(default_addr).is_ok() {
         (serve_in(dir.path(), &[], default_addr), default_addr)
     } else {

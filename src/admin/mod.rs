@@ -30,7 +30,7 @@ struct State {
     reloader: Reloader,
     /// The file `POST /reload` re-reads; `None`: the embedded default.
     config_path: Option<PathBuf>,
-    probe: Probe,
+    probe: Arc<Probe>,
     slots: Arc<Semaphore>,
 }
 
@@ -45,7 +45,7 @@ impl Admin {
         let state = Arc::new(State {
             reloader,
             config_path,
-            probe: Probe::default(),
+            probe: Arc::default(),
             slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
         });
         Ok(Admin { listener, state })
@@ -131,8 +131,9 @@ async fn route(state: &State, request: &Request) -> Response {
 }
 
 async fn metrics(state: &State) -> Response {
-    // Keeps moat_backend_up current for alerting even when nothing polls /readyz.
-    state.probe.check(&state.reloader.current()).await;
+    // Keeps moat_backend_up current for alerting even when nothing polls /readyz, without
+    // making the scrape wait for the backend (the value is at most one scrape old).
+    state.probe.refresh(state.reloader.current());
     Response {
         status: 200,
         content_type: "text/plain; version=0.0.4; charset=utf-8",

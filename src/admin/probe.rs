@@ -4,11 +4,15 @@
 
 use crate::config::BackendTarget;
 use crate::server::Runtime;
+use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long one probe result is reused.
 pub const CACHE_FOR: Duration = Duration::from_secs(2);
+/// A probe taking longer than this counts as down: a backend that slow is not serving.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
@@ -20,6 +24,8 @@ pub enum Health {
 #[derive(Default)]
 pub struct Probe {
     last: Mutex<Option<(Instant, Health)>>,
+    /// A background refresh is running (see `refresh`).
+    refreshing: AtomicBool,
 }
 
 impl Probe {
@@ -31,7 +37,9 @@ impl Probe {
         {
             return health;
         }
-        let health = probe(rt).await;
+        let health = tokio::time::timeout(PROBE_TIMEOUT, probe(rt))
+            .await
+            .unwrap_or_else(|_| Health::Down("backend probe timed out".into()));
         let up = health == Health::Up;
         crate::metrics::get().backend_up.set(i64::from(up));
         if let Health::Down(why) = &health {
@@ -39,6 +47,19 @@ impl Probe {
         }
         *self.last.lock().expect("probe lock") = Some((Instant::now(), health.clone()));
         health
+    }
+
+    /// Refreshes the cached result in the background, at most one refresh at a time: a
+    /// scrape of /metrics must not wait for (or pile up on) a hanging backend.
+    pub fn refresh(self: &Arc<Self>, rt: Arc<Runtime>) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let probe = self.clone();
+        tokio::spawn(async move {
+            probe.check(&rt).await;
+            probe.refreshing.store(false, Ordering::Release);
+        });
     }
 }
 
