@@ -96,3 +96,24 @@ async fn checks_are_counted_and_timed_without_code_of_their_own() {
         .get_sample_count();
     assert!(timed >= 1);
 }
+
+#[test]
+fn dns_lookups_and_quarantine_size_are_recorded() {
+    let before = get()
+        .dns_lookups
+        .with_label_values(&["txt", "timeout"])
+        .get();
+    dns_lookup("txt", "timeout", 0.5);
+    assert_eq!(
+        get()
+            .dns_lookups
+            .with_label_values(&["txt", "timeout"])
+            .get(),
+        before + 1
+    );
+    let latency = get().dns_duration.with_label_values(&["txt"]);
+    assert!(latency.get_sample_count() >= 1);
+    quarantine_size(3, 3000);
+    assert_eq!(get().quarantine_messages.get(), 3);
+    assert_eq!(get().quarantine_bytes.get(), 3000);
+}

@@ -87,3 +87,36 @@ fn metrics_count_every_message_by_action_and_reply_and_promtool_accepts_them() {
     let (ok, out) = run("promtool", &["check", "metrics"], &text);
     assert!(ok, "promtool check metrics:\n{out}\n{text}");
 }
+
+#[test]
+fn connections_over_a_limit_are_counted_as_refused_with_that_limit() {
+    let backend = FaultBackend::normal();
+    let a = start_with(&backend, "text", "limits:\n  max_connections_per_ip: 1\n");
+    let refused = "moat_connections_total{reason=\"per_ip\",result=\"refused\"}";
+    let count = || sample(&http(a.admin, "GET", "/metrics").1, refused);
+    // `start` connected once to see Moat listening; until that session has ended, it holds
+    // the one slot: retry until this client has it.
+    let mut first = None;
+    for _ in 0..100 {
+        let mut c = crate::common::moat::RawClient::connect(a.moat.addr);
+        if c.reply().starts_with("220") {
+            first = Some(c);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _first = first.expect("a slot frees up");
+    let before = count();
+    let mut second = crate::common::moat::RawClient::connect(a.moat.addr);
+    assert!(second.reply().starts_with("421"));
+    assert_eq!(count(), before + 1.0);
+    // Only the first client is open (the gauge drops just after a session's slot is freed).
+    let open = || sample(&http(a.admin, "GET", "/metrics").1, "moat_connections_open");
+    for _ in 0..50 {
+        if open() == 1.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(open(), 1.0);
+}

@@ -15,6 +15,11 @@ pub struct Admin {
 
 /// Starts Moat relaying to `backend`, with `admin.listen` on a free loopback port.
 pub fn start(backend: &FaultBackend, log_format: &str) -> Admin {
+    start_with(backend, log_format, "")
+}
+
+/// `start` with more top-level YAML (e.g. a `limits:` section).
+pub fn start_with(backend: &FaultBackend, log_format: &str, extra: &str) -> Admin {
     let port = free_port();
     let yaml = format!(
         "hostname: mx.example.test\n\
@@ -23,7 +28,7 @@ pub fn start(backend: &FaultBackend, log_format: &str) -> Admin {
          backend:\n  protocol: smtp\n  address: {}\n  timeouts:\n    connect: 2s\n    command: 2s\n    data: 2s\n\
          shutdown_grace: 1s\n\
          log:\n  format: {log_format}\n  level: info\n\
-         admin:\n  listen: 127.0.0.1:{port}\n",
+         admin:\n  listen: 127.0.0.1:{port}\n{extra}",
         backend.addr
     );
     let moat = Moat::start(&yaml);
