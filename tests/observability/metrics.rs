@@ -10,7 +10,15 @@ fn metrics_count_every_message_by_action_and_reply_and_promtool_accepts_them() {
     let backend = FaultBackend::normal();
     let a = start(&backend, "text");
     let accepted = "moat_connections_total{reason=\"ok\",result=\"accepted\"}";
-    // `start` itself connected once to see Moat listening.
+    // `start` itself connected once to see Moat listening: wait until that session has been
+    // counted (it ends as `client_closed`), then take the baseline.
+    let closed = "moat_sessions_total{end=\"client_closed\"}";
+    for _ in 0..100 {
+        if sample(&http(a.admin, "GET", "/metrics").1, closed) >= 1.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let connected_before = sample(&http(a.admin, "GET", "/metrics").1, accepted);
     for i in 0..3 {
         assert!(send(&a.moat, &format!("ok {i}")).starts_with("250"));
