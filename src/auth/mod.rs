@@ -7,23 +7,23 @@
 //! (`Authenticator::message`). Every part is bounded by the DNS deadline: what has not
 //! finished by then is a temperror, never a pass.
 
+mod convert;
 pub mod forged;
 pub mod policy;
 pub mod results;
 
 use crate::config::auth::{AuthConfig, DnsConfig};
 use crate::smtp::address::ReversePath;
+use convert::{dkim_reason, dkim_res, dmarc_res, iprev_res, spf_res};
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{
-    AuthenticatedMessage, DkimResult, DmarcResult, IprevResult, MessageAuthenticator, SpfOutput,
-    SpfResult,
-};
+use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, SpfOutput, SpfResult};
 use results::{Arc as ArcRes, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Spf};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// Everything authentication needs for one configuration; shared by all sessions.
 pub struct Authenticator {
@@ -84,12 +84,7 @@ impl Authenticator {
     }
 
     async fn envelope(&self, ip: IpAddr, helo: String, from: String) -> Envelope {
-        // RFC 7208 2.4: a null reverse-path is checked as postmaster@<HELO domain>.
-        let identity = if from.is_empty() {
-            format!("postmaster@{helo}")
-        } else {
-            from
-        };
+        let identity = identity(&helo, from);
         let mail_from_domain = identity.rsplit_once('@').map_or("", |(_, d)| d).to_string();
         let helo_is_domain = crate::config::auth::is_domain(&helo);
         let spf_helo = async {
@@ -162,15 +157,22 @@ impl Authenticator {
         from: &ReversePath,
         message: &[u8],
     ) -> Outcome {
-        let started = match envelope {
-            Some(task) => task.await.ok(),
-            None => None,
+        // One deadline for everything still pending at the end of DATA, so a dead DNS
+        // server delays the reply by at most `dns.timeout x dns.attempts`.
+        let until = Instant::now() + self.deadline;
+        let task = match envelope {
+            Some(task) => task,
+            None => self.start(ip, helo, from),
         };
-        let envelope = match started {
-            Some(envelope) => envelope,
-            None => self.envelope(ip, helo.to_string(), sender(from)).await,
+        let abort = task.abort_handle();
+        let envelope = match tokio::time::timeout_at(until, task).await {
+            Ok(Ok(envelope)) => envelope,
+            _ => {
+                abort.abort();
+                Envelope::timed_out(ip, helo, from, self.config.iprev)
+            }
         };
-        let results = self.results(envelope, message).await;
+        let results = self.results(envelope, message, until).await;
         Outcome {
             header: results.header(&self.hostname),
             findings: results.findings(&self.config.policy),
@@ -178,12 +180,12 @@ impl Authenticator {
         }
     }
 
-    async fn results(&self, envelope: Envelope, message: &[u8]) -> Results {
+    async fn results(&self, envelope: Envelope, message: &[u8], until: Instant) -> Results {
         let parsed = AuthenticatedMessage::parse(message);
         let (dkim, arc, dmarc) = match &parsed {
             Some(msg) => {
                 let checks = self.message_checks(msg, &envelope);
-                match tokio::time::timeout(self.deadline, checks).await {
+                match tokio::time::timeout_at(until, checks).await {
                     Ok(done) => done,
                     Err(_) => timed_out(msg),
                 }
@@ -257,6 +259,39 @@ impl Authenticator {
             bad_from: None,
         };
         (dkim, arc, dmarc)
+    }
+}
+
+impl Envelope {
+    /// The envelope checks did not finish in time: temperrors, never a pass.
+    fn timed_out(ip: IpAddr, helo: &str, from: &ReversePath, iprev: bool) -> Envelope {
+        let identity = identity(helo, sender(from));
+        let domain = identity.rsplit_once('@').map_or("", |(_, d)| d).to_string();
+        Envelope {
+            ip,
+            helo: helo.to_string(),
+            spf_helo: Spf {
+                result: Res::TempError,
+                identity: format!("postmaster@{helo}"),
+            },
+            spf_mail_from: Spf {
+                result: Res::TempError,
+                identity,
+            },
+            spf_output: SpfOutput::new(domain.clone()).with_result(SpfResult::TempError),
+            mail_from_domain: domain,
+            iprev: iprev.then_some((Res::TempError, None)),
+        }
+    }
+}
+
+/// The SPF MAIL FROM identity. RFC 7208 2.4: a null reverse-path is checked as
+/// postmaster@<HELO domain>.
+fn identity(helo: &str, from: String) -> String {
+    if from.is_empty() {
+        format!("postmaster@{helo}")
+    } else {
+        from
     }
 }
 
@@ -339,58 +374,5 @@ fn bad_from(why: &'static str) -> Dmarc {
         from_domain: String::new(),
         policy: DmarcPolicy::None,
         bad_from: Some(why),
-    }
-}
-
-fn spf_res(r: SpfResult) -> Res {
-    match r {
-        SpfResult::Pass => Res::Pass,
-        SpfResult::Fail => Res::Fail,
-        SpfResult::SoftFail => Res::SoftFail,
-        SpfResult::Neutral => Res::Neutral,
-        SpfResult::TempError => Res::TempError,
-        SpfResult::PermError => Res::PermError,
-        SpfResult::None => Res::None,
-    }
-}
-
-fn dkim_res(r: &DkimResult) -> Res {
-    match r {
-        DkimResult::Pass => Res::Pass,
-        DkimResult::Neutral(_) => Res::Neutral,
-        DkimResult::Fail(_) => Res::Fail,
-        DkimResult::PermError(_) => Res::PermError,
-        DkimResult::TempError(_) => Res::TempError,
-        DkimResult::None => Res::None,
-    }
-}
-
-fn dkim_reason(r: &DkimResult) -> Option<String> {
-    match r {
-        DkimResult::Neutral(e)
-        | DkimResult::Fail(e)
-        | DkimResult::PermError(e)
-        | DkimResult::TempError(e) => Some(e.to_string()),
-        DkimResult::Pass | DkimResult::None => None,
-    }
-}
-
-fn dmarc_res(r: &DmarcResult) -> Res {
-    match r {
-        DmarcResult::Pass => Res::Pass,
-        DmarcResult::Fail(_) => Res::Fail,
-        DmarcResult::TempError(_) => Res::TempError,
-        DmarcResult::PermError(_) => Res::PermError,
-        DmarcResult::None => Res::None,
-    }
-}
-
-fn iprev_res(r: &IprevResult) -> Res {
-    match r {
-        IprevResult::Pass => Res::Pass,
-        IprevResult::Fail(_) => Res::Fail,
-        IprevResult::TempError(_) => Res::TempError,
-        IprevResult::PermError(_) => Res::PermError,
-        IprevResult::None => Res::None,
     }
 }
