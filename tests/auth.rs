@@ -10,5 +10,11 @@ mod signer;
 #[path = "auth/env.rs"]
 mod env;
 
+#[path = "auth/spf.rs"]
+mod spf;
+
+#[path = "auth/dmarc.rs"]
+mod dmarc;
+
 #[path = "auth/smtp.rs"]
 mod smtp;

@@ -9,6 +9,7 @@
 
 mod convert;
 pub mod forged;
+mod pct;
 pub mod policy;
 pub mod results;
 
@@ -248,7 +249,7 @@ impl Authenticator {
             &envelope.spf_output,
         );
         let out = self.resolver.verify_dmarc(params).await;
-        let dmarc = Dmarc {
+        let mut dmarc = Dmarc {
             result: dmarc_res(&out.result()),
             from_domain: out.domain().to_string(),
             policy: match out.policy() {
@@ -258,6 +259,9 @@ impl Authenticator {
             },
             bad_from: None,
         };
+        if dmarc.result == Res::Fail {
+            dmarc.policy = pct::apply(&self.resolver, &dmarc.from_domain, dmarc.policy).await;
+        }
         (dkim, arc, dmarc)
     }
 }
