@@ -16,5 +16,8 @@ mod spf;
 #[path = "auth/dmarc.rs"]
 mod dmarc;
 
+#[path = "auth/arc.rs"]
+mod arc;
+
 #[path = "auth/smtp.rs"]
 mod smtp;
