@@ -19,5 +19,11 @@ mod dmarc;
 #[path = "auth/arc.rs"]
 mod arc;
 
+#[path = "auth/iprev.rs"]
+mod iprev;
+
+#[path = "auth/e2e.rs"]
+mod e2e;
+
 #[path = "auth/smtp.rs"]
 mod smtp;
