@@ -191,7 +191,10 @@ mod tests {
     #[test]
     fn auth_config_defaults_and_overrides() {
         let c = Config::from_yaml(BASE, "t.yaml").unwrap();
-        assert!(!c.auth.enabled, "off unless configured: it needs a resolver");
+        assert!(
+            !c.auth.enabled,
+            "off unless configured: it needs a resolver"
+        );
         assert_eq!(c.dns.deadline(), std::time::Duration::from_secs(4));
         let text = format!(
             "{BASE}dns:\n  nameservers: [\"127.0.0.1:5353\"]\n  timeout: 1s\n  attempts: 3\nauth:\n  enabled: true\n  trusted_arc_sealers: [Lists.Example.ORG]\n  policy:\n    SPF_FAIL: {{action: reject}}\n    DMARC_REJECT: {{action: none, score: 4}}\n"
@@ -215,8 +218,14 @@ mod tests {
         let shown = e.to_string();
         assert!(shown.contains("t.yaml:8: dns.nameservers[0]"), "{shown}");
         assert!(shown.contains("t.yaml:9: dns.attempts"), "{shown}");
-        assert!(shown.contains("t.yaml:11: auth.trusted_arc_sealers[0]"), "{shown}");
-        assert!(shown.contains("t.yaml:13: auth.policy.SPF_FAILED"), "{shown}");
+        assert!(
+            shown.contains("t.yaml:11: auth.trusted_arc_sealers[0]"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("t.yaml:13: auth.policy.SPF_FAILED"),
+            "{shown}"
+        );
         assert_eq!(e.0.len(), 4, "{shown}");
     }
 
@@ -224,7 +233,10 @@ mod tests {
     fn auth_config_unknown_key_is_an_error() {
         let text = format!("{BASE}auth:\n  enable: true\n");
         let shown = Config::from_yaml(&text, "t.yaml").unwrap_err().to_string();
-        assert!(shown.contains("t.yaml:8:") && shown.contains("enable"), "{shown}");
+        assert!(
+            shown.contains("t.yaml:8:") && shown.contains("enable"),
+            "{shown}"
+        );
         let text = format!("{BASE}auth:\n  policy:\n    SPF_FAIL: {{action: quarantine}}\n");
         let shown = Config::from_yaml(&text, "t.yaml").unwrap_err().to_string();
         assert!(shown.contains("quarantine"), "{shown}");

@@ -20,7 +20,12 @@ fn forwarded(subject: &str) -> Vec<u8> {
          \tspf=pass smtp.mailfrom=sender.test; dmarc=pass header.from=sender.test; arc=none\r\n\
          {modified}"
     );
-    signer::arc_seal(with_results.as_bytes(), "arc", "forward.test", "lists.forward.test")
+    signer::arc_seal(
+        with_results.as_bytes(),
+        "arc",
+        "forward.test",
+        "lists.forward.test",
+    )
 }
 
 const HELO: &str = "mail.sender.test";
@@ -46,7 +51,10 @@ fn auth_arc_trusted_sealer_excuses_dmarc_failure() {
         &forwarded("arc2"),
     );
     let ids = ids(&outcome);
-    assert!(ids.contains(&"ARC_PASS") && ids.contains(&"DMARC_FORWARDED"), "{ids:?}");
+    assert!(
+        ids.contains(&"ARC_PASS") && ids.contains(&"DMARC_FORWARDED"),
+        "{ids:?}"
+    );
 }
 
 #[test]
@@ -57,7 +65,10 @@ fn auth_arc_untrusted_sealer_does_not_excuse_dmarc_reject() {
     assert!(env.backend.messages().is_empty());
     let outcome = env.authenticate("", HELO, LIST_BOUNCE, &forwarded("arc4"));
     let ids = ids(&outcome);
-    assert!(ids.contains(&"ARC_PASS") && ids.contains(&"DMARC_REJECT"), "{ids:?}");
+    assert!(
+        ids.contains(&"ARC_PASS") && ids.contains(&"DMARC_REJECT"),
+        "{ids:?}"
+    );
 }
 
 #[test]
@@ -69,6 +80,11 @@ fn auth_arc_broken_chain_is_not_trusted() {
     msg[at] ^= 0x01;
     let reply = env.send(HELO, LIST_BOUNCE, "alice@example.test", &msg);
     assert!(reply.starts_with("550 5.7.1"), "{reply}");
-    let outcome = env.authenticate("  trusted_arc_sealers: [forward.test]", HELO, LIST_BOUNCE, &msg);
+    let outcome = env.authenticate(
+        "  trusted_arc_sealers: [forward.test]",
+        HELO,
+        LIST_BOUNCE,
+        &msg,
+    );
     assert!(ids(&outcome).contains(&"ARC_FAIL"), "{:?}", ids(&outcome));
 }

@@ -31,7 +31,11 @@ fn auth_e2e_dovecot_reads_authentication_results_over_imap() {
     let reply = env.send(helo, "bounce@nopolicy.test", to, &rejected);
     assert!(reply.starts_with("550 5.7.1"), "{reply}");
 
-    let quarantined = tamper(signed("a@quarantine.test", "e2e-quarantine", "quarantine.test"));
+    let quarantined = tamper(signed(
+        "a@quarantine.test",
+        "e2e-quarantine",
+        "quarantine.test",
+    ));
     let reply = env.send(helo, "bounce@nopolicy.test", to, &quarantined);
     assert!(reply.starts_with("250"), "{reply}");
 
@@ -40,14 +44,24 @@ fn auth_e2e_dovecot_reads_authentication_results_over_imap() {
         .iter()
         .map(|m| String::from_utf8_lossy(m).into_owned())
         .collect();
-    assert_eq!(mailbox.len(), 2, "pass and quarantine, not reject: {mailbox:#?}");
+    assert_eq!(
+        mailbox.len(),
+        2,
+        "pass and quarantine, not reject: {mailbox:#?}"
+    );
     assert!(mailbox.iter().all(|m| !m.contains("e2e-reject")));
 
-    let pass = mailbox.iter().find(|m| m.contains("Subject: e2e-pass")).unwrap();
+    let pass = mailbox
+        .iter()
+        .find(|m| m.contains("Subject: e2e-pass"))
+        .unwrap();
     let ar = auth_results(pass);
     assert_eq!(ar.len(), 1, "{pass}");
     let ar = &ar[0];
-    assert!(ar.starts_with(&format!("Authentication-Results: {HOST}; spf=pass")), "{ar}");
+    assert!(
+        ar.starts_with(&format!("Authentication-Results: {HOST}; spf=pass")),
+        "{ar}"
+    );
     for part in [
         "spf=pass smtp.mailfrom=a@sender.test",
         "dkim=pass header.d=sender.test header.s=s1",
@@ -56,8 +70,14 @@ fn auth_e2e_dovecot_reads_authentication_results_over_imap() {
         assert!(ar.contains(part), "missing `{part}`: {ar}");
     }
 
-    let quarantine = mailbox.iter().find(|m| m.contains("e2e-quarantine")).unwrap();
+    let quarantine = mailbox
+        .iter()
+        .find(|m| m.contains("e2e-quarantine"))
+        .unwrap();
     let ar = auth_results(quarantine).join("\n");
     assert!(ar.contains("dkim=fail"), "{ar}");
-    assert!(ar.contains("dmarc=fail header.from=quarantine.test policy.dmarc=quarantine"), "{ar}");
+    assert!(
+        ar.contains("dmarc=fail header.from=quarantine.test policy.dmarc=quarantine"),
+        "{ar}"
+    );
 }

@@ -22,14 +22,18 @@ fn auth_iprev_pass_fail_and_temperror() {
         (12, "iprev=", "IPREV_"),
         (13, "iprev=temperror", "IPREV_TEMPERROR"),
     ] {
-        let outcome = env.authenticate_from(IpAddr::V4(ip(last)), "", "h.test", "a@sender.test", &msg);
+        let outcome =
+            env.authenticate_from(IpAddr::V4(ip(last)), "", "h.test", "a@sender.test", &msg);
         let header = outcome.header.replace("\r\n\t", " ");
         assert!(header.contains(result), "192.0.2.{last}: {header}");
         assert!(
             header.contains(&format!("policy.iprev=192.0.2.{last}")),
             "{header}"
         );
-        let found = ids(&outcome).into_iter().find(|i| i.starts_with("IPREV_")).unwrap();
+        let found = ids(&outcome)
+            .into_iter()
+            .find(|i| i.starts_with("IPREV_"))
+            .unwrap();
         assert!(found.starts_with(id), "192.0.2.{last}: {found}");
         if last == 12 {
             assert_ne!(found, "IPREV_PASS", "no PTR is never a pass");
@@ -40,6 +44,11 @@ fn auth_iprev_pass_fail_and_temperror() {
 #[test]
 fn auth_iprev_can_be_disabled() {
     let env = Env::start("");
-    let outcome = env.authenticate("  iprev: false", "h.test", "a@sender.test", &message("a@sender.test", "x"));
+    let outcome = env.authenticate(
+        "  iprev: false",
+        "h.test",
+        "a@sender.test",
+        &message("a@sender.test", "x"),
+    );
     assert!(!outcome.header.contains("iprev="), "{}", outcome.header);
 }
