@@ -98,6 +98,8 @@ async fn authenticate(
     let outcome = auth
         .message(started, req.client_ip, helo, from, &body)
         .await;
+    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
+    tracing::debug!(reference = req.reference, findings = ?ids, forged_removed = outcome.stripped.is_some(), "authentication");
     let body = outcome.stripped.unwrap_or(body);
     (outcome.header, outcome.findings, body)
 }

@@ -147,3 +147,38 @@ fn auth_dead_dns_never_passes_and_does_not_hang_the_session() {
     let reply = env.send(HELO, "a@sender.test", RCPT, &msg);
     assert!(reply.starts_with("451 4.7.1"), "{reply}");
 }
+
+#[test]
+fn auth_spf_starts_at_mail_from_before_data() {
+    let env = Env::start("");
+    let mut c = crate::common::moat::RawClient::connect(env.moat);
+    c.reply();
+    c.cmd(&format!("EHLO {HELO}"));
+    assert_eq!(env.dns.queries(), 0);
+    assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
+    assert!(c.cmd(&format!("RCPT TO:<{RCPT}>")).starts_with("250"));
+    // No DATA yet: the SPF lookups for HELO and MAIL FROM are already under way.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while env.dns.queries() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(env.dns.queries() >= 2, "queries: {}", env.dns.queries());
+}
+
+#[test]
+fn auth_every_dkim_signature_is_listed() {
+    let env = Env::start("");
+    let once = signed("a@sender.test", "two-sigs", "sender.test");
+    let twice = super::signer::dkim_sign(&once, "s1", "quarantine.test");
+    let reply = env.send(HELO, "a@sender.test", RCPT, &twice);
+    assert!(reply.starts_with("250"), "{reply}");
+    let ar = auth_results(&env.delivered().unwrap()).join("\n");
+    assert!(
+        ar.contains("dkim=pass header.d=quarantine.test header.s=s1"),
+        "{ar}"
+    );
+    assert!(
+        ar.contains("dkim=pass header.d=sender.test header.s=s1"),
+        "{ar}"
+    );
+}
