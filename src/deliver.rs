@@ -98,8 +98,14 @@ async fn authenticate(
     let outcome = auth
         .message(started, req.client_ip, helo, from, &body)
         .await;
+    // Findings that force an action explain a refusal: logged at info with the reference.
     let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
-    tracing::debug!(reference = req.reference, findings = ?ids, forged_removed = outcome.stripped.is_some(), "authentication");
+    let forged = outcome.stripped.is_some();
+    if outcome.findings.iter().any(|f| f.force.is_some()) {
+        tracing::info!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
+    } else {
+        tracing::debug!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
+    }
     let body = outcome.stripped.unwrap_or(body);
     (outcome.header, outcome.findings, body)
 }
