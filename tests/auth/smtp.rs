@@ -114,7 +114,8 @@ fn auth_dead_dns_never_passes_and_does_not_hang_the_session() {
         "temperror costs nothing by default: {reply}"
     );
     // Envelope and message checks share one deadline after the end of DATA.
-    let bound = Duration::from_millis(2 * DNS_TIMEOUT_MS + 700);
+    let bound = Duration::from_millis(DNS_TIMEOUT_MS + 700);
+    eprintln!("dead DNS: reply after {took:?} (bound {bound:?})");
     assert!(took < bound, "took {took:?}, bound {bound:?}");
     let ar = auth_results(&env.delivered().unwrap()).join("\n");
     for method in ["spf", "dkim", "arc", "dmarc"] {
