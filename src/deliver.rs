@@ -82,14 +82,16 @@ pub async fn deliver(
     }
 }
 
-/// Sender authentication, when enabled: the Authentication-Results header, the findings,
-/// and the message without forged Authentication-Results fields.
+/// Sender authentication, when enabled: the Authentication-Results header and the findings.
+/// Either way, the message without forged Authentication-Results fields (ones that claim
+/// Moat's hostname would deceive the backend even when Moat writes none).
 async fn authenticate(
     rt: &Runtime,
     req: &mut Request<'_>,
     body: Vec<u8>,
 ) -> (String, Vec<crate::checks::Finding>, Vec<u8>) {
     let Some(auth) = rt.auth.as_ref() else {
+        let body = crate::auth::forged::strip(&body, &rt.config.hostname).unwrap_or(body);
         return (String::new(), Vec::new(), body);
     };
     let helo = req.helo.map(|h| h.name.as_str()).unwrap_or("");

@@ -183,3 +183,31 @@ fn auth_every_dkim_signature_is_listed() {
         "{ar}"
     );
 }
+
+#[test]
+fn auth_forged_authentication_results_removed_even_with_auth_disabled() {
+    let backend = crate::common::fault_backend::FaultBackend::normal();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let yaml = format!(
+        "hostname: {HOST}\nlisten: [\"127.0.0.1:0\"]\ndomains: [example.test]\n\
+         backend:\n  protocol: smtp\n  address: {}\n",
+        backend.addr
+    );
+    let config = moat::config::Config::from_yaml(&yaml, "t.yaml").unwrap();
+    assert!(!config.auth.enabled);
+    let server = rt.block_on(moat::server::Server::bind(config)).unwrap();
+    let addr = server.local_addrs()[0];
+    rt.spawn(server.run(std::future::pending::<()>()));
+    let mut c = crate::common::moat::RawClient::connect(addr);
+    c.reply();
+    c.cmd(&format!("EHLO {HELO}"));
+    c.cmd("MAIL FROM:<a@sender.test>");
+    c.cmd(&format!("RCPT TO:<{RCPT}>"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    c.send(format!("Authentication-Results: {HOST}; dmarc=pass\r\n").as_bytes());
+    c.send(&message("a@sender.test", "forged-off"));
+    c.send(b".\r\n");
+    assert!(c.reply().starts_with("250"));
+    let delivered = backend.messages().last().unwrap().text();
+    assert!(auth_results(&delivered).is_empty(), "{delivered}");
+}

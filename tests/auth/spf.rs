@@ -97,3 +97,20 @@ fn auth_spf_fail_scores_by_default_and_rejects_when_configured() {
     assert_eq!(fail.score, 0.5);
     assert_eq!(fail.force, Some(moat::verdict::Action::Reject));
 }
+
+#[test]
+fn auth_dns_answer_too_large_for_udp_is_fetched_over_tcp() {
+    let env = Env::start("");
+    // ~2 KB of SPF: more than a UDP answer carries, so the resolver retries over TCP.
+    let many: Vec<String> = (1..=100).map(|i| format!("ip4:192.0.2.{i}")).collect();
+    let record = format!("v=spf1 {} ip4:127.0.0.1 -all", many.join(" "));
+    env.dns.txt("big.spf.test", &record);
+    let msg = message("a@sender.test", "big");
+    let outcome = env.authenticate("", "mail.sender.test", "a@big.spf.test", &msg);
+    let header = outcome.header.replace("\r\n\t", " ");
+    assert!(
+        header.contains("spf=pass smtp.mailfrom=a@big.spf.test"),
+        "{header}"
+    );
+    assert!(env.dns.tcp_queries() > 0, "no TCP query");
+}

@@ -25,6 +25,7 @@ struct Zone {
     dropped: Mutex<HashSet<String>>,
     drop_all: AtomicBool,
     queries: AtomicUsize,
+    tcp_queries: AtomicUsize,
 }
 
 /// The running server. Records are served with TTL 0, so a change is seen at the next lookup.
@@ -124,6 +125,11 @@ impl TestDns {
     pub fn queries(&self) -> usize {
         self.zone.queries.load(Ordering::SeqCst)
     }
+
+    /// Queries received over TCP so far.
+    pub fn tcp_queries(&self) -> usize {
+        self.zone.tcp_queries.load(Ordering::SeqCst)
+    }
 }
 
 struct Handler(Arc<Zone>);
@@ -168,6 +174,9 @@ impl RequestHandler for Handler {
         mut response: R,
     ) -> ResponseInfo {
         self.0.queries.fetch_add(1, Ordering::SeqCst);
+        if request.protocol() == hickory_server::net::xfer::Protocol::Tcp {
+            self.0.tcp_queries.fetch_add(1, Ordering::SeqCst);
+        }
         let mut metadata = Metadata::response_from_request(&request.metadata);
         let silent = ResponseInfo::from(Header {
             metadata,
