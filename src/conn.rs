@@ -58,6 +58,8 @@ pub struct Conn {
     shutdown: watch::Receiver<bool>,
     started: Instant,
     messages_accepted: u32,
+    /// SPF and iprev for the current transaction, started at MAIL FROM.
+    auth: Option<crate::auth::EnvelopeTask>,
 }
 
 impl Conn {
@@ -79,6 +81,7 @@ impl Conn {
             shutdown,
             started: Instant::now(),
             messages_accepted: 0,
+            auth: None,
         }
     }
 
@@ -124,6 +127,7 @@ impl Conn {
                 }
                 Event::Mail { from, params } => {
                     let reply = self.backend_mail(&from, &params).await;
+                    self.start_auth(&reply, &from);
                     self.session.resolve(reply);
                 }
                 Event::Rcpt { to } => {
@@ -134,7 +138,10 @@ impl Conn {
                     let reply = self.message(body).await;
                     self.session.resolve(reply);
                 }
-                Event::Reset => self.backend_reset().await,
+                Event::Reset => {
+                    self.stop_auth();
+                    self.backend_reset().await
+                }
                 Event::StartTls => {
                     if let Err(end) = self.start_tls().await {
                         return end;
@@ -283,6 +290,7 @@ impl Conn {
             helo: helo.as_ref(),
             tls: self.tls.as_ref(),
             transaction: &txn,
+            auth: self.auth.take(),
         };
         let backend = self.backend.as_mut().filter(|b| b.is_usable());
         let outcome = deliver::deliver(&self.rt, request, body, backend).await;
@@ -314,6 +322,21 @@ impl Conn {
             "message"
         );
         reply
+    }
+
+    /// Starts SPF and iprev once MAIL FROM is accepted, so they run during RCPT and DATA.
+    fn start_auth(&mut self, reply: &Reply, from: &ReversePath) {
+        self.stop_auth();
+        if let (Some(auth), true) = (&self.rt.auth, reply.is_positive()) {
+            let helo = self.session.hello().map(|h| h.name.as_str()).unwrap_or("");
+            self.auth = Some(auth.start(self.peer.ip(), helo, from));
+        }
+    }
+
+    fn stop_auth(&mut self) {
+        if let Some(task) = self.auth.take() {
+            task.abort();
+        }
     }
 
     /// After Moat itself refused a message, the backend still holds MAIL and RCPTs.

@@ -18,6 +18,8 @@ pub struct Request<'a> {
     pub helo: Option<&'a Hello>,
     pub tls: Option<&'a TlsInfo>,
     pub transaction: &'a Transaction,
+    /// SPF and iprev started at MAIL FROM (`None`: run them now, if auth is enabled).
+    pub auth: Option<crate::auth::EnvelopeTask>,
 }
 
 pub enum Failure {
@@ -35,14 +37,16 @@ pub struct Outcome {
 
 pub async fn deliver(
     rt: &Runtime,
-    req: Request<'_>,
+    mut req: Request<'_>,
     body: Vec<u8>,
     backend: Option<&mut BackendSession>,
 ) -> Outcome {
-    let header = received_header(rt, &req);
+    let mut header = received_header(rt, &req);
+    let (auth_header, mut findings, body) = authenticate(rt, &mut req, body).await;
+    header.push_str(&auth_header);
     let body = Arc::new(body);
     let verdict = if rt.checks.is_empty() {
-        verdict::decide(Vec::new())
+        verdict::decide(findings)
     } else {
         let context = Arc::new(MessageContext {
             reference: req.reference.to_string(),
@@ -53,7 +57,8 @@ pub async fn deliver(
             recipients: req.transaction.recipients.clone(),
             body: body.clone(),
         });
-        verdict::decide(rt.checks.run(context).await)
+        findings.extend(rt.checks.run(context).await);
+        verdict::decide(findings)
     };
     // The session appends the reference id to every refusal.
     let refused = |code, subject, detail, text: &str| {
@@ -75,6 +80,36 @@ pub async fn deliver(
         score: verdict.score,
         result,
     }
+}
+
+/// Sender authentication, when enabled: the Authentication-Results header and the findings.
+/// Either way, the message without forged Authentication-Results fields (ones that claim
+/// Moat's hostname would deceive the backend even when Moat writes none).
+async fn authenticate(
+    rt: &Runtime,
+    req: &mut Request<'_>,
+    body: Vec<u8>,
+) -> (String, Vec<crate::checks::Finding>, Vec<u8>) {
+    let Some(auth) = rt.auth.as_ref() else {
+        let body = crate::auth::forged::strip(&body, &rt.config.hostname).unwrap_or(body);
+        return (String::new(), Vec::new(), body);
+    };
+    let helo = req.helo.map(|h| h.name.as_str()).unwrap_or("");
+    let from = &req.transaction.from;
+    let started = req.auth.take();
+    let outcome = auth
+        .message(started, req.client_ip, helo, from, &body)
+        .await;
+    // Findings that force an action explain a refusal: logged at info with the reference.
+    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
+    let forged = outcome.stripped.is_some();
+    if outcome.findings.iter().any(|f| f.force.is_some()) {
+        tracing::info!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
+    } else {
+        tracing::debug!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
+    }
+    let body = outcome.stripped.unwrap_or(body);
+    (outcome.header, outcome.findings, body)
 }
 
 fn received_header(rt: &Runtime, req: &Request) -> String {

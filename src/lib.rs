@@ -2,10 +2,12 @@
 //! message, and relays in-line to the real mail server only what passes.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod checks;
 pub mod config;
 pub mod conn;
 pub mod deliver;
+pub mod dns;
 pub mod headers;
 pub mod relay;
 pub mod server;

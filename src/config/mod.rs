@@ -3,6 +3,7 @@
 //! Loading is all-or-nothing: either every key is valid and a `Config` comes back, or the
 //! caller gets the list of errors, each naming file, line and key.
 
+pub mod auth;
 mod locate;
 pub mod raw;
 mod validate;
@@ -33,6 +34,8 @@ pub struct Config {
     pub limits: Limits,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
+    pub dns: auth::DnsConfig,
+    pub auth: auth::AuthConfig,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

@@ -22,6 +22,10 @@ pub struct RawConfig {
     pub shutdown_grace: Option<HumanDuration>,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub dns: super::auth::RawDns,
+    #[serde(default)]
+    pub auth: super::auth::RawAuth,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -175,6 +175,12 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         );
     }
 
+    let mut problems = Vec::new();
+    let (dns, auth) = super::auth::build(raw.dns, raw.auth, &mut problems);
+    for (key, message) in problems {
+        errors.push(&key, message);
+    }
+
     Config {
         origin: origin.to_string(),
         hostname,
@@ -192,6 +198,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
             format: raw.log.format,
             level: raw.log.level,
         },
+        dns,
+        auth,
     }
 }
 
