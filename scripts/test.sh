@@ -20,10 +20,12 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Debian packages the end-to-end tests use (swaks needs Net::SSLeay for STARTTLS; prometheus
-# brings promtool, for tests/observability.rs), and the programs they drive.
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl prometheus)
-programs=(dovecot swaks smtp-sink smtp-source openssl prometheus promtool)
+# Debian packages the end-to-end tests use (swaks needs Net::SSLeay for STARTTLS; dkimpy and
+# authres sign and ARC-seal the authentication tests' messages; prometheus brings promtool, for
+# tests/observability.rs), and the programs they drive.
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl
+    python3 python3-dkim python3-authres prometheus)
+programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool)
 
 install_missing_packages() {
     local missing=() package
@@ -71,9 +73,20 @@ ensure_mail_user() {
     echo "created system user moatmail"
 }
 
+# The `python3` first on PATH may not be Debian's (pyenv, venv): give it dkimpy from PyPI then.
+ensure_dkimpy() {
+    if ! command -v python3 >/dev/null || python3 -c 'import dkim, authres' 2>/dev/null; then
+        return
+    fi
+    step "installing dkimpy and authres from PyPI for $(command -v python3)"
+    python3 -m pip install -q dkimpy authres ||
+        python3 -m pip install -q --break-system-packages dkimpy authres
+}
+
 step "test environment"
 install_missing_packages
 ensure_mail_user
+ensure_dkimpy
 for program in "${programs[@]}"; do
     command -v "$program" >/dev/null || echo "warning: $program not found; end-to-end tests will fail" >&2
 done

@@ -58,6 +58,8 @@ pub struct Conn {
     shutdown: watch::Receiver<bool>,
     started: Instant,
     messages_accepted: u32,
+    /// SPF and iprev for the current transaction, started at MAIL FROM.
+    auth: Option<crate::auth::EnvelopeTask>,
     /// The greeting has been written (its latency is a metric).
     greeted: bool,
 }
@@ -81,6 +83,7 @@ impl Conn {
             shutdown,
             started: Instant::now(),
             messages_accepted: 0,
+            auth: None,
             greeted: false,
         }
     }
@@ -128,6 +131,7 @@ impl Conn {
                 }
                 Event::Mail { from, params } => {
                     let reply = self.backend_mail(&from, &params).await;
+                    self.start_auth(&reply, &from);
                     self.session.resolve(reply);
                 }
                 Event::Rcpt { to } => {
@@ -138,7 +142,10 @@ impl Conn {
                     let reply = self.message(body).await;
                     self.session.resolve(reply);
                 }
-                Event::Reset => self.backend_reset().await,
+                Event::Reset => {
+                    self.stop_auth();
+                    self.backend_reset().await
+                }
                 Event::StartTls => {
                     if let Err(end) = self.start_tls().await {
                         return end;
@@ -306,6 +313,7 @@ impl Conn {
             helo: helo.as_ref(),
             tls: self.tls.as_ref(),
             transaction: &txn,
+            auth: self.auth.take(),
         };
         let backend = self.backend.as_mut().filter(|b| b.is_usable());
         let outcome = deliver::deliver(&self.rt, request, body, backend).await;
@@ -339,6 +347,21 @@ impl Conn {
         crate::metrics::message(outcome.action.as_str(), reply.code, size);
         crate::metrics::stage("transaction", started.elapsed().as_secs_f64());
         reply
+    }
+
+    /// Starts SPF and iprev once MAIL FROM is accepted, so they run during RCPT and DATA.
+    fn start_auth(&mut self, reply: &Reply, from: &ReversePath) {
+        self.stop_auth();
+        if let (Some(auth), true) = (&self.rt.auth, reply.is_positive()) {
+            let helo = self.session.hello().map(|h| h.name.as_str()).unwrap_or("");
+            self.auth = Some(auth.start(self.peer.ip(), helo, from));
+        }
+    }
+
+    fn stop_auth(&mut self) {
+        if let Some(task) = self.auth.take() {
+            task.abort();
+        }
     }
 
     /// After Moat itself refused a message, the backend still holds MAIL and RCPTs.

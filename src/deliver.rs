@@ -18,6 +18,8 @@ pub struct Request<'a> {
     pub helo: Option<&'a Hello>,
     pub tls: Option<&'a TlsInfo>,
     pub transaction: &'a Transaction,
+    /// SPF and iprev started at MAIL FROM (`None`: run them now, if auth is enabled).
+    pub auth: Option<crate::auth::EnvelopeTask>,
 }
 
 pub enum Failure {
@@ -35,14 +37,16 @@ pub struct Outcome {
 
 pub async fn deliver(
     rt: &Runtime,
-    req: Request<'_>,
+    mut req: Request<'_>,
     body: Vec<u8>,
     backend: Option<&mut BackendSession>,
 ) -> Outcome {
-    let header = received_header(rt, &req);
+    let mut header = received_header(rt, &req);
+    let (auth_header, mut findings, body) = authenticate(rt, &mut req, body).await;
+    header.push_str(&auth_header);
     let body = Arc::new(body);
     let verdict = if rt.checks.is_empty() {
-        verdict::decide(Vec::new())
+        decide(findings)
     } else {
         let context = Arc::new(MessageContext {
             reference: req.reference.to_string(),
@@ -53,11 +57,8 @@ pub async fn deliver(
             recipients: req.transaction.recipients.clone(),
             body: body.clone(),
         });
-        let findings = rt.checks.run(context).await;
-        let decided = std::time::Instant::now();
-        let verdict = verdict::decide(findings);
-        crate::metrics::stage("verdict", decided.elapsed().as_secs_f64());
-        verdict
+        findings.extend(rt.checks.run(context).await);
+        decide(findings)
     };
     // The session appends the reference id to every refusal.
     let refused = |code, subject, detail, text: &str| {
@@ -97,6 +98,48 @@ async fn relay(backend: &mut BackendSession, header: &[u8], body: &[u8]) -> Resu
         crate::metrics::relay_result(result, Some(reply.code));
     }
     result.map_err(Failure::Relay)
+}
+
+/// The verdict, timed as stage `verdict`.
+fn decide(findings: Vec<crate::checks::Finding>) -> verdict::Verdict {
+    let started = std::time::Instant::now();
+    let verdict = verdict::decide(findings);
+    crate::metrics::stage("verdict", started.elapsed().as_secs_f64());
+    verdict
+}
+
+/// Sender authentication, when enabled: the Authentication-Results header and the findings.
+/// Either way, the message without forged Authentication-Results fields (ones that claim
+/// Moat's hostname would deceive the backend even when Moat writes none).
+async fn authenticate(
+    rt: &Runtime,
+    req: &mut Request<'_>,
+    body: Vec<u8>,
+) -> (String, Vec<crate::checks::Finding>, Vec<u8>) {
+    let Some(auth) = rt.auth.as_ref() else {
+        let body = crate::auth::forged::strip(&body, &rt.config.hostname).unwrap_or(body);
+        return (String::new(), Vec::new(), body);
+    };
+    let helo = req.helo.map(|h| h.name.as_str()).unwrap_or("");
+    let from = &req.transaction.from;
+    let started = req.auth.take();
+    let timer = std::time::Instant::now();
+    let outcome = auth
+        .message(started, req.client_ip, helo, from, &body)
+        .await;
+    // Counted like any check: stage `check_auth`, one result per finding id.
+    let seconds = timer.elapsed().as_secs_f64();
+    crate::metrics::check_ran("auth", seconds, &outcome.findings);
+    // Findings that force an action explain a refusal: logged at info with the reference.
+    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
+    let forged = outcome.stripped.is_some();
+    if outcome.findings.iter().any(|f| f.force.is_some()) {
+        tracing::info!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
+    } else {
+        tracing::debug!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
+    }
+    let body = outcome.stripped.unwrap_or(body);
+    (outcome.header, outcome.findings, body)
 }
 
 fn received_header(rt: &Runtime, req: &Request) -> String {

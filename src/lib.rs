@@ -3,10 +3,12 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod auth;
 pub mod checks;
 pub mod config;
 pub mod conn;
 pub mod deliver;
+pub mod dns;
 pub mod headers;
 pub mod metrics;
 pub mod relay;

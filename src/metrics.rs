@@ -245,12 +245,21 @@ pub fn message(action: &str, reply_code: u16, size: usize) {
     m.message_size.observe(size as f64);
 }
 
-/// One DNS lookup, for the resolver (`kind`: `a`, `txt`, `ptr`, `dnsbl` …; `result`:
-/// `found`, `nxdomain`, `timeout`, `servfail` …). Both must come from closed sets.
+/// One DNS-based verification (`kind`: `spf_helo`, `spf`, `iprev`, `dkim`, `arc`, `dmarc`,
+/// later `dnsbl` …; `result`: `pass`, `fail`, `none`, `temperror` …). mail-auth makes the
+/// individual queries; `temperror` is what a failing or slow DNS looks like. Both label
+/// values must come from closed sets.
 pub fn dns_lookup(kind: &str, result: &str, seconds: f64) {
     let m = get();
     m.dns_lookups.with_label_values(&[kind, result]).inc();
     m.dns_duration.with_label_values(&[kind]).observe(seconds);
+}
+
+/// Runs `future` and also returns how long it took, in seconds.
+pub async fn timed<T>(future: impl std::future::Future<Output = T>) -> (T, f64) {
+    let started = std::time::Instant::now();
+    let out = future.await;
+    (out, started.elapsed().as_secs_f64())
 }
 
 /// A configured content rule matched a message. `rule` must be a configured rule id.

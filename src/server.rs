@@ -24,6 +24,8 @@ pub struct Runtime {
     pub relay: Relay,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub checks: Checks,
+    /// Sender authentication (SPF, DKIM, ARC, DMARC, iprev); `None` when disabled.
+    pub auth: Option<Arc<crate::auth::Authenticator>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,8 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
 }
 
 impl Runtime {
@@ -55,7 +59,9 @@ impl Runtime {
             tls_available: tls.is_some(),
             backend_max_recipients: relay.max_recipients_per_transaction(),
         });
+        let auth = crate::auth::Authenticator::new(&config.dns, &config.auth, &config.hostname)?;
         Ok(Runtime {
+            auth,
             config: Arc::new(config),
             session,
             relay,

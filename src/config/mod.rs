@@ -4,6 +4,7 @@
 //! caller gets the list of errors, each naming file, line and key.
 
 pub mod admin;
+pub mod auth;
 mod locate;
 pub mod raw;
 mod validate;
@@ -34,6 +35,8 @@ pub struct Config {
     pub limits: Limits,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
+    pub dns: auth::DnsConfig,
+    pub auth: auth::AuthConfig,
     pub admin: admin::AdminConfig,
 }
 

@@ -23,6 +23,10 @@ pub struct RawConfig {
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]
+    pub dns: super::auth::RawDns,
+    #[serde(default)]
+    pub auth: super::auth::RawAuth,
+    #[serde(default)]
     pub admin: super::admin::RawAdmin,
 }
 

@@ -175,6 +175,11 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         );
     }
 
+    let mut problems = Vec::new();
+    let (dns, auth) = super::auth::build(raw.dns, raw.auth, &mut problems);
+    for (key, message) in problems {
+        errors.push(&key, message);
+    }
     let admin = super::admin::build(raw.admin).unwrap_or_else(|e| {
         errors.push("admin.listen", e);
         Default::default()
@@ -197,6 +202,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
             format: raw.log.format,
             level: raw.log.level,
         },
+        dns,
+        auth,
         admin,
     }
 }

@@ -1,0 +1,407 @@
+//! Sender authentication: SPF (HELO and MAIL FROM), iprev, DKIM, ARC and DMARC through
+//! mail-auth and Moat's one resolver, reported as findings and as one
+//! `Authentication-Results` header.
+//!
+//! The envelope checks (SPF, iprev) start as soon as MAIL FROM is accepted and run while the
+//! client sends RCPT and DATA (`start`); the message checks run at the end of DATA
+//! (`Authenticator::message`). Every part is bounded by the DNS deadline: what has not
+//! finished by then is a temperror, never a pass.
+
+mod convert;
+pub mod forged;
+mod pct;
+pub mod policy;
+pub mod results;
+
+use crate::config::auth::{AuthConfig, DnsConfig};
+use crate::smtp::address::ReversePath;
+use convert::{dkim_reason, dkim_res, dmarc_res, iprev_res, spf_res};
+use mail_auth::dmarc::verify::DmarcParameters;
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, SpfOutput, SpfResult};
+use results::{Arc as ArcRes, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Spf};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::metrics;
+
+/// One result for the DKIM lookups of a message, for metrics: `temperror` if any signature's
+/// key could not be fetched, else the first signature's result, `none` without signatures.
+fn dkim_summary(outputs: &[mail_auth::DkimOutput<'_>]) -> Res {
+    let results: Vec<Res> = outputs.iter().map(|o| dkim_res(o.result())).collect();
+    if results.contains(&Res::TempError) {
+        Res::TempError
+    } else {
+        results.first().copied().unwrap_or(Res::None)
+    }
+}
+
+/// Everything authentication needs for one configuration; shared by all sessions.
+pub struct Authenticator {
+    resolver: MessageAuthenticator,
+    config: AuthConfig,
+    /// Moat's authserv-id (the configured hostname).
+    hostname: String,
+    /// Bound on each chain of lookups (`DnsConfig::deadline`).
+    deadline: Duration,
+}
+
+/// The envelope's results, computed while the client sends the message.
+pub struct Envelope {
+    ip: IpAddr,
+    helo: String,
+    spf_helo: Spf,
+    spf_mail_from: Spf,
+    /// mail-auth's own output, which DMARC alignment needs.
+    spf_output: SpfOutput,
+    mail_from_domain: String,
+    iprev: Option<(Res, Option<String>)>,
+}
+
+pub type EnvelopeTask = JoinHandle<Envelope>;
+
+/// What authentication adds to delivery.
+pub struct Outcome {
+    /// `Authentication-Results: …\r\n`, to prepend.
+    pub header: String,
+    pub findings: Vec<crate::checks::Finding>,
+    /// The message without forged Authentication-Results fields, when any were removed.
+    pub stripped: Option<Vec<u8>>,
+}
+
+impl Authenticator {
+    /// `None` when `auth.enabled` is false.
+    pub fn new(
+        dns: &DnsConfig,
+        auth: &AuthConfig,
+        hostname: &str,
+    ) -> Result<Option<Arc<Authenticator>>, crate::dns::DnsError> {
+        if !auth.enabled {
+            return Ok(None);
+        }
+        Ok(Some(Arc::new(Authenticator {
+            resolver: crate::dns::authenticator(dns)?,
+            config: auth.clone(),
+            hostname: hostname.to_string(),
+            deadline: dns.deadline(),
+        })))
+    }
+
+    /// Starts SPF and iprev for a transaction whose MAIL FROM was just accepted.
+    pub fn start(self: &Arc<Self>, ip: IpAddr, helo: &str, from: &ReversePath) -> EnvelopeTask {
+        let this = self.clone();
+        let (helo, from) = (helo.to_string(), sender(from));
+        tokio::spawn(async move { this.envelope(ip, helo, from).await })
+    }
+
+    async fn envelope(&self, ip: IpAddr, helo: String, from: String) -> Envelope {
+        let identity = identity(&helo, from);
+        let mail_from_domain = identity.rsplit_once('@').map_or("", |(_, d)| d).to_string();
+        let helo_is_domain = crate::config::auth::is_domain(&helo);
+        let spf_helo = async {
+            if !helo_is_domain {
+                return SpfOutput::new(helo.clone()).with_result(SpfResult::None);
+            }
+            let params = SpfParameters::verify_ehlo(ip, &helo, &self.hostname);
+            self.bounded_spf("spf_helo", &helo, self.resolver.verify_spf(params))
+                .await
+        };
+        let spf_mail_from = async {
+            let params = SpfParameters::verify_mail_from(ip, &helo, &self.hostname, &identity);
+            let lookup = self.resolver.verify_spf(params);
+            self.bounded_spf("spf", &mail_from_domain, lookup).await
+        };
+        let iprev = async {
+            if !self.config.iprev {
+                return None;
+            }
+            let lookup = self.resolver.verify_iprev(ip);
+            let (outcome, seconds) =
+                metrics::timed(tokio::time::timeout(self.deadline, lookup)).await;
+            let (res, ptr) = match outcome {
+                Ok(out) => {
+                    let ptr = out
+                        .ptr
+                        .as_ref()
+                        .and_then(|p| p.first())
+                        .map(|p| p.to_string());
+                    (iprev_res(&out.result), ptr)
+                }
+                Err(_) => (Res::TempError, None),
+            };
+            metrics::dns_lookup("iprev", res.as_str(), seconds);
+            Some((res, ptr))
+        };
+        let (helo_out, mail_out, iprev) = tokio::join!(spf_helo, spf_mail_from, iprev);
+        Envelope {
+            ip,
+            spf_helo: Spf {
+                result: spf_res(helo_out.result()),
+                identity: format!("postmaster@{helo}"),
+            },
+            spf_mail_from: Spf {
+                result: spf_res(mail_out.result()),
+                identity,
+            },
+            helo,
+            spf_output: mail_out,
+            mail_from_domain,
+            iprev,
+        }
+    }
+
+    /// SPF within the deadline (else temperror); recorded as DNS lookup `kind`.
+    async fn bounded_spf(
+        &self,
+        kind: &'static str,
+        domain: &str,
+        lookup: impl Future<Output = SpfOutput>,
+    ) -> SpfOutput {
+        let (outcome, seconds) = metrics::timed(tokio::time::timeout(self.deadline, lookup)).await;
+        let out = match outcome {
+            Ok(out) => out,
+            Err(_) => SpfOutput::new(domain.to_string()).with_result(SpfResult::TempError),
+        };
+        metrics::dns_lookup(kind, spf_res(out.result()).as_str(), seconds);
+        out
+    }
+
+    /// The end of DATA: DKIM, ARC, DMARC on the message, combined with the envelope's
+    /// results into the header and the findings. `envelope` is the task `start` returned,
+    /// or `None` to run the envelope checks now.
+    pub async fn message(
+        self: &Arc<Self>,
+        envelope: Option<EnvelopeTask>,
+        ip: IpAddr,
+        helo: &str,
+        from: &ReversePath,
+        message: &[u8],
+    ) -> Outcome {
+        // One deadline for everything still pending at the end of DATA, so a dead DNS
+        // server delays the reply by at most `dns.timeout x dns.attempts`.
+        let until = Instant::now() + self.deadline;
+        let task = match envelope {
+            Some(task) => task,
+            None => self.start(ip, helo, from),
+        };
+        let abort = task.abort_handle();
+        let envelope = match tokio::time::timeout_at(until, task).await {
+            Ok(Ok(envelope)) => envelope,
+            _ => {
+                abort.abort();
+                Envelope::timed_out(ip, helo, from, self.config.iprev)
+            }
+        };
+        let results = self.results(envelope, message, until).await;
+        Outcome {
+            header: results.header(&self.hostname),
+            findings: results.findings(&self.config.policy),
+            stripped: forged::strip(message, &self.hostname),
+        }
+    }
+
+    async fn results(&self, envelope: Envelope, message: &[u8], until: Instant) -> Results {
+        let parsed = AuthenticatedMessage::parse(message);
+        let (dkim, arc, dmarc) = match &parsed {
+            Some(msg) => {
+                let checks = self.message_checks(msg, &envelope);
+                match tokio::time::timeout_at(until, checks).await {
+                    Ok(done) => done,
+                    Err(_) => timed_out(msg),
+                }
+            }
+            None => (Vec::new(), no_arc(), bad_from("unparseable header section")),
+        };
+        let trusted_forwarder = arc.result == Res::Pass
+            && arc
+                .sealer
+                .as_ref()
+                .is_some_and(|s| self.config.trusted_arc_sealers.contains(s));
+        Results {
+            helo: envelope.helo,
+            client_ip: envelope.ip,
+            spf_helo: envelope.spf_helo,
+            spf_mail_from: envelope.spf_mail_from,
+            dkim,
+            arc,
+            dmarc,
+            iprev: envelope.iprev,
+            trusted_forwarder,
+        }
+    }
+
+    async fn message_checks(
+        &self,
+        msg: &AuthenticatedMessage<'_>,
+        envelope: &Envelope,
+    ) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
+        let ((dkim_out, dkim_secs), (arc_out, arc_secs)) = tokio::join!(
+            metrics::timed(self.resolver.verify_dkim(msg)),
+            metrics::timed(self.resolver.verify_arc(msg))
+        );
+        metrics::dns_lookup("dkim", dkim_summary(&dkim_out).as_str(), dkim_secs);
+        let dkim = dkim_out
+            .iter()
+            .map(|o| {
+                let sig = o.signature();
+                DkimSignature {
+                    result: dkim_res(o.result()),
+                    domain: sig.map(|s| s.d.clone()).unwrap_or_default(),
+                    selector: sig.map(|s| s.s.clone()).unwrap_or_default(),
+                    reason: dkim_reason(o.result()),
+                }
+            })
+            .collect();
+        let arc = ArcRes {
+            result: match arc_out.result() {
+                DkimResult::None => Res::None,
+                other => dkim_res(other),
+            },
+            sealer: newest_sealer(msg),
+        };
+        metrics::dns_lookup("arc", arc.result.as_str(), arc_secs);
+        if let Some(why) = from_problem(msg) {
+            return (dkim, arc, bad_from(why));
+        }
+        let params = DmarcParameters::new(
+            msg,
+            &dkim_out,
+            &envelope.mail_from_domain,
+            &envelope.spf_output,
+        );
+        let (out, seconds) = metrics::timed(self.resolver.verify_dmarc(params)).await;
+        metrics::dns_lookup("dmarc", dmarc_res(&out.result()).as_str(), seconds);
+        let mut dmarc = Dmarc {
+            result: dmarc_res(&out.result()),
+            from_domain: out.domain().to_string(),
+            policy: match out.policy() {
+                mail_auth::dmarc::Policy::Reject => DmarcPolicy::Reject,
+                mail_auth::dmarc::Policy::Quarantine => DmarcPolicy::Quarantine,
+                _ => DmarcPolicy::None,
+            },
+            bad_from: None,
+        };
+        if dmarc.result == Res::Fail {
+            dmarc.policy = pct::apply(&self.resolver, &dmarc.from_domain, dmarc.policy).await;
+        }
+        (dkim, arc, dmarc)
+    }
+}
+
+impl Envelope {
+    /// The envelope checks did not finish in time: temperrors, never a pass.
+    fn timed_out(ip: IpAddr, helo: &str, from: &ReversePath, iprev: bool) -> Envelope {
+        let identity = identity(helo, sender(from));
+        let domain = identity.rsplit_once('@').map_or("", |(_, d)| d).to_string();
+        Envelope {
+            ip,
+            helo: helo.to_string(),
+            spf_helo: Spf {
+                result: Res::TempError,
+                identity: format!("postmaster@{helo}"),
+            },
+            spf_mail_from: Spf {
+                result: Res::TempError,
+                identity,
+            },
+            spf_output: SpfOutput::new(domain.clone()).with_result(SpfResult::TempError),
+            mail_from_domain: domain,
+            iprev: iprev.then_some((Res::TempError, None)),
+        }
+    }
+}
+
+/// The SPF MAIL FROM identity. RFC 7208 2.4: a null reverse-path is checked as
+/// postmaster@<HELO domain>.
+fn identity(helo: &str, from: String) -> String {
+    if from.is_empty() {
+        format!("postmaster@{helo}")
+    } else {
+        from
+    }
+}
+
+/// The MAIL FROM address, empty for the null reverse-path.
+fn sender(from: &ReversePath) -> String {
+    from.address()
+}
+
+/// DMARC needs exactly one From field naming one author domain (RFC 7489 6.6.1).
+fn from_problem(msg: &AuthenticatedMessage<'_>) -> Option<&'static str> {
+    let fields = msg
+        .headers
+        .iter()
+        .filter(|(name, _)| name.trim_ascii().eq_ignore_ascii_case(b"from"))
+        .count();
+    let mut domains: Vec<String> = msg
+        .from
+        .iter()
+        .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()))
+        .collect();
+    domains.dedup();
+    match (fields, domains.len()) {
+        (0, _) => Some("no From header"),
+        (1, 1) => None,
+        (1, 0) => Some("From header without a domain"),
+        (1, _) => Some("From header with several author domains"),
+        _ => Some("several From headers"),
+    }
+}
+
+fn newest_sealer(msg: &AuthenticatedMessage<'_>) -> Option<String> {
+    msg.as_headers
+        .iter()
+        .max_by_key(|h| h.header.i)
+        .map(|h| h.header.d.to_ascii_lowercase())
+}
+
+/// The message checks ran out of time: every signature present is a temperror.
+fn timed_out(msg: &AuthenticatedMessage<'_>) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
+    let dkim = msg
+        .dkim_headers
+        .iter()
+        .map(|h| DkimSignature {
+            result: Res::TempError,
+            domain: h.header.d.clone(),
+            selector: h.header.s.clone(),
+            reason: Some("DNS timeout".into()),
+        })
+        .collect();
+    let arc = ArcRes {
+        result: if msg.as_headers.is_empty() {
+            Res::None
+        } else {
+            Res::TempError
+        },
+        sealer: newest_sealer(msg),
+    };
+    let dmarc = match from_problem(msg) {
+        Some(why) => bad_from(why),
+        None => Dmarc {
+            result: Res::TempError,
+            from_domain: msg.from().rsplit_once('@').map_or("", |(_, d)| d).into(),
+            policy: DmarcPolicy::None,
+            bad_from: None,
+        },
+    };
+    (dkim, arc, dmarc)
+}
+
+fn no_arc() -> ArcRes {
+    ArcRes {
+        result: Res::None,
+        sealer: None,
+    }
+}
+
+fn bad_from(why: &'static str) -> Dmarc {
+    Dmarc {
+        result: Res::Fail,
+        from_domain: String::new(),
+        policy: DmarcPolicy::None,
+        bad_from: Some(why),
+    }
+}
