@@ -152,13 +152,13 @@ impl Metrics {
             dns_lookups: counter(
                 &r,
                 "moat_dns_lookups_total",
-                "DNS lookups by record kind and result.",
+                "DNS-based verifications (SPF, iprev, DKIM, ARC, DMARC …) by kind and result.",
                 &["kind", "result"],
             ),
             dns_duration: histogram(
                 &r,
                 "moat_dns_lookup_duration_seconds",
-                "DNS lookup latency by record kind, in seconds.",
+                "Latency of DNS-based verifications by kind, in seconds.",
                 &["kind"],
             ),
             relay_results: counter(
