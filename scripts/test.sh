@@ -21,10 +21,11 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the end-to-end tests use (swaks needs Net::SSLeay for STARTTLS; dkimpy and
-# authres sign and ARC-seal the authentication tests' messages), and the programs they drive.
+# authres sign and ARC-seal the authentication tests' messages; prometheus brings promtool, for
+# tests/observability.rs), and the programs they drive.
 packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl
-    python3 python3-dkim python3-authres)
-programs=(dovecot swaks smtp-sink smtp-source openssl python3)
+    python3 python3-dkim python3-authres prometheus)
+programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool)
 
 install_missing_packages() {
     local missing=() package

@@ -60,6 +60,8 @@ pub struct Conn {
     messages_accepted: u32,
     /// SPF and iprev for the current transaction, started at MAIL FROM.
     auth: Option<crate::auth::EnvelopeTask>,
+    /// The greeting has been written (its latency is a metric).
+    greeted: bool,
 }
 
 impl Conn {
@@ -82,6 +84,7 @@ impl Conn {
             started: Instant::now(),
             messages_accepted: 0,
             auth: None,
+            greeted: false,
         }
     }
 
@@ -105,6 +108,7 @@ impl Conn {
             duration_ms = self.started.elapsed().as_millis() as u64,
             "session"
         );
+        crate::metrics::session_end(end.as_str());
     }
 
     async fn serve(&mut self) -> End {
@@ -170,6 +174,11 @@ impl Conn {
             self.stream.flush().await
         };
         match tokio::time::timeout(self.rt.config.limits.timeouts.command, write).await {
+            Ok(Ok(())) if !self.greeted => {
+                self.greeted = true;
+                crate::metrics::stage("greeting", self.started.elapsed().as_secs_f64());
+                Ok(())
+            }
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(End::IoError),
             Err(_) => Err(End::Timeout),
@@ -220,6 +229,7 @@ impl Conn {
             Ok(Ok(tls)) => {
                 let info = crate::tls::info(tls.get_ref().1);
                 tracing::debug!(session = self.session.id(), version = %info.version, cipher = %info.cipher, "TLS established");
+                crate::metrics::tls_handshake(&info.version, "success");
                 self.tls = Some(info);
                 self.stream = Stream::Tls(Box::new(tls));
                 self.session.tls_established();
@@ -227,22 +237,32 @@ impl Conn {
             }
             Ok(Err(e)) => {
                 tracing::info!(session = self.session.id(), client = %self.peer.ip(), error = %e, "TLS handshake failed");
+                crate::metrics::tls_handshake("unknown", "failure");
                 Err(End::TlsFailed)
             }
-            Err(_) => Err(End::TlsFailed),
+            Err(_) => {
+                crate::metrics::tls_handshake("unknown", "timeout");
+                Err(End::TlsFailed)
+            }
         }
     }
 
     /// MAIL FROM in lockstep: the backend session is opened (or reused) and asked first.
     async fn backend_mail(&mut self, from: &ReversePath, params: &MailParams) -> Reply {
         if !self.backend.as_ref().is_some_and(BackendSession::is_usable) {
-            match self.rt.relay.open().await {
+            let connect = Instant::now();
+            let opened = self.rt.relay.open().await;
+            crate::metrics::relay_step("connect", connect.elapsed().as_secs_f64());
+            match opened {
                 Ok(b) => self.backend = Some(b),
                 Err(e) => return self.relay_failed(e),
             }
         }
         let backend = self.backend.as_mut().expect("opened above");
-        match backend.mail(&from.address(), params).await {
+        let asked = Instant::now();
+        let result = backend.mail(&from.address(), params).await;
+        crate::metrics::relay_step("mail", asked.elapsed().as_secs_f64());
+        match result {
             Ok(reply) => {
                 self.backend_in_transaction = reply.is_positive();
                 reply
@@ -255,7 +275,10 @@ impl Conn {
         let Some(backend) = self.backend.as_mut().filter(|b| b.is_usable()) else {
             return Reply::status(451, 4, 1, "Backend unavailable, try again later");
         };
-        match backend.rcpt(&to.address()).await {
+        let asked = Instant::now();
+        let result = backend.rcpt(&to.address()).await;
+        crate::metrics::relay_step("rcpt", asked.elapsed().as_secs_f64());
+        match result {
             Ok(reply) => reply,
             Err(e) => self.relay_failed(e),
         }
@@ -321,6 +344,8 @@ impl Conn {
             duration_ms = started.elapsed().as_millis() as u64,
             "message"
         );
+        crate::metrics::message(outcome.action.as_str(), reply.code, size);
+        crate::metrics::stage("transaction", started.elapsed().as_secs_f64());
         reply
     }
 
@@ -354,6 +379,7 @@ impl Conn {
             error = %e,
             "backend failed"
         );
+        crate::metrics::relay_result(e.kind(), None);
         self.backend = None;
         self.backend_in_transaction = false;
         if e.is_timeout() {

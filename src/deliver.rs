@@ -46,7 +46,7 @@ pub async fn deliver(
     header.push_str(&auth_header);
     let body = Arc::new(body);
     let verdict = if rt.checks.is_empty() {
-        verdict::decide(findings)
+        decide(findings)
     } else {
         let context = Arc::new(MessageContext {
             reference: req.reference.to_string(),
@@ -58,7 +58,7 @@ pub async fn deliver(
             body: body.clone(),
         });
         findings.extend(rt.checks.run(context).await);
-        verdict::decide(findings)
+        decide(findings)
     };
     // The session appends the reference id to every refusal.
     let refused = |code, subject, detail, text: &str| {
@@ -68,10 +68,7 @@ pub async fn deliver(
         Action::Reject => refused(550, 7, 1, "Message refused"),
         Action::Tempfail => refused(451, 7, 1, "Message deferred, try again later"),
         Action::Accept => match backend {
-            Some(backend) => backend
-                .data(header.as_bytes(), &body)
-                .await
-                .map_err(Failure::Relay),
+            Some(backend) => relay(backend, header.as_bytes(), &body).await,
             None => Err(Failure::Relay(RelayError::Unusable { stage: Stage::Data })),
         },
     };
@@ -80,6 +77,35 @@ pub async fn deliver(
         score: verdict.score,
         result,
     }
+}
+
+/// Sends the message and records the backend's answer and latency (errors are recorded
+/// where they are logged, in `conn`).
+async fn relay(backend: &mut BackendSession, header: &[u8], body: &[u8]) -> Result<Reply, Failure> {
+    let started = std::time::Instant::now();
+    let result = backend.data(header, body).await;
+    let seconds = started.elapsed().as_secs_f64();
+    crate::metrics::relay_step("data", seconds);
+    crate::metrics::stage("relay", seconds);
+    if let Ok(reply) = &result {
+        let result = if reply.is_positive() {
+            "accepted"
+        } else if reply.is_transient() {
+            "deferred"
+        } else {
+            "rejected"
+        };
+        crate::metrics::relay_result(result, Some(reply.code));
+    }
+    result.map_err(Failure::Relay)
+}
+
+/// The verdict, timed as stage `verdict`.
+fn decide(findings: Vec<crate::checks::Finding>) -> verdict::Verdict {
+    let started = std::time::Instant::now();
+    let verdict = verdict::decide(findings);
+    crate::metrics::stage("verdict", started.elapsed().as_secs_f64());
+    verdict
 }
 
 /// Sender authentication, when enabled: the Authentication-Results header and the findings.
@@ -97,9 +123,13 @@ async fn authenticate(
     let helo = req.helo.map(|h| h.name.as_str()).unwrap_or("");
     let from = &req.transaction.from;
     let started = req.auth.take();
+    let timer = std::time::Instant::now();
     let outcome = auth
         .message(started, req.client_ip, helo, from, &body)
         .await;
+    // Counted like any check: stage `check_auth`, one result per finding id.
+    let seconds = timer.elapsed().as_secs_f64();
+    crate::metrics::check_ran("auth", seconds, &outcome.findings);
     // Findings that force an action explain a refusal: logged at info with the reference.
     let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
     let forged = outcome.stripped.is_some();

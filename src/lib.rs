@@ -2,6 +2,7 @@
 //! message, and relays in-line to the real mail server only what passes.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod auth;
 pub mod checks;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod conn;
 pub mod deliver;
 pub mod dns;
 pub mod headers;
+pub mod metrics;
 pub mod relay;
 pub mod server;
 pub mod smtp;

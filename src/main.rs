@@ -3,8 +3,9 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use moat::admin::Admin;
 use moat::config::{Config, LogFormat};
-use moat::server::{ReloadError, Reloader, Server};
+use moat::server::{Reloader, Server};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,7 +92,14 @@ fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         tracing::info!(config = %config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
+        let admin = config.admin.listen;
         let server = Server::bind(config).await?;
+        if let Some(addr) = admin {
+            let admin = Admin::bind(addr, server.reloader(), path.clone())
+                .await
+                .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
+            tokio::spawn(admin.run());
+        }
         tokio::spawn(reload_on_sighup(server.reloader(), path));
         server.run(shutdown_signal()).await;
         Ok(())
@@ -104,12 +112,8 @@ async fn reload_on_sighup(reloader: Reloader, path: Option<PathBuf>) {
     let mut hup = signal(SignalKind::hangup()).expect("install SIGHUP handler");
     while hup.recv().await.is_some() {
         tracing::info!("SIGHUP received: reloading configuration");
-        let result = load(path.as_ref())
-            .map_err(ReloadError::from)
-            .and_then(|config| reloader.reload(config));
-        if let Err(e) = result {
-            tracing::error!(error = %e, "reload failed; the running configuration stays in place");
-        }
+        // Logs and counts its own failure; the running configuration stays in place.
+        let _ = reloader.reload_from(path.as_deref());
     }
 }
 

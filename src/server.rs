@@ -109,10 +109,28 @@ impl Reloader {
         if config.limits.max_connections != old.config.limits.max_connections {
             tracing::warn!("limits.max_connections changed: it takes effect after a restart");
         }
+        if config.admin != old.config.admin {
+            tracing::warn!("admin.listen changed: it takes effect after a restart");
+        }
         let runtime = Arc::new(Runtime::new(config)?);
         tracing::info!(config = %runtime.config.origin, "configuration reloaded");
         self.tx.send_replace(runtime);
         Ok(())
+    }
+
+    /// Reads `path` (`None`: the embedded default) and reloads it: what SIGHUP and
+    /// `POST /reload` both do. Failures are logged here and leave the running config.
+    pub fn reload_from(&self, path: Option<&std::path::Path>) -> Result<(), ReloadError> {
+        let result = match path {
+            Some(p) => Config::load(p).map_err(ReloadError::from),
+            None => Ok(Config::embedded_default()),
+        }
+        .and_then(|config| self.reload(config));
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "reload failed; the running configuration stays in place");
+        }
+        crate::metrics::config_reload(result.is_ok());
+        result
     }
 }
 
@@ -214,8 +232,10 @@ async fn accept_loop(
         let ip_slot = per_ip.claim(peer.ip(), rt.config.limits.max_connections_per_ip);
         match (permit, ip_slot) {
             (Some(permit), Some(ip_slot)) => {
+                crate::metrics::connection("accepted", "ok");
                 let conn = Conn::new(rt.clone(), tcp, peer, stop.clone());
                 tokio::spawn(async move {
+                    let _open = crate::metrics::OpenConnection::new();
                     conn.run().await;
                     drop(ip_slot);
                     drop::<OwnedSemaphorePermit>(permit);
@@ -224,6 +244,7 @@ async fn accept_loop(
             (permit, _) => {
                 let reason = if permit.is_none() { "total" } else { "per_ip" };
                 tracing::info!(client = %peer.ip(), limit = reason, "connection refused: too many connections");
+                crate::metrics::connection("refused", reason);
                 tokio::spawn(refuse(tcp));
             }
         }

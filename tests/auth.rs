@@ -27,3 +27,6 @@ mod e2e;
 
 #[path = "auth/smtp.rs"]
 mod smtp;
+
+#[path = "auth/metrics.rs"]
+mod metrics;

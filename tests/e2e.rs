@@ -394,15 +394,21 @@ fn e2e_default_config_delivers_into_maildir() {
     }
     let dir = tempfile::tempdir().unwrap();
     let default_addr: SocketAddr = ([127, 0, 0, 1], 2525).into();
-    let (_moat, addr) = if TcpListener::bind(default_addr).is_ok() {
+    // The default file also enables the admin listener on 127.0.0.1:9925.
+    let admin_free = TcpListener::bind("127.0.0.1:9925").is_ok();
+    let (_moat, addr) = if admin_free && TcpListener::bind(default_addr).is_ok() {
         (serve_in(dir.path(), &[], default_addr), default_addr)
     } else {
-        eprintln!("{test}: 127.0.0.1:2525 is busy; running the default file on another port");
+        eprintln!(
+            "{test}: 127.0.0.1:2525 or :9925 is busy; running the default file on other ports"
+        );
         let text =
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/moat.yaml"))
                 .unwrap();
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let text = text.replace("127.0.0.1:2525", &addr.to_string());
+        let text = text
+            .replace("127.0.0.1:2525", &addr.to_string())
+            .replace("127.0.0.1:9925", &format!("127.0.0.1:{}", free_port()));
         std::fs::write(dir.path().join("moat.yaml"), text).unwrap();
         (serve_in(dir.path(), &["--config", "moat.yaml"], addr), addr)
     };

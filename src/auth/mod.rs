@@ -26,6 +26,19 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::metrics;
+
+/// One result for the DKIM lookups of a message, for metrics: `temperror` if any signature's
+/// key could not be fetched, else the first signature's result, `none` without signatures.
+fn dkim_summary(outputs: &[mail_auth::DkimOutput<'_>]) -> Res {
+    let results: Vec<Res> = outputs.iter().map(|o| dkim_res(o.result())).collect();
+    if results.contains(&Res::TempError) {
+        Res::TempError
+    } else {
+        results.first().copied().unwrap_or(Res::None)
+    }
+}
+
 /// Everything authentication needs for one configuration; shared by all sessions.
 pub struct Authenticator {
     resolver: MessageAuthenticator,
@@ -93,20 +106,22 @@ impl Authenticator {
                 return SpfOutput::new(helo.clone()).with_result(SpfResult::None);
             }
             let params = SpfParameters::verify_ehlo(ip, &helo, &self.hostname);
-            self.bounded_spf(&helo, self.resolver.verify_spf(params))
+            self.bounded_spf("spf_helo", &helo, self.resolver.verify_spf(params))
                 .await
         };
         let spf_mail_from = async {
             let params = SpfParameters::verify_mail_from(ip, &helo, &self.hostname, &identity);
             let lookup = self.resolver.verify_spf(params);
-            self.bounded_spf(&mail_from_domain, lookup).await
+            self.bounded_spf("spf", &mail_from_domain, lookup).await
         };
         let iprev = async {
             if !self.config.iprev {
                 return None;
             }
             let lookup = self.resolver.verify_iprev(ip);
-            Some(match tokio::time::timeout(self.deadline, lookup).await {
+            let (outcome, seconds) =
+                metrics::timed(tokio::time::timeout(self.deadline, lookup)).await;
+            let (res, ptr) = match outcome {
                 Ok(out) => {
                     let ptr = out
                         .ptr
@@ -116,7 +131,9 @@ impl Authenticator {
                     (iprev_res(&out.result), ptr)
                 }
                 Err(_) => (Res::TempError, None),
-            })
+            };
+            metrics::dns_lookup("iprev", res.as_str(), seconds);
+            Some((res, ptr))
         };
         let (helo_out, mail_out, iprev) = tokio::join!(spf_helo, spf_mail_from, iprev);
         Envelope {
@@ -136,15 +153,20 @@ impl Authenticator {
         }
     }
 
+    /// SPF within the deadline (else temperror); recorded as DNS lookup `kind`.
     async fn bounded_spf(
         &self,
+        kind: &'static str,
         domain: &str,
         lookup: impl Future<Output = SpfOutput>,
     ) -> SpfOutput {
-        match tokio::time::timeout(self.deadline, lookup).await {
+        let (outcome, seconds) = metrics::timed(tokio::time::timeout(self.deadline, lookup)).await;
+        let out = match outcome {
             Ok(out) => out,
             Err(_) => SpfOutput::new(domain.to_string()).with_result(SpfResult::TempError),
-        }
+        };
+        metrics::dns_lookup(kind, spf_res(out.result()).as_str(), seconds);
+        out
     }
 
     /// The end of DATA: DKIM, ARC, DMARC on the message, combined with the envelope's
@@ -216,10 +238,11 @@ impl Authenticator {
         msg: &AuthenticatedMessage<'_>,
         envelope: &Envelope,
     ) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
-        let (dkim_out, arc_out) = tokio::join!(
-            self.resolver.verify_dkim(msg),
-            self.resolver.verify_arc(msg)
+        let ((dkim_out, dkim_secs), (arc_out, arc_secs)) = tokio::join!(
+            metrics::timed(self.resolver.verify_dkim(msg)),
+            metrics::timed(self.resolver.verify_arc(msg))
         );
+        metrics::dns_lookup("dkim", dkim_summary(&dkim_out).as_str(), dkim_secs);
         let dkim = dkim_out
             .iter()
             .map(|o| {
@@ -239,6 +262,7 @@ impl Authenticator {
             },
             sealer: newest_sealer(msg),
         };
+        metrics::dns_lookup("arc", arc.result.as_str(), arc_secs);
         if let Some(why) = from_problem(msg) {
             return (dkim, arc, bad_from(why));
         }
@@ -248,7 +272,8 @@ impl Authenticator {
             &envelope.mail_from_domain,
             &envelope.spf_output,
         );
-        let out = self.resolver.verify_dmarc(params).await;
+        let (out, seconds) = metrics::timed(self.resolver.verify_dmarc(params)).await;
+        metrics::dns_lookup("dmarc", dmarc_res(&out.result()).as_str(), seconds);
         let mut dmarc = Dmarc {
             result: dmarc_res(&out.result()),
             from_domain: out.domain().to_string(),

@@ -70,7 +70,12 @@ impl Checks {
                 let name = check.name();
                 (
                     name,
-                    tokio::spawn(async move { check.check(&message).await }),
+                    tokio::spawn(async move {
+                        let started = std::time::Instant::now();
+                        let findings = check.check(&message).await;
+                        crate::metrics::check_ran(name, started.elapsed().as_secs_f64(), &findings);
+                        findings
+                    }),
                 )
             })
             .collect();
@@ -79,6 +84,7 @@ impl Checks {
             match task.await {
                 Ok(mut f) => findings.append(&mut f),
                 Err(e) => {
+                    crate::metrics::check_failed(name);
                     tracing::error!(check = name, reference = %message.reference, error = %e, "check failed");
                     findings.push(Finding {
                         id: "CHECK_FAILED".into(),

@@ -3,6 +3,7 @@
 //! Loading is all-or-nothing: either every key is valid and a `Config` comes back, or the
 //! caller gets the list of errors, each naming file, line and key.
 
+pub mod admin;
 pub mod auth;
 mod locate;
 pub mod raw;
@@ -36,6 +37,7 @@ pub struct Config {
     pub log: LogConfig,
     pub dns: auth::DnsConfig,
     pub auth: auth::AuthConfig,
+    pub admin: admin::AdminConfig,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

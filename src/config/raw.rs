@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub dns: super::auth::RawDns,
     #[serde(default)]
     pub auth: super::auth::RawAuth,
+    #[serde(default)]
+    pub admin: super::admin::RawAdmin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

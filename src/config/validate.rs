@@ -180,6 +180,10 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     for (key, message) in problems {
         errors.push(&key, message);
     }
+    let admin = super::admin::build(raw.admin).unwrap_or_else(|e| {
+        errors.push("admin.listen", e);
+        Default::default()
+    });
 
     Config {
         origin: origin.to_string(),
@@ -200,6 +204,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         },
         dns,
         auth,
+        admin,
     }
 }
 

@@ -1,0 +1,130 @@
+//! Acceptance 1: after N messages with known outcomes, /metrics parses with promtool and the
+//! counters equal N split by action and reply class.
+
+use super::support::*;
+use crate::common::fault_backend::{Fault, FaultBackend};
+use crate::common::tools;
+
+#[test]
+fn metrics_count_every_message_by_action_and_reply_and_promtool_accepts_them() {
+    let backend = FaultBackend::normal();
+    let a = start(&backend, "text");
+    let accepted = "moat_connections_total{reason=\"ok\",result=\"accepted\"}";
+    // `start` itself connected once to see Moat listening: wait until that session has been
+    // counted (it ends as `client_closed`), then take the baseline.
+    let closed = "moat_sessions_total{end=\"client_closed\"}";
+    for _ in 0..100 {
+        if sample(&http(a.admin, "GET", "/metrics").1, closed) >= 1.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let connected_before = sample(&http(a.admin, "GET", "/metrics").1, accepted);
+    for i in 0..3 {
+        assert!(send(&a.moat, &format!("ok {i}")).starts_with("250"));
+    }
+    backend.set_fault(Fault::EndOfData("451 4.3.0 Try again later".into()));
+    for i in 0..2 {
+        assert!(send(&a.moat, &format!("later {i}")).starts_with("451"));
+    }
+    backend.set_fault(Fault::EndOfData("554 5.7.1 Not wanted".into()));
+    assert!(send(&a.moat, "never").starts_with("554"));
+
+    // A session is counted when it has ended, just after its QUIT reply: wait for the last.
+    let quit = "moat_sessions_total{end=\"quit\"}";
+    let mut text = String::new();
+    for _ in 0..100 {
+        let (status, body) = http(a.admin, "GET", "/metrics");
+        assert_eq!(status, 200);
+        text = body;
+        if sample(&text, quit) >= 6.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Every message is counted once, under its action and the class of the reply.
+    assert_eq!(sum(&text, "moat_messages_total"), 6.0, "{text}");
+    let accept = |reply| {
+        sample(
+            &text,
+            &format!("moat_messages_total{{action=\"accept\",reply=\"{reply}\"}}"),
+        )
+    };
+    assert_eq!(
+        (accept("2xx"), accept("4xx"), accept("5xx")),
+        (3.0, 2.0, 1.0),
+        "{text}"
+    );
+    // The backend's answers, the sessions and the connections match.
+    let relay = |r, c| {
+        sample(
+            &text,
+            &format!("moat_relay_results_total{{code_class=\"{c}\",result=\"{r}\"}}"),
+        )
+    };
+    assert_eq!(relay("accepted", "2xx"), 3.0, "{text}");
+    assert_eq!(relay("deferred", "4xx"), 2.0, "{text}");
+    assert_eq!(relay("rejected", "5xx"), 1.0, "{text}");
+    assert_eq!(
+        sample(&text, "moat_sessions_total{end=\"quit\"}"),
+        6.0,
+        "{text}"
+    );
+    assert_eq!(sample(&text, accepted) - connected_before, 6.0);
+    assert_eq!(sample(&text, "moat_message_size_bytes_count"), 6.0);
+    assert!(sample(&text, "moat_received_bytes_total") > 0.0);
+    assert_eq!(
+        sample(
+            &text,
+            "moat_stage_duration_seconds_count{stage=\"transaction\"}"
+        ),
+        6.0
+    );
+    assert!(text.contains(&format!(
+        "moat_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    )));
+    // Label values are bounded: no address or IP of this test appears anywhere.
+    for leak in ["sender.test", "example.test", "127.0.0.1"] {
+        assert!(!text.contains(leak), "{leak} in metrics:\n{text}");
+    }
+
+    if !tools::have("metrics_promtool", &["promtool"]) {
+        return;
+    }
+    let (ok, out) = run("promtool", &["check", "metrics"], &text);
+    assert!(ok, "promtool check metrics:\n{out}\n{text}");
+}
+
+#[test]
+fn connections_over_a_limit_are_counted_as_refused_with_that_limit() {
+    let backend = FaultBackend::normal();
+    let a = start_with(&backend, "text", "limits:\n  max_connections_per_ip: 1\n");
+    let refused = "moat_connections_total{reason=\"per_ip\",result=\"refused\"}";
+    let count = || sample(&http(a.admin, "GET", "/metrics").1, refused);
+    // `start` connected once to see Moat listening; until that session has ended, it holds
+    // the one slot: retry until this client has it.
+    let mut first = None;
+    for _ in 0..100 {
+        let mut c = crate::common::moat::RawClient::connect(a.moat.addr);
+        if c.reply().starts_with("220") {
+            first = Some(c);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _first = first.expect("a slot frees up");
+    let before = count();
+    let mut second = crate::common::moat::RawClient::connect(a.moat.addr);
+    assert!(second.reply().starts_with("421"));
+    assert_eq!(count(), before + 1.0);
+    // Only the first client is open (the gauge drops just after a session's slot is freed).
+    let open = || sample(&http(a.admin, "GET", "/metrics").1, "moat_connections_open");
+    for _ in 0..50 {
+        if open() == 1.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(open(), 1.0);
+}
