@@ -4,6 +4,7 @@
 //! caller gets the list of errors, each naming file, line and key.
 
 mod locate;
+pub mod policy;
 pub mod raw;
 mod validate;
 pub mod values;
@@ -33,6 +34,8 @@ pub struct Config {
     pub limits: Limits,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
+    /// Rules, action thresholds, allow/deny lists, quarantine.
+    pub policy: policy::Policy,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

@@ -22,6 +22,14 @@ pub struct RawConfig {
     pub shutdown_grace: Option<HumanDuration>,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub rules: super::policy::RawRules,
+    #[serde(default)]
+    pub actions: super::policy::RawActions,
+    #[serde(default)]
+    pub lists: super::policy::RawLists,
+    #[serde(default)]
+    pub quarantine: super::policy::RawQuarantine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

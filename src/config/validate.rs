@@ -192,6 +192,14 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
             format: raw.log.format,
             level: raw.log.level,
         },
+        policy: super::policy::build(
+            origin,
+            raw.rules,
+            raw.actions,
+            raw.lists,
+            raw.quarantine,
+            &mut |key, message| errors.push(key, message),
+        ),
     }
 }
 
