@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod commands;
 pub mod config;
 pub mod conn;
 pub mod deliver;
@@ -10,7 +11,9 @@ pub mod headers;
 pub mod judge;
 pub mod quarantine;
 pub mod relay;
+pub mod release;
 pub mod rules;
+pub mod scan;
 pub mod server;
 pub mod smtp;
 pub mod spam_headers;

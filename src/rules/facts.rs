@@ -106,10 +106,13 @@ impl Facts {
         }
         // Dates are judged against the newest Received: header (when the previous hop took
         // the message), so that `moat scan` of stored mail judges it as on arrival.
-        let reference = msg
-            .received()
-            .and_then(|r| r.date())
-            .map(|d| d.to_timestamp())
+        let reference = f
+            .headers
+            .get("received")
+            .and_then(|r| r.first())
+            .and_then(|r| r.rsplit_once(';'))
+            .and_then(|(_, date)| parse_date(date))
+            .filter(|t| (315_532_800..=now_unix + 86_400).contains(t))
             .unwrap_or(now_unix);
         if let Some(date) = msg.date() {
             let hours = (date.to_timestamp() - reference) as f64 / 3600.0;
@@ -122,13 +125,19 @@ impl Facts {
     fn extract_parts(&mut self, msg: &mail_parser::Message) {
         let (mut html_parts, mut text_parts, mut images) = (0.0, 0.0, 0.0);
         let mut html_sources = Vec::new();
+        // Every text part counts, wherever the parser filed it: mail-parser lists some
+        // inline parts (e.g. a lone text/html in multipart/mixed) as attachments.
         for part in &msg.parts {
+            let is_html = part
+                .content_type()
+                .is_some_and(|c| c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html")));
             match &part.body {
-                PartType::Html(h) => {
-                    html_parts += 1.0;
-                    html_sources.push(h.to_string());
+                PartType::Html(h) => html_sources.push(lenient(part, h)),
+                PartType::Text(t) if is_html => html_sources.push(lenient(part, t)),
+                PartType::Text(t) => {
+                    text_parts += 1.0;
+                    self.body.push(lenient(part, t));
                 }
-                PartType::Text(_) => text_parts += 1.0,
                 PartType::Binary(_) | PartType::InlineBinary(_) => {
                     if part
                         .content_type()
@@ -140,16 +149,12 @@ impl Facts {
                 _ => {}
             }
         }
-        for i in 0..msg.text_body_count().max(msg.html_body_count()) {
-            if let Some(t) = msg.body_text(i) {
-                self.body.push(t.into_owned());
-            }
-        }
+        html_parts += html_sources.len() as f64;
+        // rawbody: decoded but not rendered (HTML source as sent), like SpamAssassin's.
+        self.rawbody = self.body.clone();
+        self.rawbody.extend(html_sources.iter().cloned());
         for h in &html_sources {
-            let text = mail_parser::decoders::html::html_to_text(h);
-            if !self.body.iter().any(|b| b == &text) {
-                self.body.push(text);
-            }
+            self.body.push(mail_parser::decoders::html::html_to_text(h));
         }
         for part in msg.attachments() {
             if let Some(name) = part.attachment_name() {
@@ -181,6 +186,48 @@ impl Facts {
         n.insert(Num::BodyUppercaseRatio, uppercase_ratio(&all_text));
         n.insert(Num::BodyExclamations, all_text.matches('!').count() as f64);
     }
+}
+
+/// The part's text; when it is still base64 (the parser gives up on damaged base64, a
+/// filter-evasion trick), decoded leniently: characters outside the alphabet are skipped.
+fn lenient(part: &mail_parser::MessagePart, text: &str) -> String {
+    let base64 = part
+        .content_transfer_encoding()
+        .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    let still_encoded = text.len() >= 16
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n\t ".contains(&b));
+    if !(base64 && still_encoded) {
+        return text.to_string();
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in text.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An RFC 5322 date as Unix seconds.
+fn parse_date(text: &str) -> Option<i64> {
+    let header = format!("Date: {}\r\n\r\n", text.trim());
+    let msg = MessageParser::default().parse_headers(header.as_bytes())?;
+    msg.date().map(|d| d.to_timestamp())
 }
 
 fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
