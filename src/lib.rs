@@ -20,3 +20,4 @@ pub mod spam_headers;
 pub mod stream;
 pub mod tls;
 pub mod verdict;
+pub mod watch;

@@ -50,7 +50,7 @@ enum Command {
     },
     /// The quarantine store.
     Quarantine {
-        #[arg(long, short)]
+        #[arg(long, short, global = true)]
         config: Option<PathBuf>,
         #[command(subcommand)]
         command: QuarantineCommand,
@@ -168,6 +168,10 @@ fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     runtime.block_on(async {
         tracing::info!(config = %config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
         let server = Server::bind(config).await?;
+        let watched = path.clone();
+        tokio::spawn(moat::watch::watch(server.reloader(), path.clone(), move || {
+            load(watched.as_ref())
+        }));
         tokio::spawn(reload_on_sighup(server.reloader(), path));
         server.run(shutdown_signal()).await;
         Ok(())
