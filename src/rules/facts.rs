@@ -131,6 +131,9 @@ impl Facts {
             let is_html = part
                 .content_type()
                 .is_some_and(|c| c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html")));
+            let is_image = part
+                .content_type()
+                .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
             match &part.body {
                 PartType::Html(h) => html_sources.push(lenient(part, h)),
                 PartType::Text(t) if is_html => html_sources.push(lenient(part, t)),
@@ -138,14 +141,7 @@ impl Facts {
                     text_parts += 1.0;
                     self.body.push(lenient(part, t));
                 }
-                PartType::Binary(_) | PartType::InlineBinary(_) => {
-                    if part
-                        .content_type()
-                        .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"))
-                    {
-                        images += 1.0;
-                    }
-                }
+                PartType::Binary(_) | PartType::InlineBinary(_) if is_image => images += 1.0,
                 _ => {}
             }
         }
