@@ -234,3 +234,61 @@ fn list(raw: RawList, key: &str, push: &mut dyn FnMut(&str, String)) -> List {
         clients,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn yaml(extra: &str) -> String {
+        format!(
+            "hostname: mx.example.test\nlisten: [127.0.0.1:2525]\ndomains: [example.test]\nbackend:\n  protocol: maildir\n  path: ./m\n{extra}"
+        )
+    }
+
+    #[test]
+    fn thresholds_must_rise_with_strength_and_cidrs_parse() {
+        let e = Config::from_yaml(
+            &yaml("actions:\n  quarantine: 4\n  add_header: 5\nlists:\n  deny:\n    clients: [10.0.0.0/40]\n"),
+            "m.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("m.yaml:8: actions.quarantine: 4 is below actions.add_header (5)"),
+            "{e}"
+        );
+        assert!(e.contains("lists.deny.clients[0]"), "{e}");
+        let e = Config::from_yaml(&yaml("actions:\n  rejct: 4\n"), "m.yaml").unwrap_err();
+        assert!(e.to_string().contains("rejct"), "{e}");
+    }
+
+    #[test]
+    fn lists_match_sender_domain_with_subdomains_and_client() {
+        let c = Config::from_yaml(
+            &yaml("lists:\n  deny:\n    senders: [Bad@Example.org]\n    domains: [spam.test]\n    clients: [192.0.2.0/24]\n"),
+            "m.yaml",
+        )
+        .unwrap();
+        let deny = &c.policy.deny;
+        let ip = "198.51.100.1".parse().unwrap();
+        assert!(deny.matches("bad@example.org", ip).is_some());
+        assert!(deny.matches("x@mail.spam.test", ip).is_some());
+        assert!(deny.matches("x@notspam.test", ip).is_none());
+        assert!(deny.matches("", "192.0.2.9".parse().unwrap()).is_some());
+        assert!(c.policy.allow.matches("bad@example.org", ip).is_none());
+    }
+
+    #[test]
+    fn rule_paths_are_relative_to_the_config_file() {
+        let c = Config::from_yaml(
+            &yaml("rules:\n  files: [builtin:default, local/*.yaml]\n"),
+            "/etc/moat/moat.yaml",
+        )
+        .unwrap();
+        assert_eq!(c.policy.rule_files[0].to_str(), Some("builtin:default"));
+        assert_eq!(
+            c.policy.rule_files[1].to_str(),
+            Some("/etc/moat/local/*.yaml")
+        );
+    }
+}

@@ -254,3 +254,57 @@ fn rules_test_passes_for_default_pack_and_names_failing_example() {
     );
     assert!(text(&out).contains(&expected), "{}", text(&out));
 }
+
+#[test]
+fn rewrite_subject_tags_and_lists_short_circuit_the_checks() {
+    let backend = FaultBackend::normal();
+    let yaml = Conf::for_backend(&backend).render()
+        + "actions:\n  add_header: 3\n  rewrite_subject: 5\n  quarantine: 50\n  reject: 100\n  subject_tag: '[JUNK]'\n\
+           lists:\n  allow:\n    senders: [boss@sender.test]\n  deny:\n    domains: [spammer.test]\n";
+    let moat = Moat::start(&yaml);
+    let gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+    // Over rewrite_subject (HARVESTED_ADDRESS 2 + OPT_IN_CLAIM 2.5 + ...): tagged.
+    let (mut c, _) = connect_ehlo(&moat);
+    let body = "Subject: offer\r\n\r\nThis is not spam. This is a one-time mailing. Act now!\r\n";
+    assert!(
+        transact(
+            &mut c,
+            "ann@sender.test",
+            &["alice@example.test"],
+            body.as_bytes()
+        )
+        .delivered()
+    );
+    let t = backend.messages_containing("one-time mailing")[0].text();
+    assert!(
+        t.contains("Subject: [JUNK] offer\r\n") && t.contains("X-Spam-Flag: YES"),
+        "{t}"
+    );
+
+    // Allowed sender: no checks run, even GTUBE is accepted.
+    let (mut c, _) = connect_ehlo(&moat);
+    let body = format!("Subject: boss\r\n\r\n{gtube}\r\n");
+    assert!(
+        transact(
+            &mut c,
+            "boss@sender.test",
+            &["alice@example.test"],
+            body.as_bytes()
+        )
+        .delivered()
+    );
+    let t = backend.messages_containing("Subject: boss")[0].text();
+    assert!(t.contains("tests=ALLOWLIST"), "{t}");
+
+    // Denied domain: refused whatever the content.
+    let (mut c, _) = connect_ehlo(&moat);
+    let out = transact(
+        &mut c,
+        "x@mail.spammer.test",
+        &["alice@example.test"],
+        b"Subject: hi\r\n\r\nhello\r\n",
+    );
+    assert_eq!(code(&out.reply), 550, "{out:?}");
+    assert!(backend.messages_containing("Subject: hi\r\n").is_empty());
+}
