@@ -24,8 +24,14 @@ impl Check for RulesCheck {
                 mail_from: m.from.address(),
                 rcpt_to: m.recipients.iter().map(|r| r.address()).collect(),
             };
-            let facts = Facts::extract(&m.body, &env, now_unix());
-            self.rules.evaluate(&facts)
+            // Decoding and matching a large message is CPU work: keep it off the threads
+            // that serve sessions. A panic in it propagates (→ CHECK_FAILED).
+            let (rules, body) = (self.rules.clone(), m.body.clone());
+            tokio::task::spawn_blocking(move || {
+                rules.evaluate(&Facts::extract(&body, &env, now_unix()))
+            })
+            .await
+            .expect("rules evaluation does not panic")
         })
     }
 }
