@@ -65,7 +65,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            add_header: Some(5.0),
+            add_header: Some(4.0),
             rewrite_subject: None,
             quarantine: Some(10.0),
             tempfail: None,
@@ -179,11 +179,11 @@ mod tests {
     #[test]
     fn thresholds_pick_the_strongest_action_reached() {
         let t = Thresholds::default();
-        assert_eq!(t.action_for(4.9), Action::Accept);
-        assert_eq!(t.action_for(5.0), Action::AddHeader);
+        assert_eq!(t.action_for(3.9), Action::Accept);
+        assert_eq!(t.action_for(4.0), Action::AddHeader);
         assert_eq!(t.action_for(12.0), Action::Quarantine);
         assert_eq!(t.action_for(15.0), Action::Reject);
-        assert_eq!(t.required(), 5.0);
+        assert_eq!(t.required(), 4.0);
     }
 
     #[test]

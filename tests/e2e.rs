@@ -597,7 +597,7 @@ fn e2e_verdict_actions_into_dovecot_mark_reject_quarantine_release() {
     assert!(
         headers
             .iter()
-            .any(|h| h.starts_with("X-Spam-Status: Yes, score=6.0 required=5.0 tests=E2E_MARK")),
+            .any(|h| h.starts_with("X-Spam-Status: Yes, score=6.0 required=4.0 tests=E2E_MARK")),
         "{headers:?}"
     );
     assert_relayed_by_moat(&imap[0], &marked, "IMAP");

@@ -92,7 +92,7 @@ fn verdict_actions_mark_refuse_quarantine_and_release_once() {
     let t = marked[0].text();
     assert!(t.contains("X-Spam-Flag: YES\r\n"), "{t}");
     assert!(
-        t.contains("X-Spam-Status: Yes, score=6.0 required=5.0 tests=TEST_MARK"),
+        t.contains("X-Spam-Status: Yes, score=6.0 required=4.0 tests=TEST_MARK"),
         "{t}"
     );
 
