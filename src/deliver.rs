@@ -3,11 +3,13 @@
 
 use crate::checks::MessageContext;
 use crate::headers::{self, ReceivedInfo, TlsInfo};
+use crate::quarantine::{self, Meta, Store};
 use crate::relay::{BackendSession, RelayError, Stage};
 use crate::server::Runtime;
 use crate::smtp::Reply;
 use crate::smtp::session::{Hello, Transaction};
-use crate::verdict::{self, Action};
+use crate::spam_headers;
+use crate::verdict::{Action, Verdict};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -42,35 +44,36 @@ pub async fn deliver(
     backend: Option<&mut BackendSession>,
 ) -> Outcome {
     let mut header = received_header(rt, &req);
-    let (auth_header, mut findings, body) = authenticate(rt, &mut req, body).await;
+    let (auth_header, findings, body) = authenticate(rt, &mut req, body).await;
     header.push_str(&auth_header);
     let body = Arc::new(body);
-    let verdict = if rt.checks.is_empty() {
-        decide(findings)
-    } else {
-        let context = Arc::new(MessageContext {
-            reference: req.reference.to_string(),
-            client_ip: req.client_ip,
-            helo: req.helo.map(|h| h.name.clone()).unwrap_or_default(),
-            tls: req.tls.cloned(),
-            from: req.transaction.from.clone(),
-            recipients: req.transaction.recipients.clone(),
-            body: body.clone(),
-        });
-        findings.extend(rt.checks.run(context).await);
-        decide(findings)
-    };
+    let context = Arc::new(MessageContext {
+        reference: req.reference.to_string(),
+        client_ip: req.client_ip,
+        helo: req.helo.map(|h| h.name.clone()).unwrap_or_default(),
+        tls: req.tls.cloned(),
+        from: req.transaction.from.clone(),
+        recipients: req.transaction.recipients.clone(),
+        body: body.clone(),
+    });
+    let verdict = crate::judge::judge(rt, context.clone(), findings).await;
     // The session appends the reference id to every refusal.
     let refused = |code, subject, detail, text: &str| {
         Err(Failure::Refused(Reply::status(code, subject, detail, text)))
     };
+    let tag = &rt.config.policy.thresholds.subject_tag;
+    let header = header + &spam_headers::headers(&verdict);
     let result = match verdict.action {
         Action::Reject => refused(550, 7, 1, "Message refused"),
         Action::Tempfail => refused(451, 7, 1, "Message deferred, try again later"),
-        Action::Accept => match backend {
-            Some(backend) => relay(backend, header.as_bytes(), &body).await,
-            None => Err(Failure::Relay(RelayError::Unusable { stage: Stage::Data })),
-        },
+        Action::Quarantine => quarantine(rt, &context, &verdict, &header, backend).await,
+        Action::Accept | Action::AddHeader | Action::RewriteSubject => {
+            let body = spam_headers::edit_message(&body, verdict.action, tag);
+            match backend {
+                Some(backend) => relay(backend, header.as_bytes(), &body).await,
+                None => Err(Failure::Relay(RelayError::Unusable { stage: Stage::Data })),
+            }
+        }
     };
     Outcome {
         action: verdict.action,
@@ -98,14 +101,6 @@ async fn relay(backend: &mut BackendSession, header: &[u8], body: &[u8]) -> Resu
         crate::metrics::relay_result(result, Some(reply.code));
     }
     result.map_err(Failure::Relay)
-}
-
-/// The verdict, timed as stage `verdict`.
-fn decide(findings: Vec<crate::checks::Finding>) -> verdict::Verdict {
-    let started = std::time::Instant::now();
-    let verdict = verdict::decide(findings);
-    crate::metrics::stage("verdict", started.elapsed().as_secs_f64());
-    verdict
 }
 
 /// Sender authentication, when enabled: the Authentication-Results header and the findings.
@@ -156,4 +151,61 @@ fn received_header(rt: &Runtime, req: &Request) -> String {
         single_recipient: single.as_deref(),
         time: SystemTime::now(),
     })
+}
+
+/// Stores the message durably in the quarantine; `250` only once it is on disk. The backend
+/// transaction opened in lockstep is reset: the backend gets nothing.
+async fn quarantine(
+    rt: &Runtime,
+    m: &MessageContext,
+    verdict: &Verdict,
+    header: &str,
+    backend: Option<&mut BackendSession>,
+) -> Result<Reply, Failure> {
+    let body = spam_headers::edit_message(&m.body, Action::AddHeader, "");
+    let meta = Meta {
+        id: Store::new_id(),
+        time: crate::rules::check::now_unix() as u64,
+        reference: m.reference.clone(),
+        client_ip: m.client_ip.to_string(),
+        helo: m.helo.clone(),
+        mail_from: m.from.address(),
+        rcpt_to: m.recipients.iter().map(|r| r.address()).collect(),
+        score: verdict.score,
+        tests: verdict.tests(),
+        subject: quarantine::subject_of(&body),
+    };
+    let store = Store::new(&rt.config.policy.quarantine);
+    let mut message = header.as_bytes().to_vec();
+    message.extend_from_slice(&body);
+    let id = meta.id.clone();
+    let stored = tokio::task::spawn_blocking(move || store.store(&meta, &message)).await;
+    if let Some(b) = backend {
+        // A failed RSET marks the session unusable; the next transaction reconnects.
+        let _ = b.rset().await;
+    }
+    match stored {
+        Ok(Ok(())) => {
+            tracing::info!(reference = %m.reference, quarantine_id = %id, "message quarantined");
+            Ok(Reply::status(250, 2, 0, "Message accepted"))
+        }
+        Ok(Err(e)) => {
+            tracing::error!(reference = %m.reference, error = %e, "quarantine store failed");
+            Err(Failure::Refused(Reply::status(
+                451,
+                3,
+                0,
+                "Local error, try again later",
+            )))
+        }
+        Err(e) => {
+            tracing::error!(reference = %m.reference, error = %e, "quarantine task failed");
+            Err(Failure::Refused(Reply::status(
+                451,
+                3,
+                0,
+                "Local error, try again later",
+            )))
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use moat::admin::Admin;
+use moat::commands::{self, QuarantineCmd};
 use moat::config::{Config, LogFormat};
 use moat::server::{Reloader, Server};
 use std::path::PathBuf;
@@ -29,6 +30,54 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Judge stored messages (files or directories) as the server would, without relaying.
+    /// Exit status for one file: 0 accept, 1 marked/quarantined, 2 tempfail/reject, 3 error.
+    Scan {
+        /// Print every finding with its score and reason.
+        #[arg(long)]
+        explain: bool,
+        /// One JSON object per message.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Rule files.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// The quarantine store.
+    Quarantine {
+        #[arg(long, short, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Run every rule's examples (the given files, else the configured rules).
+    Test {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuarantineCommand {
+    /// One line per held message: id, time, score, tests, envelope, size, subject.
+    List,
+    /// Metadata and the full message.
+    Show { id: String },
+    /// Relay through the configured backend (exactly once) and remove from the store.
+    Release { id: String },
+    /// Remove without delivering.
+    Delete { id: String },
 }
 
 fn load(path: Option<&PathBuf>) -> Result<Config, moat::config::ConfigErrors> {
@@ -40,7 +89,34 @@ fn load(path: Option<&PathBuf>) -> Result<Config, moat::config::ConfigErrors> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let with_config = |path: Option<&PathBuf>, run: &dyn Fn(Config) -> ExitCode| match load(path) {
+        Ok(c) => run(c),
+        Err(errors) => {
+            eprint!("{errors}");
+            ExitCode::from(3)
+        }
+    };
     match cli.command {
+        Command::Scan {
+            explain,
+            json,
+            config,
+            files,
+        } => with_config(config.as_ref(), &|c| {
+            commands::scan(c, &files, moat::scan::Options { explain, json })
+        }),
+        Command::Rules {
+            command: RulesCommand::Test { config, files },
+        } => with_config(config.as_ref(), &|c| commands::rules_test(&c, &files)),
+        Command::Quarantine { config, command } => with_config(config.as_ref(), &|c| {
+            let cmd = match &command {
+                QuarantineCommand::List => QuarantineCmd::List,
+                QuarantineCommand::Show { id } => QuarantineCmd::Show(id.clone()),
+                QuarantineCommand::Release { id } => QuarantineCmd::Release(id.clone()),
+                QuarantineCommand::Delete { id } => QuarantineCmd::Delete(id.clone()),
+            };
+            commands::quarantine(&c, cmd)
+        }),
         Command::CheckConfig { config } => match load(config.as_ref()) {
             Ok(c) => {
                 println!("{}: configuration is valid", c.origin);
@@ -100,6 +176,7 @@ fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
             tokio::spawn(admin.run());
         }
+        tokio::spawn(moat::watch::watch(server.reloader(), path.clone()));
         tokio::spawn(reload_on_sighup(server.reloader(), path));
         server.run(shutdown_signal()).await;
         Ok(())

@@ -39,12 +39,16 @@ pub enum ServerError {
     Tls(#[from] crate::tls::TlsError),
     #[error(transparent)]
     Dns(#[from] crate::dns::DnsError),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RuleErrors),
 }
 
 impl Runtime {
     pub fn new(config: Config) -> Result<Runtime, ServerError> {
         let relay = Relay::new(&config.backend, &config.hostname);
         let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
+        let mut checks = Vec::new();
+        checks.extend(crate::rules::check::from_config(&config)?);
         let postmaster_domain = config
             .domains
             .primary()
@@ -66,7 +70,7 @@ impl Runtime {
             session,
             relay,
             tls,
-            checks: Checks::default(),
+            checks: Checks::new(checks),
         })
     }
 }

@@ -31,3 +31,6 @@ mod harness;
 
 #[path = "guarantees/reload.rs"]
 mod reload;
+
+#[path = "guarantees/rules.rs"]
+mod rules;

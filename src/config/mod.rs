@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 mod locate;
+pub mod policy;
 pub mod raw;
 mod validate;
 pub mod values;
@@ -38,6 +39,8 @@ pub struct Config {
     pub dns: auth::DnsConfig,
     pub auth: auth::AuthConfig,
     pub admin: admin::AdminConfig,
+    /// Rules, action thresholds, allow/deny lists, quarantine.
+    pub policy: policy::Policy,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

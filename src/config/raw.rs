@@ -28,6 +28,14 @@ pub struct RawConfig {
     pub auth: super::auth::RawAuth,
     #[serde(default)]
     pub admin: super::admin::RawAdmin,
+    #[serde(default)]
+    pub rules: super::policy::RawRules,
+    #[serde(default)]
+    pub actions: super::policy::RawActions,
+    #[serde(default)]
+    pub lists: super::policy::RawLists,
+    #[serde(default)]
+    pub quarantine: super::policy::RawQuarantine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -205,6 +205,14 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         dns,
         auth,
         admin,
+        policy: super::policy::build(
+            origin,
+            raw.rules,
+            raw.actions,
+            raw.lists,
+            raw.quarantine,
+            &mut |key, message| errors.push(key, message),
+        ),
     }
 }
 

@@ -18,7 +18,8 @@ pub fn start(backend: &FaultBackend, log_format: &str) -> Admin {
     start_with(backend, log_format, "")
 }
 
-/// `start` with more top-level YAML (e.g. a `limits:` section).
+/// `start` with more top-level YAML (e.g. a `limits:` section). Content rules are off: these
+/// tests count relay outcomes and need every message's action to be `accept`.
 pub fn start_with(backend: &FaultBackend, log_format: &str, extra: &str) -> Admin {
     let port = free_port();
     let yaml = format!(
@@ -28,6 +29,7 @@ pub fn start_with(backend: &FaultBackend, log_format: &str, extra: &str) -> Admi
          backend:\n  protocol: smtp\n  address: {}\n  timeouts:\n    connect: 2s\n    command: 2s\n    data: 2s\n\
          shutdown_grace: 1s\n\
          log:\n  format: {log_format}\n  level: info\n\
+         rules:\n  files: []\n\
          admin:\n  listen: 127.0.0.1:{port}\n{extra}",
         backend.addr
     );

@@ -1,0 +1,294 @@
+//! The `rules`, `actions`, `lists` and `quarantine` sections: raw serde types with their
+//! defaults, and their validation into `Policy`.
+
+use super::values::{ByteSize, HumanDuration};
+use crate::rules::cidr::Cidr;
+use crate::verdict::Thresholds;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawRules {
+    pub files: Vec<String>,
+    pub watch: HumanDuration,
+}
+
+impl Default for RawRules {
+    fn default() -> Self {
+        RawRules {
+            files: vec![crate::rules::builtin::NAME.to_string()],
+            watch: HumanDuration(Duration::from_secs(2)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawActions {
+    pub add_header: Option<f64>,
+    pub rewrite_subject: Option<f64>,
+    pub quarantine: Option<f64>,
+    pub tempfail: Option<f64>,
+    pub reject: Option<f64>,
+    pub subject_tag: String,
+}
+
+impl Default for RawActions {
+    fn default() -> Self {
+        let t = Thresholds::default();
+        RawActions {
+            add_header: t.add_header,
+            rewrite_subject: t.rewrite_subject,
+            quarantine: t.quarantine,
+            tempfail: t.tempfail,
+            reject: t.reject,
+            subject_tag: t.subject_tag,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLists {
+    pub allow: RawList,
+    pub deny: RawList,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawList {
+    pub senders: Vec<String>,
+    pub domains: Vec<String>,
+    pub clients: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawQuarantine {
+    pub path: String,
+    pub max_age: HumanDuration,
+    pub max_size: ByteSize,
+}
+
+impl Default for RawQuarantine {
+    fn default() -> Self {
+        RawQuarantine {
+            path: "./moat-quarantine".into(),
+            max_age: HumanDuration(Duration::from_secs(30 * 86400)),
+            max_size: ByteSize(1 << 30),
+        }
+    }
+}
+
+/// What the validated sections become.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Rule files or globs, resolved against the config file's directory, or `builtin:default`.
+    pub rule_files: Vec<PathBuf>,
+    /// How often rule and config files are polled for changes; zero disables the watch.
+    pub watch: Duration,
+    pub thresholds: Thresholds,
+    pub allow: List,
+    pub deny: List,
+    pub quarantine: QuarantineConfig,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct List {
+    /// Lower-case addresses.
+    pub senders: Vec<String>,
+    /// Lower-case domains; a domain also covers its subdomains.
+    pub domains: Vec<String>,
+    pub clients: Vec<Cidr>,
+}
+
+impl List {
+    pub fn matches(&self, sender: &str, client: std::net::IpAddr) -> Option<String> {
+        let sender = sender.to_ascii_lowercase();
+        if let Some(s) = self.senders.iter().find(|s| **s == sender) {
+            return Some(format!("sender {s}"));
+        }
+        let domain = sender.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        if let Some(d) = self.domains.iter().find(|d| {
+            !domain.is_empty() && (domain == d.as_str() || domain.ends_with(&format!(".{d}")))
+        }) {
+            return Some(format!("sender domain {d}"));
+        }
+        self.clients
+            .iter()
+            .any(|c| c.contains(client))
+            .then(|| format!("client {client}"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QuarantineConfig {
+    pub path: PathBuf,
+    pub max_age: Duration,
+    pub max_size: u64,
+}
+
+/// Validates the four sections; `push(key, message)` records an error.
+pub fn build(
+    origin: &str,
+    rules: RawRules,
+    actions: RawActions,
+    lists: RawLists,
+    quarantine: RawQuarantine,
+    push: &mut dyn FnMut(&str, String),
+) -> Policy {
+    let base = config_dir(origin);
+    let rule_files = rules
+        .files
+        .iter()
+        .map(|f| {
+            if f == crate::rules::builtin::NAME {
+                PathBuf::from(f)
+            } else {
+                base.join(f)
+            }
+        })
+        .collect();
+    let thresholds = Thresholds {
+        add_header: actions.add_header,
+        rewrite_subject: actions.rewrite_subject,
+        quarantine: actions.quarantine,
+        tempfail: actions.tempfail,
+        reject: actions.reject,
+        subject_tag: actions.subject_tag,
+    };
+    check_order(&thresholds, push);
+    Policy {
+        rule_files,
+        watch: rules.watch.0,
+        thresholds,
+        allow: list(lists.allow, "lists.allow", push),
+        deny: list(lists.deny, "lists.deny", push),
+        quarantine: QuarantineConfig {
+            path: PathBuf::from(quarantine.path),
+            max_age: quarantine.max_age.0,
+            max_size: quarantine.max_size.0,
+        },
+    }
+}
+
+/// Relative rule paths are relative to the config file; for the embedded config, to the
+/// working directory.
+fn config_dir(origin: &str) -> PathBuf {
+    if origin == super::DEFAULT_ORIGIN {
+        return PathBuf::from(".");
+    }
+    match Path::new(origin).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Thresholds that are set must not decrease with the strength of the action.
+fn check_order(t: &Thresholds, push: &mut dyn FnMut(&str, String)) {
+    let set = [
+        ("add_header", t.add_header),
+        ("rewrite_subject", t.rewrite_subject),
+        ("quarantine", t.quarantine),
+        ("tempfail", t.tempfail),
+        ("reject", t.reject),
+    ];
+    let mut last: Option<(&str, f64)> = None;
+    for (name, value) in set {
+        let Some(v) = value else { continue };
+        if !v.is_finite() {
+            push(&format!("actions.{name}"), "must be a finite number".into());
+            continue;
+        }
+        if let Some((prev, p)) = last
+            && v < p
+        {
+            push(
+                &format!("actions.{name}"),
+                format!(
+                    "{v} is below actions.{prev} ({p}): thresholds rise with the action's strength"
+                ),
+            );
+        }
+        last = Some((name, v));
+    }
+}
+
+fn list(raw: RawList, key: &str, push: &mut dyn FnMut(&str, String)) -> List {
+    let mut clients = Vec::new();
+    for (i, c) in raw.clients.iter().enumerate() {
+        match c.parse() {
+            Ok(c) => clients.push(c),
+            Err(e) => push(&format!("{key}.clients[{i}]"), e),
+        }
+    }
+    List {
+        senders: raw.senders.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        domains: raw
+            .domains
+            .iter()
+            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
+            .collect(),
+        clients,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn yaml(extra: &str) -> String {
+        format!(
+            "hostname: mx.example.test\nlisten: [127.0.0.1:2525]\ndomains: [example.test]\nbackend:\n  protocol: maildir\n  path: ./m\n{extra}"
+        )
+    }
+
+    #[test]
+    fn thresholds_must_rise_with_strength_and_cidrs_parse() {
+        let e = Config::from_yaml(
+            &yaml("actions:\n  quarantine: 4\n  add_header: 5\nlists:\n  deny:\n    clients: [10.0.0.0/40]\n"),
+            "m.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("m.yaml:8: actions.quarantine: 4 is below actions.add_header (5)"),
+            "{e}"
+        );
+        assert!(e.contains("lists.deny.clients[0]"), "{e}");
+        let e = Config::from_yaml(&yaml("actions:\n  rejct: 4\n"), "m.yaml").unwrap_err();
+        assert!(e.to_string().contains("rejct"), "{e}");
+    }
+
+    #[test]
+    fn lists_match_sender_domain_with_subdomains_and_client() {
+        let c = Config::from_yaml(
+            &yaml("lists:\n  deny:\n    senders: [Bad@Example.org]\n    domains: [spam.test]\n    clients: [192.0.2.0/24]\n"),
+            "m.yaml",
+        )
+        .unwrap();
+        let deny = &c.policy.deny;
+        let ip = "198.51.100.1".parse().unwrap();
+        assert!(deny.matches("bad@example.org", ip).is_some());
+        assert!(deny.matches("x@mail.spam.test", ip).is_some());
+        assert!(deny.matches("x@notspam.test", ip).is_none());
+        assert!(deny.matches("", "192.0.2.9".parse().unwrap()).is_some());
+        assert!(c.policy.allow.matches("bad@example.org", ip).is_none());
+    }
+
+    #[test]
+    fn rule_paths_are_relative_to_the_config_file() {
+        let c = Config::from_yaml(
+            &yaml("rules:\n  files: [builtin:default, local/*.yaml]\n"),
+            "/etc/moat/moat.yaml",
+        )
+        .unwrap();
+        assert_eq!(c.policy.rule_files[0].to_str(), Some("builtin:default"));
+        assert_eq!(
+            c.policy.rule_files[1].to_str(),
+            Some("/etc/moat/local/*.yaml")
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! The rules engine as a `Check`, and loading the configured rule files.
+
+use super::facts::{Envelope, Facts};
+use super::{RuleError, RuleErrors, RuleSet, Source};
+use crate::checks::{Check, CheckFuture, MessageContext};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub struct RulesCheck {
+    pub rules: Arc<RuleSet>,
+}
+
+impl Check for RulesCheck {
+    fn name(&self) -> &'static str {
+        "rules"
+    }
+
+    fn check<'a>(&'a self, m: &'a MessageContext) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let env = Envelope {
+                client_ip: m.client_ip,
+                helo: m.helo.clone(),
+                mail_from: m.from.address(),
+                rcpt_to: m.recipients.iter().map(|r| r.address()).collect(),
+            };
+            // Decoding and matching a large message is CPU work: keep it off the threads
+            // that serve sessions. A panic in it propagates (→ CHECK_FAILED).
+            let (rules, body) = (self.rules.clone(), m.body.clone());
+            tokio::task::spawn_blocking(move || {
+                rules.evaluate(&Facts::extract(&body, &env, now_unix()))
+            })
+            .await
+            .expect("rules evaluation does not panic")
+        })
+    }
+}
+
+/// The rules check for a configuration (none when no rule files are configured).
+pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Check>>, RuleErrors> {
+    if config.policy.rule_files.is_empty() {
+        return Ok(None);
+    }
+    let rules = Arc::new(load(&config.policy.rule_files)?);
+    tracing::debug!(rules = rules.len(), "rules compiled");
+    Ok(Some(Arc::new(RulesCheck { rules })))
+}
+
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Expands the configured rule paths: `builtin:default` is the pack compiled into the
+/// binary; a path whose file name contains `*` is a glob over that directory; a directory
+/// means every `*.yaml` in it. Sorted, so rule order does not depend on the file system.
+pub fn expand(patterns: &[PathBuf]) -> Result<Vec<PathBuf>, RuleError> {
+    let mut out = Vec::new();
+    for p in patterns {
+        if p.as_os_str() == super::builtin::NAME {
+            out.push(p.clone());
+            continue;
+        }
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if p.is_dir() || name.contains('*') {
+            let (dir, pattern) = if p.is_dir() {
+                (p.as_path(), "*.yaml")
+            } else {
+                (p.parent().unwrap_or(Path::new(".")), name)
+            };
+            let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| glob(pattern, n))
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and compiles the configured rule files; all or nothing.
+pub fn load(patterns: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
+    let files = expand(patterns).map_err(|e| RuleErrors(vec![e]))?;
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        if f.as_os_str() == super::builtin::NAME {
+            sources.extend(super::builtin::sources());
+            continue;
+        }
+        match std::fs::read_to_string(&f) {
+            Ok(text) => sources.push(Source {
+                origin: f.display().to_string(),
+                text,
+            }),
+            Err(e) => errors.push(io_error(&f, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(RuleErrors(errors));
+    }
+    RuleSet::compile(sources)
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> RuleError {
+    RuleError {
+        file: path.display().to_string(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    }
+}
+
+/// `*` matches any run of characters, `?` one; nothing else is special.
+fn glob(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_stars_and_question_marks() {
+        assert!(glob("*.yaml", "spam.yaml"));
+        assert!(!glob("*.yaml", "spam.yml"));
+        assert!(glob("r?-*.yaml", "r1-x.yaml"));
+    }
+
+    #[test]
+    fn directory_glob_loads_sorted_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["b.yaml", "a.yaml", "c.txt"] {
+            std::fs::write(dir.path().join(n), "rules: []\n").unwrap();
+        }
+        let files = expand(&[dir.path().join("*.yaml")]).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a.yaml", "b.yaml"]);
+    }
+}

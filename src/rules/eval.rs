@@ -1,0 +1,82 @@
+//! Running one target's compiled patterns over its values, and numeric conditions.
+
+use super::compile::{Cond, TextGroup, TextKey};
+use super::facts::Facts;
+
+pub fn values<'a>(f: &'a Facts, key: &TextKey) -> &'a [String] {
+    match key {
+        TextKey::Header(name) => f.headers.get(name).map(Vec::as_slice).unwrap_or_default(),
+        TextKey::Subject => &f.subject,
+        TextKey::From => &f.from,
+        TextKey::FromName => &f.from_name,
+        TextKey::Body => &f.body,
+        TextKey::RawBody => &f.rawbody,
+        TextKey::Uri => &f.uri,
+        TextKey::UriHost => &f.uri_host,
+        TextKey::LinkMismatch => &f.link_mismatch,
+        TextKey::AttachmentName => &f.attachment_name,
+        TextKey::AttachmentType => &f.attachment_type,
+        TextKey::MailFrom => &f.mail_from,
+        TextKey::RcptTo => &f.rcpt_to,
+        TextKey::Helo => &f.helo,
+    }
+}
+
+pub fn group(g: &TextGroup, values: &[String], fired: &mut [Option<String>]) {
+    for &(i, want) in &g.exists {
+        let present = values.iter().any(|v| !v.is_empty());
+        if present == want {
+            fired[i] = Some(String::new());
+        }
+    }
+    for v in values {
+        if let Some(set) = &g.set {
+            for p in set.matches(v).iter() {
+                let (i, re) = &g.regexes[p];
+                if fired[*i].is_none() {
+                    fired[*i] = re.find(v).map(|m| m.as_str().to_string());
+                }
+            }
+        }
+        if let Some(ac) = &g.words {
+            for m in ac.find_overlapping_iter(v.as_str()) {
+                let i = g.word_rules[m.pattern().as_usize()];
+                if fired[i].is_none() && at_word_boundaries(v.as_bytes(), m.start(), m.end()) {
+                    fired[i] = Some(v[m.start()..m.end()].to_string());
+                }
+            }
+        }
+    }
+}
+
+/// A word matches only as a whole word: "sex" must not fire on "Sussex".
+fn at_word_boundaries(text: &[u8], start: usize, end: usize) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let before = start == 0 || !word(text[start - 1]) || !word(text[start]);
+    let after = end == text.len() || !word(text[end]) || !word(text[end - 1]);
+    before && after
+}
+
+pub fn num(value: Option<f64>, cond: &Cond) -> Option<String> {
+    match cond {
+        Cond::Exists(want) => (value.is_some() == *want).then(String::new),
+        Cond::Range { above, below } => {
+            let v = value?;
+            let ok = above.is_none_or(|a| v > a) && below.is_none_or(|b| v < b);
+            ok.then(|| format!("{}", (v * 100.0).round() / 100.0))
+        }
+        _ => None,
+    }
+}
+
+pub fn quote(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}

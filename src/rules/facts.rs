@@ -1,0 +1,296 @@
+//! Everything rules look at, extracted from a message once: decoded headers, text of every
+//! text part (HTML converted to text), URIs and their hosts, attachments, the envelope and a
+//! few numbers. Rules then only match patterns against these strings.
+
+use super::uri;
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// The SMTP envelope and connection a message came with.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub client_ip: IpAddr,
+    pub helo: String,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+}
+
+/// Numbers rules can compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Num {
+    Size,
+    Recipients,
+    SubjectUppercaseRatio,
+    BodyUppercaseRatio,
+    SubjectExclamations,
+    BodyExclamations,
+    UriCount,
+    AttachmentCount,
+    HtmlParts,
+    TextParts,
+    ImageParts,
+    BodyLength,
+    DateSkewHours,
+    HeaderCount,
+}
+
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Header values by lower-case name, decoded where the header is text.
+    pub headers: HashMap<String, Vec<String>>,
+    pub subject: Vec<String>,
+    pub from: Vec<String>,
+    pub from_name: Vec<String>,
+    pub body: Vec<String>,
+    pub rawbody: Vec<String>,
+    pub uri: Vec<String>,
+    pub uri_host: Vec<String>,
+    pub link_mismatch: Vec<String>,
+    pub attachment_name: Vec<String>,
+    pub attachment_type: Vec<String>,
+    pub mail_from: Vec<String>,
+    pub rcpt_to: Vec<String>,
+    pub helo: Vec<String>,
+    pub client_ip: Option<IpAddr>,
+    pub nums: HashMap<Num, f64>,
+}
+
+impl Facts {
+    pub fn extract(raw: &[u8], env: &Envelope, now_unix: i64) -> Facts {
+        let mut f = Facts {
+            mail_from: vec![env.mail_from.clone()],
+            rcpt_to: env.rcpt_to.clone(),
+            helo: vec![env.helo.clone()],
+            client_ip: Some(env.client_ip),
+            ..Facts::default()
+        };
+        f.nums.insert(Num::Size, raw.len() as f64);
+        f.nums.insert(Num::Recipients, env.rcpt_to.len() as f64);
+        let header_end = memchr::memmem::find(raw, b"\r\n\r\n")
+            .map(|i| i + 4)
+            .or_else(|| memchr::memmem::find(raw, b"\n\n").map(|i| i + 2))
+            .unwrap_or(raw.len());
+        f.rawbody
+            .push(String::from_utf8_lossy(&raw[header_end..]).into_owned());
+        let Some(msg) = MessageParser::default().parse(raw) else {
+            return f;
+        };
+        let mut header_count = 0.0;
+        for h in msg.headers() {
+            header_count += 1.0;
+            let value = match h.value().as_text() {
+                Some(t) => t.to_string(),
+                None => raw_value(raw, h.offset_start(), h.offset_end()),
+            };
+            f.headers
+                .entry(h.name().to_ascii_lowercase())
+                .or_default()
+                .push(value);
+        }
+        f.nums.insert(Num::HeaderCount, header_count);
+        if let Some(s) = msg.subject() {
+            f.subject.push(s.to_string());
+            f.nums
+                .insert(Num::SubjectUppercaseRatio, uppercase_ratio(s));
+            f.nums
+                .insert(Num::SubjectExclamations, s.matches('!').count() as f64);
+        }
+        if let Some(addr) = msg.from().and_then(|a| a.first()) {
+            if let Some(a) = addr.address() {
+                f.from.push(a.to_string());
+            }
+            if let Some(n) = addr.name() {
+                f.from_name.push(n.to_string());
+            }
+        }
+        // Dates are judged against the newest Received: header (when the previous hop took
+        // the message), so that `moat scan` of stored mail judges it as on arrival.
+        let reference = f
+            .headers
+            .get("received")
+            .and_then(|r| r.first())
+            .and_then(|r| r.rsplit_once(';'))
+            .and_then(|(_, date)| parse_date(date))
+            .filter(|t| (315_532_800..=now_unix + 86_400).contains(t))
+            .unwrap_or(now_unix);
+        if let Some(date) = msg.date() {
+            let hours = (date.to_timestamp() - reference) as f64 / 3600.0;
+            f.nums.insert(Num::DateSkewHours, hours);
+        }
+        f.extract_parts(&msg);
+        f
+    }
+
+    fn extract_parts(&mut self, msg: &mail_parser::Message) {
+        let (mut html_parts, mut text_parts, mut images) = (0.0, 0.0, 0.0);
+        let mut html_sources = Vec::new();
+        // Every text part counts, wherever the parser filed it: mail-parser lists some
+        // inline parts (e.g. a lone text/html in multipart/mixed) as attachments.
+        for part in &msg.parts {
+            let is_html = part
+                .content_type()
+                .is_some_and(|c| c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html")));
+            let is_image = part
+                .content_type()
+                .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
+            match &part.body {
+                PartType::Html(h) => html_sources.push(lenient(part, h)),
+                PartType::Text(t) if is_html => html_sources.push(lenient(part, t)),
+                PartType::Text(t) => {
+                    text_parts += 1.0;
+                    self.body.push(lenient(part, t));
+                }
+                PartType::Binary(_) | PartType::InlineBinary(_) if is_image => images += 1.0,
+                _ => {}
+            }
+        }
+        html_parts += html_sources.len() as f64;
+        // rawbody: decoded but not rendered (HTML source as sent), like SpamAssassin's.
+        self.rawbody = self.body.clone();
+        self.rawbody.extend(html_sources.iter().cloned());
+        for h in &html_sources {
+            self.body.push(mail_parser::decoders::html::html_to_text(h));
+        }
+        for part in msg.attachments() {
+            if let Some(name) = part.attachment_name() {
+                self.attachment_name.push(name.to_string());
+            }
+            if let Some(ct) = part.content_type() {
+                let sub = ct.subtype().unwrap_or("");
+                self.attachment_type
+                    .push(format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase());
+            }
+        }
+        let all_text: String = self.body.join("\n");
+        uri::collect(
+            &all_text,
+            &html_sources,
+            &mut self.uri,
+            &mut self.link_mismatch,
+        );
+        self.uri_host = self.uri.iter().filter_map(|u| uri::host(u)).collect();
+        self.uri_host.sort();
+        self.uri_host.dedup();
+        let n = &mut self.nums;
+        n.insert(Num::HtmlParts, html_parts);
+        n.insert(Num::TextParts, text_parts);
+        n.insert(Num::ImageParts, images);
+        n.insert(Num::AttachmentCount, msg.attachment_count() as f64);
+        n.insert(Num::UriCount, self.uri.len() as f64);
+        n.insert(Num::BodyLength, all_text.split_whitespace().count() as f64);
+        n.insert(Num::BodyUppercaseRatio, uppercase_ratio(&all_text));
+        n.insert(Num::BodyExclamations, all_text.matches('!').count() as f64);
+    }
+}
+
+/// The part's text; when it is still base64 (the parser gives up on damaged base64, a
+/// filter-evasion trick), decoded leniently: characters outside the alphabet are skipped.
+fn lenient(part: &mail_parser::MessagePart, text: &str) -> String {
+    let base64 = part
+        .content_transfer_encoding()
+        .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    let still_encoded = text.len() >= 16
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n\t ".contains(&b));
+    if !(base64 && still_encoded) {
+        return text.to_string();
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in text.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An RFC 5322 date as Unix seconds.
+fn parse_date(text: &str) -> Option<i64> {
+    let header = format!("Date: {}\r\n\r\n", text.trim());
+    let msg = MessageParser::default().parse_headers(header.as_bytes())?;
+    msg.date().map(|d| d.to_timestamp())
+}
+
+fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
+    let bytes = raw.get(start as usize..end as usize).unwrap_or_default();
+    let text = String::from_utf8_lossy(bytes);
+    // Unfold: a header continues on lines that start with white space.
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Share of upper-case letters among letters; 0 when there are fewer than 10 letters, so
+/// that short words like "OK" or "FYI" don't count as shouting.
+pub fn uppercase_ratio(text: &str) -> f64 {
+    let (mut letters, mut upper) = (0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if c.is_uppercase() {
+            upper += 1;
+        }
+    }
+    if letters < 10 {
+        0.0
+    } else {
+        upper as f64 / letters as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Envelope {
+        Envelope {
+            client_ip: "192.0.2.1".parse().unwrap(),
+            helo: "h.test".into(),
+            mail_from: "a@b.test".into(),
+            rcpt_to: vec!["u@example.test".into()],
+        }
+    }
+
+    #[test]
+    fn html_part_becomes_text_and_links_are_collected() {
+        let raw = b"From: \"Bank\" <x@evil.test>\r\nSubject: =?utf-8?q?Hello_there?=\r\nContent-Type: text/html\r\n\r\n<p>Go to <a href=\"http://evil.test/login\">www.bank.test</a> now</p>\r\n";
+        let f = Facts::extract(raw, &env(), 0);
+        assert_eq!(f.subject, vec!["Hello there"]);
+        assert_eq!(f.from_name, vec!["Bank"]);
+        assert!(f.body[0].contains("Go to"), "{:?}", f.body);
+        assert!(!f.body[0].contains("<p>"));
+        assert_eq!(f.uri_host, vec!["evil.test", "www.bank.test"]);
+        assert_eq!(f.link_mismatch, vec!["www.bank.test -> evil.test"]);
+        assert_eq!(f.nums[&Num::HtmlParts], 1.0);
+    }
+
+    #[test]
+    fn attachments_are_named_and_typed() {
+        let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"invoice.exe\"\r\n\r\nAAAA\r\n--b--\r\n";
+        let f = Facts::extract(raw, &env(), 0);
+        assert_eq!(f.attachment_name, vec!["invoice.exe"]);
+        assert_eq!(f.attachment_type, vec!["application/octet-stream"]);
+    }
+
+    #[test]
+    fn uppercase_ratio_ignores_short_text() {
+        assert_eq!(uppercase_ratio("OK"), 0.0);
+        assert!(uppercase_ratio("FREE MONEY NOW") > 0.9);
+    }
+}

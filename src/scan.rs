@@ -1,0 +1,204 @@
+//! `moat scan`: the server's judgement (lists → checks → verdict, via `judge`) applied to
+//! stored messages, without relaying. The envelope is taken from the message itself: the
+//! newest `Received:` header gives client IP and HELO, `Return-Path:` (or `From:`) the
+//! sender, `To:`/`Cc:` the recipients.
+
+use crate::checks::MessageContext;
+use crate::server::Runtime;
+use crate::smtp::address::{Mailbox, ReversePath};
+use crate::verdict::{Action, Verdict};
+use mail_parser::{Host, MessageParser};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct Options {
+    pub explain: bool,
+    pub json: bool,
+}
+
+/// Every file named, directories expanded (non-recursively, sorted).
+pub fn files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Judges one stored message.
+pub async fn scan_one(rt: &Runtime, raw: Vec<u8>) -> Verdict {
+    let context = Arc::new(context_of(raw));
+    crate::judge::judge(rt, context, Vec::new()).await
+}
+
+fn mailbox(addr: &str) -> Option<Mailbox> {
+    let (local, domain) = addr.trim().trim_matches(['<', '>']).rsplit_once('@')?;
+    Some(Mailbox {
+        local: local.into(),
+        domain: domain.into(),
+        quoted: false,
+        source_route: false,
+    })
+}
+
+/// Stored mail often starts with an mbox `From ` line, which is not a header.
+fn strip_mbox_line(mut raw: Vec<u8>) -> Vec<u8> {
+    if raw.starts_with(b"From ") {
+        let end = memchr::memchr(b'\n', &raw)
+            .map(|i| i + 1)
+            .unwrap_or(raw.len());
+        raw.drain(..end);
+    }
+    raw
+}
+
+/// The newest hop from outside: local fetchers and filters add Received headers from
+/// loopback or private addresses, which say nothing about the sender.
+fn outside_ip(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified())
+        }
+        IpAddr::V6(v6) => !(v6.is_loopback() || v6.is_unspecified()),
+    }
+}
+
+fn context_of(raw: Vec<u8>) -> MessageContext {
+    let raw = strip_mbox_line(raw);
+    let (mut ip, mut helo, mut from, mut rcpts): (IpAddr, String, Option<Mailbox>, Vec<Mailbox>) =
+        ([127, 0, 0, 1].into(), String::new(), None, Vec::new());
+    if let Some(m) = MessageParser::default().parse_headers(&raw[..]) {
+        let outside = m
+            .received_all()
+            .find(|r| r.from_ip().is_some_and(|ip| outside_ip(&ip)));
+        if let Some(r) = outside {
+            ip = r.from_ip().unwrap_or(ip);
+            helo = match r.helo() {
+                Some(Host::Name(n)) => n.to_string(),
+                Some(Host::IpAddr(a)) => format!("[{a}]"),
+                None => String::new(),
+            };
+        }
+        let sender = m.return_address().map(str::to_string).or_else(|| {
+            m.from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .map(str::to_string)
+        });
+        from = sender.as_deref().and_then(mailbox);
+        for list in [m.to(), m.cc()].into_iter().flatten() {
+            rcpts.extend(list.iter().filter_map(|a| a.address()).filter_map(mailbox));
+        }
+    }
+    MessageContext {
+        reference: "scan".into(),
+        client_ip: ip,
+        helo,
+        tls: None,
+        from: from.map(ReversePath::Mailbox).unwrap_or(ReversePath::Null),
+        recipients: rcpts,
+        body: Arc::new(raw),
+    }
+}
+
+/// Scans every file; prints one line per file (or the explanation / JSON), and for more than
+/// one file a summary by action. Returns the action of the last file and the count of
+/// unreadable files.
+pub async fn run(rt: &Runtime, paths: &[PathBuf], opts: &Options) -> (Option<Action>, usize) {
+    let list = match files(paths) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("moat scan: {e}");
+            return (None, 1);
+        }
+    };
+    let many = list.len() > 1;
+    let mut summary: BTreeMap<Action, usize> = BTreeMap::new();
+    let (mut last, mut errors) = (None, 0);
+    let mut out = std::io::stdout().lock();
+    for (n, path) in list.iter().enumerate() {
+        let raw = match std::fs::read(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                errors += 1;
+                continue;
+            }
+        };
+        let v = scan_one(rt, raw).await;
+        *summary.entry(v.action).or_default() += 1;
+        last = Some(v.action);
+        let _ = print_verdict(&mut out, path, &v, opts);
+        if many && !opts.json && (n + 1) % 500 == 0 {
+            eprintln!("scanned {}/{}", n + 1, list.len());
+        }
+    }
+    if many && !opts.json {
+        let parts: Vec<String> = summary
+            .iter()
+            .map(|(a, c)| format!("{}={c}", a.as_str()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "summary: {} messages: {}",
+            list.len() - errors,
+            parts.join(" ")
+        );
+    }
+    (last, errors)
+}
+
+fn print_verdict(
+    out: &mut impl Write,
+    path: &Path,
+    v: &Verdict,
+    opts: &Options,
+) -> std::io::Result<()> {
+    if opts.json {
+        let findings: Vec<_> = v
+            .findings
+            .iter()
+            .map(|f| serde_json::json!({"id": f.id, "score": f.score, "reason": f.reason, "force": f.force.map(|a| a.as_str())}))
+            .collect();
+        let line = serde_json::json!({
+            "file": path.display().to_string(),
+            "action": v.action.as_str(),
+            "score": v.score,
+            "required": if v.required.is_finite() { v.required } else { 0.0 },
+            "findings": findings,
+        });
+        return writeln!(out, "{line}");
+    }
+    writeln!(
+        out,
+        "{}: {} score={:.1} tests={}",
+        path.display(),
+        v.action.as_str(),
+        v.score,
+        v.tests()
+    )?;
+    if opts.explain {
+        let mut findings: Vec<_> = v.findings.iter().collect();
+        findings.sort_by(|a, b| b.score.total_cmp(&a.score));
+        for f in findings {
+            let force = f
+                .force
+                .map(|a| format!(" (forces {})", a.as_str()))
+                .unwrap_or_default();
+            writeln!(out, "  {:>7.1}  {}{}: {}", f.score, f.id, force, f.reason)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The `X-Spam-*` headers Moat writes on every relayed message (the SpamAssassin convention
+//! that Sieve scripts and mail clients already understand), and the edits to the message's
+//! own header section: copies of those headers claimed by the sender are removed, and the
+//! subject is tagged for `rewrite_subject`.
+
+use crate::verdict::{Action, Verdict};
+
+const OURS: [&str; 3] = ["x-spam-flag", "x-spam-score", "x-spam-status"];
+
+/// `X-Spam-Flag`, `X-Spam-Score` and `X-Spam-Status`, CRLF-terminated.
+pub fn headers(v: &Verdict) -> String {
+    let spam = v.action.is_spam();
+    let required = if v.required.is_finite() {
+        v.required
+    } else {
+        0.0
+    };
+    let tests = v.tests();
+    let status = format!(
+        "X-Spam-Status: {}, score={:.1} required={:.1} tests={}",
+        if spam { "Yes" } else { "No" },
+        v.score,
+        required,
+        if tests.is_empty() { "none" } else { &tests }
+    );
+    format!(
+        "X-Spam-Flag: {}\r\nX-Spam-Score: {:.1}\r\n{}\r\n",
+        if spam { "YES" } else { "NO" },
+        v.score,
+        fold(&status)
+    )
+}
+
+/// Folds a long header at commas so no line exceeds ~78 characters (RFC 5322 2.1.1).
+fn fold(header: &str) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for (i, piece) in header.split_inclusive(',').enumerate() {
+        if i > 0 && line_len + piece.len() > 76 {
+            out.push_str("\r\n\t");
+            line_len = 1;
+        }
+        out.push_str(piece);
+        line_len += piece.len();
+    }
+    out
+}
+
+/// The message with incoming `X-Spam-*` headers removed and, for `rewrite_subject`, the
+/// tag put in front of the subject (or a tagged Subject added). The body is untouched.
+pub fn edit_message(message: &[u8], action: Action, tag: &str) -> Vec<u8> {
+    let end = header_end(message);
+    let mut out = Vec::with_capacity(message.len() + tag.len() + 2);
+    let mut tagged = action != Action::RewriteSubject;
+    let mut skipping = false;
+    for line in message[..end].split_inclusive(|&b| b == b'\n') {
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        if continuation {
+            if !skipping {
+                out.extend_from_slice(line);
+            }
+            continue;
+        }
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
+        skipping = OURS.contains(&name.as_str());
+        if skipping {
+            continue;
+        }
+        if !tagged && name == "subject" {
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(0) + 1;
+            let rest = &line[colon..];
+            let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+            out.extend_from_slice(&line[..colon]);
+            out.extend_from_slice(format!(" {tag} ").as_bytes());
+            out.extend_from_slice(rest);
+            tagged = true;
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    if !tagged {
+        out.extend_from_slice(format!("Subject: {tag}\r\n").as_bytes());
+    }
+    out.extend_from_slice(&message[end..]);
+    out
+}
+
+/// Offset just past the header section (the empty line is part of the body).
+fn header_end(m: &[u8]) -> usize {
+    let mut at = 0;
+    for line in m.split_inclusive(|&b| b == b'\n') {
+        if line == b"\r\n" || line == b"\n" {
+            return at;
+        }
+        at += line.len();
+    }
+    m.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Finding;
+
+    fn verdict(action: Action, score: f64) -> Verdict {
+        let f = |id: &str| Finding {
+            id: id.into(),
+            score: 1.0,
+            reason: String::new(),
+            force: None,
+        };
+        Verdict {
+            action,
+            score,
+            required: 5.0,
+            findings: vec![f("SUBJ_FREE"), f("CLICK_HERE")],
+        }
+    }
+
+    #[test]
+    fn spam_headers_follow_the_spamassassin_convention() {
+        let h = headers(&verdict(Action::AddHeader, 6.25));
+        assert_eq!(
+            h,
+            "X-Spam-Flag: YES\r\nX-Spam-Score: 6.2\r\nX-Spam-Status: Yes, score=6.2 required=5.0 tests=CLICK_HERE,SUBJ_FREE\r\n"
+        );
+        let h = headers(&Verdict {
+            action: Action::Accept,
+            score: 0.0,
+            required: 5.0,
+            findings: vec![],
+        });
+        assert!(
+            h.contains("X-Spam-Flag: NO\r\n") && h.contains("tests=none"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn forged_spam_headers_are_removed_and_subject_tagged() {
+        let m = b"X-Spam-Flag: NO\r\nX-Spam-Status: No,\r\n tests=none\r\nSubject: hello\r\nFrom: a@b\r\n\r\nX-Spam-Flag: body stays\r\n";
+        let out = edit_message(m, Action::RewriteSubject, "[SPAM]");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Subject: [SPAM] hello\r\nFrom: a@b\r\n\r\nX-Spam-Flag: body stays\r\n"
+        );
+        let out = edit_message(b"From: a@b\r\n\r\nhi\r\n", Action::RewriteSubject, "[SPAM]");
+        assert_eq!(out, b"From: a@b\r\nSubject: [SPAM]\r\n\r\nhi\r\n");
+        let out = edit_message(b"Subject: x\r\n\r\nhi\r\n", Action::AddHeader, "[SPAM]");
+        assert_eq!(out, b"Subject: x\r\n\r\nhi\r\n");
+    }
+}

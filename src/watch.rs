@@ -1,0 +1,59 @@
+//! Reload on change: polls the config file and the rule files (globs re-expanded, so a new
+//! file in a watched directory counts) every `rules.watch`, and reloads when any of them
+//! changed. Polling mtimes is dependency-free and costs a few `stat`s every couple of seconds.
+//! The reload itself is the same all-or-nothing `Reloader::reload` as SIGHUP's.
+
+use crate::config::Config;
+use crate::server::Reloader;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// What was seen of each watched file: path, modification time, size (None if missing).
+type Snapshot = Vec<(PathBuf, Option<(SystemTime, u64)>)>;
+
+fn snapshot(config_path: Option<&Path>, config: &Config) -> Snapshot {
+    let mut files: Vec<PathBuf> = config_path.into_iter().map(Path::to_path_buf).collect();
+    files.extend(
+        crate::rules::check::expand(&config.policy.rule_files)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f.as_os_str() != crate::rules::builtin::NAME),
+    );
+    files
+        .into_iter()
+        .map(|f| {
+            let meta = std::fs::metadata(&f).ok();
+            let stamp = meta.and_then(|m| Some((m.modified().ok()?, m.len())));
+            (f, stamp)
+        })
+        .collect()
+}
+
+/// Runs until the process ends.
+pub async fn watch(reloader: Reloader, config_path: Option<PathBuf>) {
+    let mut seen = snapshot(config_path.as_deref(), &reloader.current().config);
+    loop {
+        let every = reloader.current().config.policy.watch;
+        // Zero disables the watch; a later reload (SIGHUP) may enable it again.
+        tokio::time::sleep(if every.is_zero() {
+            std::time::Duration::from_secs(2)
+        } else {
+            every
+        })
+        .await;
+        if every.is_zero() {
+            continue;
+        }
+        let now = snapshot(config_path.as_deref(), &reloader.current().config);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        tracing::info!("configuration or rule file changed: reloading");
+        // Same step as SIGHUP and POST /reload (it logs and counts a failure itself).
+        if reloader.reload_from(config_path.as_deref()).is_ok() {
+            // The new config may watch other rule files.
+            seen = snapshot(config_path.as_deref(), &reloader.current().config);
+        }
+    }
+}
