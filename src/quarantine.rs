@@ -204,6 +204,7 @@ impl Store {
             .filter(|(_, s, _)| *s == State::Held)
             .collect();
         let mut total: u64 = held.iter().map(|(_, _, size)| size).sum();
+        let count = held.len();
         let mut removed = 0;
         held.reverse(); // newest first; pop() yields the oldest
         while let Some((meta, _, size)) = held.pop() {
@@ -216,6 +217,7 @@ impl Store {
             total -= size;
             removed += 1;
         }
+        crate::metrics::quarantine_size((count - removed) as u64, total);
         Ok(removed)
     }
 }
