@@ -4,6 +4,7 @@
 //! caller gets the list of errors, each naming file, line and key.
 
 pub mod admin;
+pub mod bayes;
 pub mod auth;
 mod locate;
 pub mod policy;
@@ -39,6 +40,8 @@ pub struct Config {
     pub dns: auth::DnsConfig,
     pub auth: auth::AuthConfig,
     pub admin: admin::AdminConfig,
+    /// The statistical classifier.
+    pub bayes: bayes::BayesConfig,
     /// Rules, action thresholds, allow/deny lists, quarantine.
     pub policy: policy::Policy,
 }

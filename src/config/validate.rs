@@ -205,6 +205,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         dns,
         auth,
         admin,
+        bayes: super::bayes::build(raw.bayes, &mut |key, message| errors.push(key, message)),
         policy: super::policy::build(
             origin,
             raw.rules,
