@@ -111,6 +111,9 @@ fn evaluate(
         println!("{}", ev.rules.line("rules"));
         println!("{}", ev.combined.line("rules+bayes"));
     }
-    println!("(flagged = any action but accept at score {})", t.required());
+    println!(
+        "(flagged = any action but accept at score {})",
+        t.required()
+    );
     Ok(ExitCode::SUCCESS)
 }

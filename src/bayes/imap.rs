@@ -49,7 +49,12 @@ pub fn learn(model: &mut Model, args: &ImapArgs) -> anyhow::Result<(Tally, Class
         .with_context(|| format!("SELECT {}", args.folder))?;
     let exists = selected
         .iter()
-        .find_map(|(l, _)| l.strip_prefix("* ")?.strip_suffix(" EXISTS")?.parse::<u32>().ok())
+        .find_map(|(l, _)| {
+            l.strip_prefix("* ")?
+                .strip_suffix(" EXISTS")?
+                .parse::<u32>()
+                .ok()
+        })
         .unwrap_or(0);
     let mut tally = Tally::default();
     for n in 1..=exists {
@@ -74,29 +79,46 @@ fn credentials(args: &ImapArgs) -> anyhow::Result<(String, String)> {
         let mut lines = text.lines();
         match (lines.next(), lines.next()) {
             (Some(u), Some(p)) if !u.is_empty() => return Ok((u.to_string(), p.to_string())),
-            _ => bail!("{}: expected the user on line 1 and the password on line 2", path.display()),
+            _ => bail!(
+                "{}: expected the user on line 1 and the password on line 2",
+                path.display()
+            ),
         }
     }
-    match (std::env::var("MOAT_IMAP_USER"), std::env::var("MOAT_IMAP_PASSWORD")) {
+    match (
+        std::env::var("MOAT_IMAP_USER"),
+        std::env::var("MOAT_IMAP_PASSWORD"),
+    ) {
         (Ok(u), Ok(p)) => Ok((u, p)),
-        _ => bail!("no IMAP credentials: pass --credentials FILE or set MOAT_IMAP_USER and MOAT_IMAP_PASSWORD"),
+        _ => bail!(
+            "no IMAP credentials: pass --credentials FILE or set MOAT_IMAP_USER and MOAT_IMAP_PASSWORD"
+        ),
     }
 }
 
 /// `imap://host:port` (port 143 by default) → `host:port`.
 fn address(url: &str) -> anyhow::Result<String> {
     let Some(rest) = url.strip_prefix("imap://") else {
-        bail!("`{url}`: only imap:// URLs are supported (plain IMAP, for loopback or a trusted network)");
+        bail!(
+            "`{url}`: only imap:// URLs are supported (plain IMAP, for loopback or a trusted network)"
+        );
     };
     let host = rest.trim_end_matches('/');
     if host.contains('@') {
-        bail!("`{url}`: credentials do not belong in the URL; use --credentials or the environment");
+        bail!(
+            "`{url}`: credentials do not belong in the URL; use --credentials or the environment"
+        );
     }
-    Ok(if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
-        host.to_string()
-    } else {
-        format!("{host}:143")
-    })
+    Ok(
+        if host
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            host.to_string()
+        } else {
+            format!("{host}:143")
+        },
+    )
 }
 
 /// An IMAP quoted string.
@@ -132,7 +154,8 @@ impl Session {
     fn command(&mut self, cmd: &str) -> anyhow::Result<Vec<Untagged>> {
         self.tag += 1;
         let tag = format!("m{}", self.tag);
-        self.writer.write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
+        self.writer
+            .write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
         let mut out = Vec::new();
         loop {
             let line = self.line()?;

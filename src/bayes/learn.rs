@@ -188,7 +188,8 @@ pub fn evaluate(
     for s in &samples {
         full.learn(s.hash, &s.tokens, class(s));
     }
-    let flagged = |findings: Vec<Finding>| verdict::decide(findings, thresholds).action != Action::Accept;
+    let flagged =
+        |findings: Vec<Finding>| verdict::decide(findings, thresholds).action != Action::Accept;
     let mut ev = Evaluation::default();
     for k in 0..folds.max(2) {
         let in_fold = |s: &Sample| (s.hash % folds.max(2) as u64) as usize == k;

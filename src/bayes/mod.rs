@@ -74,7 +74,12 @@ pub fn from_config(config: &BayesConfig) -> Option<Arc<Classifier>> {
         );
         return None;
     }
-    tracing::info!(spam = model.nspam, ham = model.nham, tokens = model.tokens.len(), "bayes model loaded");
+    tracing::info!(
+        spam = model.nspam,
+        ham = model.nham,
+        tokens = model.tokens.len(),
+        "bayes model loaded"
+    );
     Some(Arc::new(Classifier {
         model,
         config: config.clone(),

@@ -67,7 +67,13 @@ impl Model {
     }
 
     fn count(&mut self, tokens: &[u64], class: Class, add: bool) {
-        let step = |n: &mut u32| *n = if add { n.saturating_add(1) } else { n.saturating_sub(1) };
+        let step = |n: &mut u32| {
+            *n = if add {
+                n.saturating_add(1)
+            } else {
+                n.saturating_sub(1)
+            }
+        };
         match class {
             Class::Spam => step(&mut self.nspam),
             Class::Ham => step(&mut self.nham),
@@ -171,7 +177,10 @@ mod tests {
     fn learning_the_same_message_twice_does_not_double_count() {
         let mut m = trained();
         let before = m.clone();
-        assert_eq!(m.learn(0, &[1, 2, 3, 100], Class::Spam), Learned::AlreadyKnown);
+        assert_eq!(
+            m.learn(0, &[1, 2, 3, 100], Class::Spam),
+            Learned::AlreadyKnown
+        );
         assert_eq!(m, before);
     }
 

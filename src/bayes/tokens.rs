@@ -145,9 +145,18 @@ mod tests {
 
     #[test]
     fn tokens_come_from_subject_body_and_hosts_deduplicated() {
-        let f = facts("Subject: Cheap Pills\r\n\r\ncheap cheap pills at http://x.shop.evil.test/buy\r\n");
+        let f = facts(
+            "Subject: Cheap Pills\r\n\r\ncheap cheap pills at http://x.shop.evil.test/buy\r\n",
+        );
         let t = tokens(&f);
-        for want in ["s:cheap", "s:pills", "cheap", "pills", "host:shop.evil.test", "host:evil.test"] {
+        for want in [
+            "s:cheap",
+            "s:pills",
+            "cheap",
+            "pills",
+            "host:shop.evil.test",
+            "host:evil.test",
+        ] {
             assert!(t.contains(&fnv1a(want.as_bytes())), "missing {want}");
         }
         let unique: HashSet<_> = t.iter().collect();

@@ -73,9 +73,10 @@ impl BayesConfig {
 }
 
 /// Validates the section; errors are (key, message).
-pub fn build(raw: RawBayes, errors: &mut dyn FnMut(&str, String)) -> BayesConfig {
+/// A relative model path is resolved against the configuration file's directory.
+pub fn build(origin: &str, raw: RawBayes, errors: &mut dyn FnMut(&str, String)) -> BayesConfig {
     let mut c = BayesConfig {
-        model: raw.model,
+        model: raw.model.map(|m| super::policy::config_dir(origin).join(m)),
         ..BayesConfig::default()
     };
     c.min_spam = raw.min_spam.unwrap_or(c.min_spam);
@@ -83,7 +84,10 @@ pub fn build(raw: RawBayes, errors: &mut dyn FnMut(&str, String)) -> BayesConfig
     for (id, score) in raw.scores {
         match c.bands.iter_mut().find(|b| b.id == id) {
             Some(b) if score.is_finite() => b.score = score,
-            Some(_) => errors(&format!("bayes.scores.{id}"), "must be a finite number".into()),
+            Some(_) => errors(
+                &format!("bayes.scores.{id}"),
+                "must be a finite number".into(),
+            ),
             None => {
                 let known: Vec<&str> = DEFAULT_BANDS.iter().map(|b| b.0).collect();
                 errors(
@@ -116,9 +120,12 @@ mod tests {
             ..RawBayes::default()
         };
         let mut errs = Vec::new();
-        let c = build(raw, &mut |k, m| errs.push(format!("{k}: {m}")));
+        let c = build("<test>", raw, &mut |k, m| errs.push(format!("{k}: {m}")));
         assert_eq!(c.band(0.995).score, 4.5);
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("bayes.scores.BAYES_98: unknown band"), "{errs:?}");
+        assert!(
+            errs[0].starts_with("bayes.scores.BAYES_98: unknown band"),
+            "{errs:?}"
+        );
     }
 }

@@ -4,8 +4,8 @@
 //! caller gets the list of errors, each naming file, line and key.
 
 pub mod admin;
-pub mod bayes;
 pub mod auth;
+pub mod bayes;
 mod locate;
 pub mod policy;
 pub mod raw;
