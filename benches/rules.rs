@@ -91,15 +91,18 @@ fn bench(c: &mut Criterion) {
         })
     });
     let bayes = classifier(&messages);
-    group.bench_function(format!("default_pack_{}_rules_with_bayes", rules.len()), |b| {
-        b.iter(|| {
-            for m in &messages {
-                let facts = Facts::extract(black_box(m), &env, 1_767_225_600);
-                black_box(rules.evaluate(&facts));
-                black_box(bayes.finding(&facts));
-            }
-        })
-    });
+    group.bench_function(
+        format!("default_pack_{}_rules_with_bayes", rules.len()),
+        |b| {
+            b.iter(|| {
+                for m in &messages {
+                    let facts = Facts::extract(black_box(m), &env, 1_767_225_600);
+                    black_box(rules.evaluate(&facts));
+                    black_box(bayes.finding(&facts));
+                }
+            })
+        },
+    );
     group.finish();
 }
 
