@@ -6,24 +6,52 @@
 //!
 //! Without MOAT_BENCH_MESSAGES a built-in sample is used (plain, HTML spam, phishing,
 //! multipart with attachment), so the bench needs nothing outside the repository.
+//!
+//! `with_bayes` adds the statistical classifier on the same parsed message, with a model
+//! trained on the sample itself plus MOAT_BENCH_HAM (a directory of ham) when set.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use moat::bayes::{Classifier, learn, model::Class, model::Model};
+use moat::config::bayes::BayesConfig;
 use moat::rules::facts::{Envelope, Facts};
 use moat::rules::{RuleSet, builtin};
 use std::hint::black_box;
 
+fn read_dir(dir: &str) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("a directory of messages")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .take(500)
+        .filter_map(|f| std::fs::read(f).ok())
+        .collect()
+}
+
+/// A model from the sample (as spam) and MOAT_BENCH_HAM (as ham) or the sample's first
+/// message, so that every bench message has known tokens to combine.
+fn classifier(messages: &[Vec<u8>]) -> Classifier {
+    let mut model = Model::default();
+    for m in messages {
+        learn::learn_one(&mut model, m, Class::Spam);
+    }
+    let ham = std::env::var("MOAT_BENCH_HAM")
+        .map(|d| read_dir(&d))
+        .unwrap_or_else(|_| messages[..1].to_vec());
+    for m in &ham {
+        learn::learn_one(&mut model, m, Class::Ham);
+    }
+    Classifier {
+        model,
+        config: BayesConfig::default(),
+    }
+}
+
 fn sample() -> Vec<Vec<u8>> {
     if let Ok(dir) = std::env::var("MOAT_BENCH_MESSAGES") {
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .expect("MOAT_BENCH_MESSAGES is a directory")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        return files
-            .iter()
-            .take(500)
-            .filter_map(|f| std::fs::read(f).ok())
-            .collect();
+        return read_dir(&dir);
     }
     let plain = "From: Anna <anna@family.test>\r\nTo: tom@example.test\r\nSubject: Sunday lunch\r\nDate: Thu, 01 Jan 2026 10:00:00 +0000\r\nMessage-ID: <1@family.test>\r\n\r\nHi Tom,\r\nare you coming on Sunday? Mum is making soup.\r\nAnna\r\n".to_string();
     let html = format!(
@@ -62,6 +90,19 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    let bayes = classifier(&messages);
+    group.bench_function(
+        format!("default_pack_{}_rules_with_bayes", rules.len()),
+        |b| {
+            b.iter(|| {
+                for m in &messages {
+                    let facts = Facts::extract(black_box(m), &env, 1_767_225_600);
+                    black_box(rules.evaluate(&facts));
+                    black_box(bayes.finding(&facts));
+                }
+            })
+        },
+    );
     group.finish();
 }
 

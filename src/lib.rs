@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bayes;
 pub mod checks;
 pub mod commands;
 pub mod config;

@@ -4,6 +4,9 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use moat::admin::Admin;
+use moat::bayes::command::LearnArgs;
+use moat::bayes::imap::ImapArgs;
+use moat::bayes::model::Class;
 use moat::commands::{self, QuarantineCmd};
 use moat::config::{Config, LogFormat};
 use moat::server::{Reloader, Server};
@@ -43,6 +46,37 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Train the statistical classifier from spam and ham (files, directories, Maildirs, or
+    /// an IMAP folder), or cross-validate it with --evaluate.
+    Learn {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Model file (default: bayes.model of the configuration).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, num_args = 1..)]
+        spam: Vec<PathBuf>,
+        #[arg(long, num_args = 1..)]
+        ham: Vec<PathBuf>,
+        /// k-fold cross-validation on --spam/--ham: prints recall and false positives;
+        /// writes no model.
+        #[arg(long)]
+        evaluate: bool,
+        #[arg(long, default_value_t = 10)]
+        folds: usize,
+        /// Learn a mailbox folder over IMAP: imap://host[:port] (plain; loopback or trusted
+        /// network). Credentials: --credentials FILE or MOAT_IMAP_USER/MOAT_IMAP_PASSWORD.
+        #[arg(long, requires_all = ["folder", "class"])]
+        imap: Option<String>,
+        #[arg(long)]
+        folder: Option<String>,
+        /// What the IMAP folder holds: spam or ham.
+        #[arg(long = "as", value_parser = ["spam", "ham"])]
+        class: Option<String>,
+        /// File with the IMAP user on line 1 and the password on line 2.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
     },
     /// Rule files.
     Rules {
@@ -104,6 +138,38 @@ fn main() -> ExitCode {
             files,
         } => with_config(config.as_ref(), &|c| {
             commands::scan(c, &files, moat::scan::Options { explain, json })
+        }),
+        Command::Learn {
+            config,
+            model,
+            spam,
+            ham,
+            evaluate,
+            folds,
+            imap,
+            folder,
+            class,
+            credentials,
+        } => with_config(config.as_ref(), &|c| {
+            let imap = imap.clone().map(|url| ImapArgs {
+                url,
+                folder: folder.clone().unwrap_or_default(),
+                class: if class.as_deref() == Some("ham") {
+                    Class::Ham
+                } else {
+                    Class::Spam
+                },
+                credentials: credentials.clone(),
+            });
+            let args = LearnArgs {
+                model: model.clone(),
+                spam: spam.clone(),
+                ham: ham.clone(),
+                evaluate,
+                folds,
+                imap,
+            };
+            moat::bayes::command::learn(&c, args)
         }),
         Command::Rules {
             command: RulesCommand::Test { config, files },

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bayes;
 mod locate;
 pub mod policy;
 pub mod raw;
@@ -39,6 +40,8 @@ pub struct Config {
     pub dns: auth::DnsConfig,
     pub auth: auth::AuthConfig,
     pub admin: admin::AdminConfig,
+    /// The statistical classifier.
+    pub bayes: bayes::BayesConfig,
     /// Rules, action thresholds, allow/deny lists, quarantine.
     pub policy: policy::Policy,
 }

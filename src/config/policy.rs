@@ -176,7 +176,7 @@ pub fn build(
 
 /// Relative rule paths are relative to the config file; for the embedded config, to the
 /// working directory.
-fn config_dir(origin: &str) -> PathBuf {
+pub(super) fn config_dir(origin: &str) -> PathBuf {
     if origin == super::DEFAULT_ORIGIN {
         return PathBuf::from(".");
     }

@@ -36,6 +36,8 @@ pub struct RawConfig {
     pub lists: super::policy::RawLists,
     #[serde(default)]
     pub quarantine: super::policy::RawQuarantine,
+    #[serde(default)]
+    pub bayes: super::bayes::RawBayes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -205,6 +205,9 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         dns,
         auth,
         admin,
+        bayes: super::bayes::build(origin, raw.bayes, &mut |key, message| {
+            errors.push(key, message)
+        }),
         policy: super::policy::build(
             origin,
             raw.rules,

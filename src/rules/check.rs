@@ -9,6 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct RulesCheck {
     pub rules: Arc<RuleSet>,
+    /// The statistical classifier; it reads the same parsed message as the rules.
+    pub bayes: Option<Arc<crate::bayes::Classifier>>,
 }
 
 impl Check for RulesCheck {
@@ -26,9 +28,12 @@ impl Check for RulesCheck {
             };
             // Decoding and matching a large message is CPU work: keep it off the threads
             // that serve sessions. A panic in it propagates (→ CHECK_FAILED).
-            let (rules, body) = (self.rules.clone(), m.body.clone());
+            let (rules, body, bayes) = (self.rules.clone(), m.body.clone(), self.bayes.clone());
             tokio::task::spawn_blocking(move || {
-                rules.evaluate(&Facts::extract(&body, &env, now_unix()))
+                let facts = Facts::extract(&body, &env, now_unix());
+                let mut findings = rules.evaluate(&facts);
+                findings.extend(bayes.and_then(|b| b.finding(&facts)));
+                findings
             })
             .await
             .expect("rules evaluation does not panic")
@@ -38,12 +43,13 @@ impl Check for RulesCheck {
 
 /// The rules check for a configuration (none when no rule files are configured).
 pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Check>>, RuleErrors> {
-    if config.policy.rule_files.is_empty() {
+    let bayes = crate::bayes::from_config(&config.bayes);
+    if config.policy.rule_files.is_empty() && bayes.is_none() {
         return Ok(None);
     }
     let rules = Arc::new(load(&config.policy.rule_files)?);
     tracing::debug!(rules = rules.len(), "rules compiled");
-    Ok(Some(Arc::new(RulesCheck { rules })))
+    Ok(Some(Arc::new(RulesCheck { rules, bayes })))
 }
 
 pub fn now_unix() -> i64 {

@@ -1,0 +1,87 @@
+//! The statistical classifier: token counts learned from spam and ham (`model`), tokens
+//! from the rules engine's parsed message (`tokens`), a checked model file (`store`), the
+//! BAYES_xx finding (`Classifier`), and `moat learn` (`learn`, `imap`).
+
+pub mod command;
+pub mod imap;
+pub mod learn;
+pub mod model;
+pub mod store;
+pub mod tokens;
+
+use crate::checks::Finding;
+use crate::config::bayes::BayesConfig;
+use crate::rules::facts::Facts;
+use model::Model;
+use std::sync::Arc;
+
+/// A loaded model with its configuration; shared read-only by every session.
+#[derive(Debug)]
+pub struct Classifier {
+    pub model: Model,
+    pub config: BayesConfig,
+}
+
+impl Classifier {
+    /// The BAYES_xx finding for a message, or none when the classifier has no opinion.
+    pub fn finding(&self, facts: &Facts) -> Option<Finding> {
+        self.finding_for(&tokens::tokens(facts))
+    }
+
+    pub fn finding_for(&self, tokens: &[u64]) -> Option<Finding> {
+        let p = self.model.classify(tokens)?;
+        let band = self.config.band(p);
+        Some(Finding {
+            id: band.id.to_string(),
+            score: band.score,
+            reason: format!(
+                "bayes spam probability {p:.4} (model: {} spam, {} ham)",
+                self.model.nspam, self.model.nham
+            ),
+            force: None,
+        })
+    }
+
+    /// Whether the model has learned enough of both classes to be trusted.
+    pub fn trained(model: &Model, config: &BayesConfig) -> bool {
+        model.nspam >= config.min_spam && model.nham >= config.min_ham
+    }
+}
+
+/// The classifier for a configuration. Never fails the configuration: a missing, corrupt or
+/// under-trained model is logged and the classifier stays silent (Moat runs without it).
+pub fn from_config(config: &BayesConfig) -> Option<Arc<Classifier>> {
+    let path = config.model.as_ref()?;
+    let model = match store::load(path) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            tracing::warn!(model = %path.display(), "bayes model missing: classifier off until `moat learn` creates it");
+            return None;
+        }
+        Err(e) => {
+            tracing::error!("{e}; classifier off");
+            return None;
+        }
+    };
+    if !Classifier::trained(&model, config) {
+        tracing::warn!(
+            model = %path.display(),
+            spam = model.nspam,
+            ham = model.nham,
+            min_spam = config.min_spam,
+            min_ham = config.min_ham,
+            "bayes model has too little training: classifier off"
+        );
+        return None;
+    }
+    tracing::info!(
+        spam = model.nspam,
+        ham = model.nham,
+        tokens = model.tokens.len(),
+        "bayes model loaded"
+    );
+    Some(Arc::new(Classifier {
+        model,
+        config: config.clone(),
+    }))
+}

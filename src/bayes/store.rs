@@ -1,0 +1,170 @@
+//! The model file: compact, checked, atomically replaced.
+//!
+//! Layout (little-endian): magic `MOATBAY1`, spam count u32, ham count u32, token count u64,
+//! seen count u64, then tokens (hash u64, spam u32, ham u32) and seen messages (hash u64,
+//! class u8), then an FNV-1a 64 checksum of everything before it. A file whose length,
+//! counts or checksum disagree is refused as a whole: a half-written or damaged model must
+//! never classify.
+
+use super::model::{Class, Model};
+use super::tokens::fnv1a;
+use std::io::Write;
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"MOATBAY1";
+const HEADER: usize = 8 + 4 + 4 + 8 + 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot read the bayes model {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the bayes model {path} is corrupt ({why}); delete it and learn again")]
+    Corrupt { path: String, why: String },
+    #[error("cannot write the bayes model {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+pub fn encode(m: &Model) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + m.tokens.len() * 16 + m.seen.len() * 9 + 8);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&m.nspam.to_le_bytes());
+    out.extend_from_slice(&m.nham.to_le_bytes());
+    out.extend_from_slice(&(m.tokens.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(m.seen.len() as u64).to_le_bytes());
+    // Sorted, so the same model always gives the same bytes.
+    let mut tokens: Vec<_> = m.tokens.iter().collect();
+    tokens.sort_unstable_by_key(|(h, _)| **h);
+    for (h, (s, n)) in tokens {
+        out.extend_from_slice(&h.to_le_bytes());
+        out.extend_from_slice(&s.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    let mut seen: Vec<_> = m.seen.iter().collect();
+    seen.sort_unstable_by_key(|(h, _)| **h);
+    for (h, c) in seen {
+        out.extend_from_slice(&h.to_le_bytes());
+        out.push(if *c == Class::Spam { 1 } else { 0 });
+    }
+    let sum = fnv1a(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Model, String> {
+    if bytes.len() < HEADER + 8 {
+        return Err(format!("{} bytes is too short", bytes.len()));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err("not a Moat bayes model (bad magic)".into());
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - 8);
+    if fnv1a(body) != u64::from_le_bytes(sum.try_into().expect("8 bytes")) {
+        return Err("checksum mismatch: truncated or damaged".into());
+    }
+    let u32_at = |i: usize| u32::from_le_bytes(body[i..i + 4].try_into().expect("4 bytes"));
+    let u64_at = |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().expect("8 bytes"));
+    let (ntokens, nseen) = (u64_at(16), u64_at(24));
+    let expected = (ntokens as u128) * 16 + (nseen as u128) * 9 + HEADER as u128;
+    if expected != body.len() as u128 {
+        return Err(format!(
+            "length {} does not match {ntokens} tokens and {nseen} messages",
+            bytes.len()
+        ));
+    }
+    let mut m = Model {
+        nspam: u32_at(8),
+        nham: u32_at(12),
+        ..Model::default()
+    };
+    m.tokens.reserve(ntokens as usize);
+    let mut i = HEADER;
+    for _ in 0..ntokens {
+        m.tokens.insert(u64_at(i), (u32_at(i + 8), u32_at(i + 12)));
+        i += 16;
+    }
+    for _ in 0..nseen {
+        let class = match body[i + 8] {
+            1 => Class::Spam,
+            0 => Class::Ham,
+            b => return Err(format!("bad class byte {b}")),
+        };
+        m.seen.insert(u64_at(i), class);
+        i += 9;
+    }
+    Ok(m)
+}
+
+/// Loads a model; a missing file is `Ok(None)` (nothing learned yet).
+pub fn load(path: &Path) -> Result<Option<Model>, StoreError> {
+    let p = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(StoreError::Read { path: p, source }),
+    };
+    decode(&bytes)
+        .map(Some)
+        .map_err(|why| StoreError::Corrupt { path: p, why })
+}
+
+/// Writes to a temporary file beside the target, syncs, then renames over it: readers see
+/// the old model or the new one, never a mix.
+pub fn save(path: &Path, m: &Model) -> Result<(), StoreError> {
+    let err = |source| StoreError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = Path::new(&tmp_name);
+    let mut f = std::fs::File::create(tmp).map_err(err)?;
+    f.write_all(&encode(m)).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    drop(f);
+    std::fs::rename(tmp, path).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Model {
+        let mut m = Model::default();
+        m.learn(1, &[10, 11], Class::Spam);
+        m.learn(2, &[11, 12], Class::Ham);
+        m
+    }
+
+    #[test]
+    fn model_survives_save_and_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bayes.model");
+        save(&path, &model()).unwrap();
+        assert_eq!(load(&path).unwrap(), Some(model()));
+        assert!(!dir.path().join("bayes.model.tmp").exists());
+    }
+
+    #[test]
+    fn missing_model_is_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(&dir.path().join("none")).unwrap(), None);
+    }
+
+    #[test]
+    fn truncated_or_flipped_model_is_refused() {
+        let bytes = encode(&model());
+        for cut in [0, 10, HEADER, bytes.len() - 1] {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut flipped = bytes.clone();
+        flipped[HEADER + 3] ^= 0x40;
+        assert!(decode(&flipped).unwrap_err().contains("checksum"));
+        assert!(decode(b"garbage garbage garbage garbage garbage garbage").is_err());
+    }
+}

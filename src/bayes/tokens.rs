@@ -1,0 +1,172 @@
+//! Tokens of a message, taken from the rules engine's `Facts` (parsed once): words of the
+//! decoded subject and body text (HTML already converted), URI hosts and their parent
+//! domains, and a few headers. Each token is hashed with FNV-1a 64, which is stable across
+//! builds and platforms, so a model file stays valid after an upgrade.
+
+use crate::rules::facts::Facts;
+use std::collections::HashSet;
+
+/// At most this many distinct tokens per message: a huge message costs no more than this.
+pub const MAX_TOKENS: usize = 3000;
+
+/// Headers whose words are tokens (prefixed with the header name).
+const HEADERS: &[&str] = &[
+    "x-mailer",
+    "user-agent",
+    "content-type",
+    "reply-to",
+    "precedence",
+    "list-id",
+    "organization",
+];
+
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The distinct token hashes of a message, at most `MAX_TOKENS`.
+pub fn tokens(f: &Facts) -> Vec<u64> {
+    let mut t = Tokens::default();
+    for s in &f.subject {
+        t.words("s:", s);
+    }
+    for a in &f.from {
+        t.add("from:", &a.to_ascii_lowercase());
+        if let Some((_, d)) = a.rsplit_once('@') {
+            t.add("fromdom:", &d.to_ascii_lowercase());
+        }
+    }
+    for n in &f.from_name {
+        t.words("fromname:", n);
+    }
+    for h in &f.uri_host {
+        t.host(h);
+    }
+    for name in HEADERS {
+        for v in f.headers.get(*name).into_iter().flatten() {
+            t.words(name, v);
+        }
+    }
+    for a in &f.attachment_type {
+        t.add("att:", a);
+    }
+    for b in &f.body {
+        t.words("", b);
+    }
+    t.out
+}
+
+#[derive(Default)]
+struct Tokens {
+    seen: HashSet<u64>,
+    out: Vec<u64>,
+    buf: String,
+}
+
+impl Tokens {
+    fn add(&mut self, prefix: &str, word: &str) {
+        if self.out.len() >= MAX_TOKENS {
+            return;
+        }
+        self.buf.clear();
+        self.buf.push_str(prefix);
+        self.buf.push_str(word);
+        let h = fnv1a(self.buf.as_bytes());
+        if self.seen.insert(h) {
+            self.out.push(h);
+        }
+    }
+
+    /// Words of 3 to 20 characters, lower-cased (SpamBayes found case folding helps more
+    /// than it hurts); longer runs become a coarse "skip" token by first letter and length.
+    fn words(&mut self, prefix: &str, text: &str) {
+        for w in text.split(|c: char| c.is_whitespace() || "\"'()<>[]{},;:!?*|".contains(c)) {
+            let w = w.trim_matches(|c: char| c == '.' || c == '-' || c == '_');
+            let n = w.chars().count();
+            if n < 3 {
+                continue;
+            }
+            if n > 20 {
+                let first = w.chars().next().unwrap_or('?');
+                self.add(prefix, &format!("skip:{first}{}", n / 10 * 10));
+                continue;
+            }
+            if w.bytes().any(|b| b.is_ascii_uppercase()) {
+                let lower = w.to_lowercase();
+                self.add(prefix, &lower);
+            } else {
+                self.add(prefix, w);
+            }
+            if self.out.len() >= MAX_TOKENS {
+                return;
+            }
+        }
+    }
+
+    /// A host and each parent domain, so `a.b.evil.test` also counts as `evil.test`.
+    fn host(&mut self, host: &str) {
+        let host = host.to_ascii_lowercase();
+        let mut rest = host.as_str();
+        loop {
+            self.add("host:", rest);
+            match rest.split_once('.') {
+                Some((_, r)) if r.contains('.') => rest = r,
+                _ => break,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::facts::Envelope;
+
+    fn facts(raw: &str) -> Facts {
+        let env = Envelope {
+            client_ip: "192.0.2.1".parse().unwrap(),
+            helo: "h".into(),
+            mail_from: "a@b".into(),
+            rcpt_to: vec![],
+        };
+        Facts::extract(raw.as_bytes(), &env, 0)
+    }
+
+    #[test]
+    fn token_hashes_are_stable_across_builds() {
+        // A model file stores these hashes: changing the hash function breaks every model.
+        assert_eq!(fnv1a(b"viagra"), 0x314f_c6a2_caa4_3411);
+    }
+
+    #[test]
+    fn tokens_come_from_subject_body_and_hosts_deduplicated() {
+        let f = facts(
+            "Subject: Cheap Pills\r\n\r\ncheap cheap pills at http://x.shop.evil.test/buy\r\n",
+        );
+        let t = tokens(&f);
+        for want in [
+            "s:cheap",
+            "s:pills",
+            "cheap",
+            "pills",
+            "host:shop.evil.test",
+            "host:evil.test",
+        ] {
+            assert!(t.contains(&fnv1a(want.as_bytes())), "missing {want}");
+        }
+        let unique: HashSet<_> = t.iter().collect();
+        assert_eq!(unique.len(), t.len());
+    }
+
+    #[test]
+    fn token_count_is_bounded() {
+        let body: String = (0..20_000).map(|i| format!("word{i} ")).collect();
+        let f = facts(&format!("Subject: x\r\n\r\n{body}\r\n"));
+        assert_eq!(tokens(&f).len(), MAX_TOKENS);
+    }
+}

@@ -1,0 +1,131 @@
+//! The `bayes` section: the statistical classifier's model file, how much training it needs
+//! before it speaks, and the score of each probability band (`BAYES_00` … `BAYES_999`).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBayes {
+    /// Model file; the classifier is off when unset.
+    pub model: Option<PathBuf>,
+    pub min_spam: Option<u32>,
+    pub min_ham: Option<u32>,
+    /// Band id → score, overriding the defaults.
+    #[serde(default)]
+    pub scores: BTreeMap<String, f64>,
+}
+
+/// One probability band: from the previous band's bound up to `below`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    pub id: &'static str,
+    pub below: f64,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BayesConfig {
+    pub model: Option<PathBuf>,
+    pub min_spam: u32,
+    pub min_ham: u32,
+    pub bands: Vec<Band>,
+}
+
+/// The bands and their default scores (chosen by 10-fold cross-validation on the
+/// development folders; see README). The last band's bound is above 1 so it includes 1.0.
+pub const DEFAULT_BANDS: &[(&str, f64, f64)] = &[
+    ("BAYES_00", 0.01, -1.5),
+    ("BAYES_05", 0.05, -0.5),
+    ("BAYES_20", 0.20, 0.0),
+    ("BAYES_40", 0.40, 0.0),
+    ("BAYES_50", 0.60, 0.8),
+    ("BAYES_60", 0.80, 1.5),
+    ("BAYES_80", 0.95, 2.0),
+    ("BAYES_95", 0.99, 3.0),
+    ("BAYES_99", 0.999, 4.0),
+    ("BAYES_999", 1.01, 5.0),
+];
+
+impl Default for BayesConfig {
+    fn default() -> Self {
+        BayesConfig {
+            model: None,
+            min_spam: 200,
+            min_ham: 200,
+            bands: DEFAULT_BANDS
+                .iter()
+                .map(|&(id, below, score)| Band { id, below, score })
+                .collect(),
+        }
+    }
+}
+
+impl BayesConfig {
+    /// The band a probability falls in.
+    pub fn band(&self, p: f64) -> &Band {
+        self.bands
+            .iter()
+            .find(|b| p < b.below)
+            .unwrap_or(&self.bands[self.bands.len() - 1])
+    }
+}
+
+/// Validates the section; errors are (key, message).
+/// A relative model path is resolved against the configuration file's directory.
+pub fn build(origin: &str, raw: RawBayes, errors: &mut dyn FnMut(&str, String)) -> BayesConfig {
+    let mut c = BayesConfig {
+        model: raw.model.map(|m| super::policy::config_dir(origin).join(m)),
+        ..BayesConfig::default()
+    };
+    c.min_spam = raw.min_spam.unwrap_or(c.min_spam);
+    c.min_ham = raw.min_ham.unwrap_or(c.min_ham);
+    for (id, score) in raw.scores {
+        match c.bands.iter_mut().find(|b| b.id == id) {
+            Some(b) if score.is_finite() => b.score = score,
+            Some(_) => errors(
+                &format!("bayes.scores.{id}"),
+                "must be a finite number".into(),
+            ),
+            None => {
+                let known: Vec<&str> = DEFAULT_BANDS.iter().map(|b| b.0).collect();
+                errors(
+                    &format!("bayes.scores.{id}"),
+                    format!("unknown band `{id}` (known: {})", known.join(", ")),
+                );
+            }
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probability_bands_cover_zero_to_one() {
+        let c = BayesConfig::default();
+        assert_eq!(c.band(0.0).id, "BAYES_00");
+        assert_eq!(c.band(0.5).id, "BAYES_50");
+        assert_eq!(c.band(0.995).id, "BAYES_99");
+        assert_eq!(c.band(1.0).id, "BAYES_999");
+    }
+
+    #[test]
+    fn unknown_band_score_is_an_error() {
+        let raw = RawBayes {
+            scores: [("BAYES_98".to_string(), 1.0), ("BAYES_99".to_string(), 4.5)].into(),
+            ..RawBayes::default()
+        };
+        let mut errs = Vec::new();
+        let c = build("<test>", raw, &mut |k, m| errs.push(format!("{k}: {m}")));
+        assert_eq!(c.band(0.995).score, 4.5);
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].starts_with("bayes.scores.BAYES_98: unknown band"),
+            "{errs:?}"
+        );
+    }
+}

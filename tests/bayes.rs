@@ -1,0 +1,279 @@
+//! The statistical classifier against the real binary: `moat learn` from files and from a
+//! Dovecot user's IMAP folders, BAYES_xx findings in `moat scan --explain` and on relayed
+//! mail, and a damaged model refused while Moat keeps serving.
+
+mod common;
+
+use common::dovecot::{Dovecot, PASSWORD};
+use common::moat::{Moat, RawClient, moat_bin};
+use common::tools::{self, swaks};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SPAM_WORDS: &[&str] = &[
+    "replica",
+    "watches",
+    "discount",
+    "rolex",
+    "cheap",
+    "order",
+    "now",
+    "limited",
+    "offer",
+    "luxury",
+    "bargain",
+    "shipping",
+    "free",
+    "guaranteed",
+    "price",
+];
+const HAM_WORDS: &[&str] = &[
+    "meeting", "agenda", "review", "patch", "build", "release", "thanks", "tomorrow", "project",
+    "notes", "schedule", "draft", "comments", "team", "lunch",
+];
+
+/// A deterministic message drawing words from `pool` (a small LCG, seeded by `n`).
+fn message(spam: bool, n: u64) -> String {
+    let pool = if spam { SPAM_WORDS } else { HAM_WORDS };
+    let mut x = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    let mut pick = || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        pool[(x >> 33) as usize % pool.len()]
+    };
+    let subject = format!("{} {} {}", pick(), pick(), pick());
+    let body: Vec<&str> = (0..40).map(|_| pick()).collect();
+    let (from, link) = if spam {
+        (
+            "deals@bargain-watches.test",
+            "http://shop.bargain-watches.test/buy",
+        )
+    } else {
+        ("colleague@work.test", "http://wiki.work.test/notes")
+    };
+    format!(
+        "From: {from}\r\nTo: alice@example.test\r\nSubject: {subject}\r\nMessage-ID: <{n}.{spam}@x.test>\r\n\r\n{}\r\n{link}\r\n",
+        body.join(" ")
+    )
+}
+
+/// Writes `count` messages of one class into a new directory under `dir`.
+fn corpus(dir: &Path, spam: bool, count: u64) -> PathBuf {
+    let d = dir.join(if spam { "spam" } else { "ham" });
+    std::fs::create_dir_all(&d).unwrap();
+    for n in 0..count {
+        std::fs::write(d.join(format!("{n}.eml")), message(spam, n)).unwrap();
+    }
+    d
+}
+
+fn moat(args: &[&str]) -> Output {
+    Command::new(moat_bin()).args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn config(model: &Path) -> String {
+    format!(
+        "hostname: mx.test\nlisten: [127.0.0.1:{{PORT}}]\ndomains: [example.test]\n\
+         backend:\n  protocol: maildir\n  path: {{DIR}}/mail\nrules:\n  files: []\n\
+         bayes:\n  model: {}\n  min_spam: 20\n  min_ham: 20\n",
+        model.display()
+    )
+}
+
+#[test]
+fn learn_counts_each_message_once_and_scan_explains_bayes_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spam, ham) = (corpus(dir.path(), true, 30), corpus(dir.path(), false, 30));
+    let model = dir.path().join("bayes.model");
+    let m = model.to_str().unwrap();
+    let args = [
+        "learn",
+        "--model",
+        m,
+        "--spam",
+        spam.to_str().unwrap(),
+        "--ham",
+        ham.to_str().unwrap(),
+    ];
+    let first = moat(&args);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("model") && text(&first).contains("30 spam, 30 ham"),
+        "{}",
+        text(&first)
+    );
+    let again = moat(&args);
+    assert!(
+        text(&again).contains("0 learned, 30 already known"),
+        "{}",
+        text(&again)
+    );
+    assert!(text(&again).contains("30 spam, 30 ham"), "{}", text(&again));
+
+    let conf = dir.path().join("moat.yaml");
+    std::fs::write(
+        &conf,
+        config(&model)
+            .replace("{PORT}", "2525")
+            .replace("{DIR}", "/tmp"),
+    )
+    .unwrap();
+    let new_spam = dir.path().join("new.eml");
+    std::fs::write(&new_spam, message(true, 1000)).unwrap();
+    let c = conf.to_str().unwrap();
+    let scan = moat(&[
+        "scan",
+        "--explain",
+        "--config",
+        c,
+        new_spam.to_str().unwrap(),
+    ]);
+    let out = text(&scan);
+    assert!(
+        out.contains("BAYES_99") && out.contains("bayes spam probability"),
+        "{out}"
+    );
+    let new_ham = dir.path().join("ham.eml");
+    std::fs::write(&new_ham, message(false, 1000)).unwrap();
+    let out = text(&moat(&[
+        "scan",
+        "--explain",
+        "--config",
+        c,
+        new_ham.to_str().unwrap(),
+    ]));
+    assert!(out.contains("BAYES_00"), "{out}");
+}
+
+#[test]
+fn corrupt_model_is_refused_and_moat_serves_with_classifier_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spam, ham) = (corpus(dir.path(), true, 25), corpus(dir.path(), false, 25));
+    let model = dir.path().join("bayes.model");
+    let m = model.to_str().unwrap();
+    let learned = moat(&[
+        "learn",
+        "--model",
+        m,
+        "--spam",
+        spam.to_str().unwrap(),
+        "--ham",
+        ham.to_str().unwrap(),
+    ]);
+    assert!(learned.status.success(), "{}", text(&learned));
+    // Truncate: as if the disk filled up while another tool copied it.
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+
+    let refused = moat(&["learn", "--model", m, "--spam", spam.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused));
+    assert!(text(&refused).contains("is corrupt"), "{}", text(&refused));
+
+    let server = Moat::start(&config(&model));
+    assert!(server.wait_log("is corrupt"), "{}", server.log());
+    assert!(server.log().contains("classifier off"), "{}", server.log());
+    let mut c = RawClient::connect(server.addr);
+    assert!(c.reply().starts_with("220"));
+    assert!(c.cmd("EHLO client.test").starts_with("250"));
+    assert!(
+        c.cmd("MAIL FROM:<deals@bargain-watches.test>")
+            .starts_with("250")
+    );
+    assert!(c.cmd("RCPT TO:<alice@example.test>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    c.send(message(true, 7).as_bytes());
+    let reply = c.cmd(".");
+    assert!(reply.starts_with("250"), "{reply}");
+}
+
+/// Puts `message` into a Maildir folder of a Dovecot user (Maildir++: `.Junk`), owned by
+/// the mail user, as a local delivery agent would.
+fn deliver_to_folder(dovecot: &Dovecot, folder: &str, name: &str, message: &str) {
+    let home = dovecot.mail_dir().join("example.test/alice");
+    let dir = if folder == "INBOX" {
+        home.clone()
+    } else {
+        home.join(format!(".{folder}"))
+    };
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let path = dir.join("new").join(name);
+    std::fs::write(&path, message.replace("\r\n", "\n")).unwrap();
+    let (uid, gid) = tools::user_ids("moatmail")
+        .or_else(|| tools::user_ids("nobody"))
+        .unwrap();
+    for p in [
+        &home,
+        &dir,
+        &dir.join("cur"),
+        &dir.join("new"),
+        &dir.join("tmp"),
+        &path,
+    ] {
+        std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap();
+    }
+}
+
+#[test]
+fn e2e_learn_from_imap_junk_and_inbox_then_similar_spam_is_marked() {
+    let test = "e2e_learn_from_imap_junk_and_inbox_then_similar_spam_is_marked";
+    if !tools::have(test, &["swaks"]) {
+        return;
+    }
+    let Some(dovecot) = Dovecot::start_or_skip(test) else {
+        return;
+    };
+    for n in 0..25 {
+        deliver_to_folder(&dovecot, "Junk", &format!("{n}.spam"), &message(true, n));
+        deliver_to_folder(&dovecot, "INBOX", &format!("{n}.ham"), &message(false, n));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bayes.model");
+    let url = format!("imap://{}", dovecot.imap);
+    for (folder, class) in [("Junk", "spam"), ("INBOX", "ham")] {
+        let out = Command::new(moat_bin())
+            .args(["learn", "--model", model.to_str().unwrap(), "--imap", &url])
+            .args(["--folder", folder, "--as", class])
+            .env("MOAT_IMAP_USER", "alice@example.test")
+            .env("MOAT_IMAP_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}\n{}", text(&out), dovecot.log());
+        assert!(text(&out).contains("25 learned"), "{}", text(&out));
+    }
+
+    let yaml = format!(
+        "hostname: mx.test\nlisten: [127.0.0.1:{{PORT}}]\ndomains: [example.test]\n\
+         backend:\n  protocol: lmtp\n  address: {}\nrules:\n  files: []\n\
+         bayes:\n  model: {}\n  min_spam: 20\n  min_ham: 20\n",
+        dovecot.lmtp,
+        model.display()
+    );
+    let server = Moat::start(&yaml);
+    let spam = message(true, 4242);
+    let file = dir.path().join("spam.eml");
+    std::fs::write(&file, spam.strip_suffix("\r\n").unwrap()).unwrap();
+    swaks(server.addr, "alice@example.test", &file, &[]);
+    let inbox = dovecot.imap_messages("alice@example.test");
+    let marked: Vec<String> = inbox
+        .iter()
+        .map(|m| String::from_utf8_lossy(m).to_string())
+        .filter(|m| m.contains("<4242.true@x.test>"))
+        .collect();
+    assert_eq!(marked.len(), 1, "the new spam arrived once");
+    assert!(
+        marked[0].contains("X-Spam-Flag: YES") && marked[0].contains("BAYES_99"),
+        "{}",
+        marked[0]
+    );
+}
