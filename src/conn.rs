@@ -62,6 +62,8 @@ pub struct Conn {
     auth: Option<crate::auth::EnvelopeTask>,
     /// The greeting has been written (its latency is a metric).
     greeted: bool,
+    /// DNSBL/DNSWL findings about the client, added to every message's verdict.
+    connection_findings: Vec<crate::checks::Finding>,
 }
 
 impl Conn {
@@ -85,6 +87,7 @@ impl Conn {
             messages_accepted: 0,
             auth: None,
             greeted: false,
+            connection_findings: Vec::new(),
         }
     }
 
@@ -92,8 +95,18 @@ impl Conn {
         use tracing::Instrument;
         let span =
             tracing::info_span!("session", id = %self.session.id(), client = %self.peer.ip());
-        self.session.greet();
-        let end = self.serve().instrument(span).await;
+        let end = async {
+            match crate::reputation::screen_connection(&self.rt, self.peer.ip()).await {
+                Ok(findings) => {
+                    self.connection_findings = findings;
+                    self.session.greet();
+                }
+                Err(refusal) => self.session.refuse_connection(refusal),
+            }
+            self.serve().await
+        }
+        .instrument(span)
+        .await;
         if let Some(backend) = self.backend.take() {
             backend.quit().await;
         }
@@ -314,6 +327,7 @@ impl Conn {
             tls: self.tls.as_ref(),
             transaction: &txn,
             auth: self.auth.take(),
+            connection_findings: self.connection_findings.clone(),
         };
         let backend = self.backend.as_mut().filter(|b| b.is_usable());
         let outcome = deliver::deliver(&self.rt, request, body, backend).await;

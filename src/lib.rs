@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod quarantine;
 pub mod relay;
 pub mod release;
+pub mod reputation;
 pub mod rules;
 pub mod scan;
 pub mod server;

@@ -26,6 +26,8 @@ pub struct Runtime {
     pub checks: Checks,
     /// Sender authentication (SPF, DKIM, ARC, DMARC, iprev); `None` when disabled.
     pub auth: Option<Arc<crate::auth::Authenticator>>,
+    /// DNS lists (DNSBL at connect, RHSBL/URIBL as a check); `None` when none configured.
+    pub reputation: Option<Arc<crate::reputation::Reputation>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,8 +66,11 @@ impl Runtime {
             backend_max_recipients: relay.max_recipients_per_transaction(),
         });
         let auth = crate::auth::Authenticator::new(&config.dns, &config.auth, &config.hostname)?;
+        let reputation = crate::reputation::Reputation::new(&config.dns, &config.reputation)?;
+        checks.extend(crate::reputation::checks(reputation.as_ref()));
         Ok(Runtime {
             auth,
+            reputation,
             config: Arc::new(config),
             session,
             relay,

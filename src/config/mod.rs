@@ -8,6 +8,7 @@ pub mod auth;
 mod locate;
 pub mod policy;
 pub mod raw;
+pub mod reputation;
 mod validate;
 pub mod values;
 
@@ -41,6 +42,8 @@ pub struct Config {
     pub admin: admin::AdminConfig,
     /// Rules, action thresholds, allow/deny lists, quarantine.
     pub policy: policy::Policy,
+    /// DNSBL/DNSWL, RHSBL and URIBL zones.
+    pub reputation: reputation::ReputationConfig,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

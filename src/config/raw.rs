@@ -36,6 +36,8 @@ pub struct RawConfig {
     pub lists: super::policy::RawLists,
     #[serde(default)]
     pub quarantine: super::policy::RawQuarantine,
+    #[serde(default)]
+    pub reputation: super::reputation::RawReputation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

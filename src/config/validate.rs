@@ -177,6 +177,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
 
     let mut problems = Vec::new();
     let (dns, auth) = super::auth::build(raw.dns, raw.auth, &mut problems);
+    let reputation = super::reputation::build(raw.reputation, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -205,6 +206,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         dns,
         auth,
         admin,
+        reputation,
         policy: super::policy::build(
             origin,
             raw.rules,

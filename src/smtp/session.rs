@@ -127,6 +127,11 @@ impl Session {
         self.reply(Reply::new(220, None, text));
     }
 
+    /// Instead of the greeting: refuse the connection (a DNSBL listing) and close.
+    pub fn refuse_connection(&mut self, reply: Reply) {
+        self.close_with(reply);
+    }
+
     /// The reference id of the current (or last) message: `<session>-<n>`.
     pub fn reference(&self) -> String {
         format!("{}-{}", self.id, self.messages)
