@@ -239,7 +239,12 @@ mod tests {
 
     #[test]
     fn bad_zone_entries_are_config_errors() {
-        for bad in ["bl.test=127.0.0", "bl.test=127.0.0.[9..2]", "bl.test*x", "=1.2.3.4"] {
+        for bad in [
+            "bl.test=127.0.0",
+            "bl.test=127.0.0.[9..2]",
+            "bl.test*x",
+            "=1.2.3.4",
+        ] {
             assert!(parse_zone(bad).is_err(), "{bad}");
         }
         let mut problems = Vec::new();

@@ -34,17 +34,23 @@ impl Check for DomainCheck {
     }
 }
 
-/// The HELO name (when it is a domain) and the MAIL FROM domain, deduplicated.
+/// The HELO name (when it is a domain) and the MAIL FROM domain, each as written and as its
+/// registrable domain (lists name either), deduplicated.
 fn sender_domains(m: &MessageContext) -> Vec<String> {
-    let mut out = Vec::new();
-    let helo = m.helo.trim_end_matches('.').to_ascii_lowercase();
-    if crate::config::auth::is_domain(&helo) && helo.contains('.') {
-        out.push(helo);
-    }
+    let mut names = vec![m.helo.trim_end_matches('.').to_ascii_lowercase()];
     if let crate::smtp::address::ReversePath::Mailbox(mb) = &m.from {
-        let d = mb.domain.trim_end_matches('.').to_ascii_lowercase();
-        if !out.contains(&d) && crate::config::auth::is_domain(&d) {
-            out.push(d);
+        names.push(mb.domain.trim_end_matches('.').to_ascii_lowercase());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        if !(name.contains('.') && crate::config::auth::is_domain(&name)) {
+            continue;
+        }
+        let registrable = super::psl::registrable(&name);
+        for d in std::iter::once(name).chain(registrable) {
+            if !out.contains(&d) {
+                out.push(d);
+            }
         }
     }
     out
@@ -107,6 +113,9 @@ mod tests {
 
     #[test]
     fn rhsbl_asks_helo_and_null_sender_has_no_domain() {
-        assert_eq!(sender_domains(&message("\r\n")), ["mail.sender.test"]);
+        assert_eq!(
+            sender_domains(&message("\r\n")),
+            ["mail.sender.test", "sender.test"]
+        );
     }
 }

@@ -91,7 +91,9 @@ impl Reputation {
         let kind = if prefix == "URIBL" { "uribl" } else { "rhsbl" };
         let asks = zones.iter().map(|zone| async move {
             let per_domain = domains.iter().map(|d| async move {
-                self.listed(kind, zone, d).await.map(|a| format!("{d} ({a})"))
+                self.listed(kind, zone, d)
+                    .await
+                    .map(|a| format!("{d} ({a})"))
             });
             let hits: Vec<String> = join_all(per_domain).await.into_iter().flatten().collect();
             (!hits.is_empty()).then(|| Finding {
@@ -115,7 +117,12 @@ impl Reputation {
                 ("not_listed", None)
             }
             Ok(Err(_)) => ("error", None),
-            Ok(Ok(entry)) => match entry.entry.iter().copied().find(|a| zone.filter.matches(*a)) {
+            Ok(Ok(entry)) => match entry
+                .entry
+                .iter()
+                .copied()
+                .find(|a| zone.filter.matches(*a))
+            {
                 Some(a) => ("listed", Some(a)),
                 None => ("ignored_code", None),
             },
@@ -147,7 +154,9 @@ async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) 
         }
     })
     .await;
-    out.into_iter().map(|v| v.expect("every future finished")).collect()
+    out.into_iter()
+        .map(|v| v.expect("every future finished"))
+        .collect()
 }
 
 /// The end-of-DATA check, when RHSBL or URIBL zones are configured.
@@ -165,8 +174,15 @@ pub fn checks(reputation: Option<&Arc<Reputation>>) -> Vec<Arc<dyn crate::checks
 /// At connect, before the greeting: the DNSBL/DNSWL findings for the session, or the
 /// refusal (`554 5.7.1`) when their total reaches the threshold. The zones are asked in
 /// parallel and bounded by the DNS deadline, so a clean client waits one round trip.
-pub async fn screen_connection(rt: &crate::server::Runtime, ip: IpAddr) -> Result<Vec<Finding>, Reply> {
-    let Some(rep) = rt.reputation.as_ref().filter(|r| !r.config.dnsbl.is_empty()) else {
+pub async fn screen_connection(
+    rt: &crate::server::Runtime,
+    ip: IpAddr,
+) -> Result<Vec<Finding>, Reply> {
+    let Some(rep) = rt
+        .reputation
+        .as_ref()
+        .filter(|r| !r.config.dnsbl.is_empty())
+    else {
         return Ok(Vec::new());
     };
     let screen = rep.screen(ip).await;

@@ -1,0 +1,179 @@
+//! Reputation by DNS lists against a real DNS server on loopback (tests/common/dns.rs):
+//! DNSBL/DNSWL at connect, RHSBL on the HELO domain, URIBL on link domains. Moat runs
+//! in-process with its resolver pointed at the test server; every client is 127.0.0.1, so
+//! the client's DNSBL query is `1.0.0.127.<zone>`.
+
+mod common;
+
+use common::dns::TestDns;
+use common::fault_backend::FaultBackend;
+use common::moat::RawClient;
+use moat::config::Config;
+use std::net::{Ipv4Addr, SocketAddr};
+
+struct Env {
+    rt: tokio::runtime::Runtime,
+    dns: TestDns,
+    backend: FaultBackend,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    moat: Option<SocketAddr>,
+}
+
+impl Env {
+    /// The DNS server and backend; Moat starts with `reputation` (YAML under the key).
+    fn new() -> Env {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dns = rt.block_on(TestDns::start());
+        let (stop, _) = tokio::sync::oneshot::channel();
+        Env {
+            rt,
+            dns,
+            backend: FaultBackend::normal(),
+            _stop: stop,
+            moat: None,
+        }
+    }
+
+    fn start(mut self, reputation: &str) -> Env {
+        let yaml = format!(
+            "hostname: mx.moat.test\nlisten: [\"127.0.0.1:0\"]\ndomains: [example.test]\n\
+             backend:\n  protocol: smtp\n  address: {}\n\
+             dns:\n  nameservers: [\"{}\"]\n  timeout: 500ms\n  attempts: 1\n\
+             reputation:\n{reputation}\n",
+            self.backend.addr, self.dns.addr
+        );
+        let config = Config::from_yaml(&yaml, "rep.yaml").unwrap_or_else(|e| panic!("{e}"));
+        let server = self
+            .rt
+            .block_on(moat::server::Server::bind(config))
+            .unwrap();
+        self.moat = Some(server.local_addrs()[0]);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.rt.spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        self._stop = stop;
+        self
+    }
+
+    fn client_listed(&self, zone: &str, answer: [u8; 4]) {
+        let [a, b, c, d] = answer;
+        self.dns
+            .a(&format!("1.0.0.127.{zone}"), Ipv4Addr::new(a, b, c, d));
+    }
+
+    /// The greeting, then (if it was 220) one message; the replies.
+    fn send(&self, helo: &str, body: &str) -> (String, String) {
+        let mut c = RawClient::connect(self.moat.unwrap());
+        let greeting = c.reply();
+        if !greeting.starts_with("220") {
+            assert!(c.is_closed(), "refused at the greeting, then closed");
+            return (greeting, String::new());
+        }
+        assert!(c.cmd(&format!("EHLO {helo}")).starts_with("250"));
+        assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
+        assert!(c.cmd("RCPT TO:<alice@example.test>").starts_with("250"));
+        assert!(c.cmd("DATA").starts_with("354"));
+        c.send(body.as_bytes());
+        c.send(b".\r\n");
+        let reply = c.reply();
+        c.cmd("QUIT");
+        (greeting, reply)
+    }
+
+    fn delivered(&self) -> String {
+        self.backend.messages().last().expect("delivered").text()
+    }
+}
+
+const MESSAGE: &str =
+    "From: a@sender.test\r\nTo: alice@example.test\r\nSubject: hi\r\n\r\nHello\r\n";
+
+const ZONES: &str = "  dnsbl: [\"bl.test=127.0.0.[2..11]*3\", \"small.test*1\", \"wl.test=127.0.[0..255].[1..3]*-5\"]\n  threshold: 3";
+
+#[test]
+fn dnsbl_listed_client_refused_554_with_reference() {
+    let env = Env::new();
+    env.client_listed("bl.test", [127, 0, 0, 2]);
+    let env = env.start(ZONES);
+    let (greeting, _) = env.send("mail.sender.test", MESSAGE);
+    assert!(greeting.starts_with("554 5.7.1 "), "{greeting}");
+    assert!(greeting.contains("(ref="), "{greeting}");
+    assert!(env.backend.messages().is_empty());
+}
+
+#[test]
+fn dnsbl_non_matching_return_code_is_ignored() {
+    let env = Env::new();
+    env.client_listed("bl.test", [127, 0, 0, 99]);
+    let env = env.start(ZONES);
+    let (greeting, reply) = env.send("mail.sender.test", MESSAGE);
+    assert!(greeting.starts_with("220"), "{greeting}");
+    assert!(reply.starts_with("250"), "{reply}");
+    assert!(
+        !env.delivered().contains("DNSBL_BL_TEST"),
+        "{}",
+        env.delivered()
+    );
+}
+
+#[test]
+fn dnswl_overrides_lower_dnsbl_weight() {
+    let env = Env::new();
+    env.client_listed("bl.test", [127, 0, 0, 2]);
+    env.client_listed("wl.test", [127, 0, 10, 2]);
+    let env = env.start(ZONES);
+    let (greeting, reply) = env.send("mail.sender.test", MESSAGE);
+    assert!(greeting.starts_with("220"), "{greeting}");
+    assert!(reply.starts_with("250"), "{reply}");
+    let delivered = env.delivered().replace("\r\n\t", " ");
+    assert!(
+        delivered.contains("DNSBL_BL_TEST") && delivered.contains("DNSWL_WL_TEST"),
+        "{delivered}"
+    );
+}
+
+#[test]
+fn dnsbl_below_threshold_is_a_finding_for_the_verdict() {
+    let env = Env::new();
+    env.client_listed("small.test", [127, 0, 0, 2]);
+    let env = env.start(ZONES);
+    let (greeting, reply) = env.send("mail.sender.test", MESSAGE);
+    assert!(
+        greeting.starts_with("220") && reply.starts_with("250"),
+        "{reply}"
+    );
+    assert!(
+        env.delivered().contains("DNSBL_SMALL_TEST"),
+        "{}",
+        env.delivered()
+    );
+}
+
+#[test]
+fn uribl_link_registrable_domain_gets_finding_and_score() {
+    let env = Env::new();
+    env.dns
+        .a("evil.test.uribl.test", Ipv4Addr::new(127, 0, 0, 2));
+    env.dns
+        .a("spammy.test.dbl.test", Ipv4Addr::new(127, 0, 1, 2));
+    let env =
+        env.start("  uribl: [\"uribl.test*2.5\"]\n  rhsbl: [\"dbl.test=127.0.1.[2..99]*1.5\"]");
+    let body = format!("{MESSAGE}Visit http://www.shop.evil.test/login now\r\n");
+    let (_, reply) = env.send("mail.spammy.test", &body);
+    assert!(reply.starts_with("250"), "{reply}");
+    let delivered = env.delivered().replace("\r\n\t", " ");
+    assert!(delivered.contains("URIBL_URIBL_TEST"), "{delivered}");
+    assert!(delivered.contains("RHSBL_DBL_TEST"), "{delivered}");
+    let score: f64 = delivered
+        .split("X-Spam-Score: ")
+        .nth(1)
+        .and_then(|s| s.split("\r\n").next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    assert!(score >= 4.0, "2.5 + 1.5 are in the score: {delivered}");
+}
