@@ -96,14 +96,10 @@ impl Conn {
         let span =
             tracing::info_span!("session", id = %self.session.id(), client = %self.peer.ip());
         let end = async {
-            match crate::reputation::screen_connection(&self.rt, self.peer.ip()).await {
-                Ok(findings) => {
-                    self.connection_findings = findings;
-                    self.session.greet();
-                }
-                Err(refusal) => self.session.refuse_connection(refusal),
+            match self.open().await {
+                Ok(()) => self.serve().await,
+                Err(end) => end,
             }
-            self.serve().await
         }
         .instrument(span)
         .await;
@@ -122,6 +118,30 @@ impl Conn {
             "session"
         );
         crate::metrics::session_end(end.as_str());
+    }
+
+    /// Before the greeting: the DNSBL screen and the pre-greet test (`crate::reputation`)
+    /// queue the greeting or a refusal; what an early talker sent is fed to the session.
+    async fn open(&mut self) -> Result<(), End> {
+        use crate::reputation::pregreet::{self, Pregreet};
+        match crate::reputation::screen_connection(&self.rt, self.peer.ip()).await {
+            Ok(findings) => self.connection_findings = findings,
+            Err(refusal) => {
+                self.session.refuse_connection(refusal);
+                return Ok(());
+            }
+        }
+        match pregreet::wait(&self.rt.config.reputation, &mut self.stream).await {
+            Pregreet::Quiet => self.session.greet(),
+            Pregreet::Talked { input, finding } => {
+                self.connection_findings.push(finding);
+                self.session.greet();
+                self.session.feed(&input);
+            }
+            Pregreet::Refuse(reply) => self.session.refuse_connection(reply),
+            Pregreet::Closed => return Err(End::ClientClosed),
+        }
+        Ok(())
     }
 
     async fn serve(&mut self) -> End {
@@ -327,7 +347,11 @@ impl Conn {
             tls: self.tls.as_ref(),
             transaction: &txn,
             auth: self.auth.take(),
-            connection_findings: self.connection_findings.clone(),
+            connection_findings: crate::reputation::session_findings(
+                &self.rt.config.reputation,
+                &self.connection_findings,
+                self.session.pipelined_unadvertised(),
+            ),
         };
         let backend = self.backend.as_mut().filter(|b| b.is_usable());
         let outcome = deliver::deliver(&self.rt, request, body, backend).await;

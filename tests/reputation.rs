@@ -177,3 +177,84 @@ fn uribl_link_registrable_domain_gets_finding_and_score() {
         .unwrap();
     assert!(score >= 4.0, "2.5 + 1.5 are in the score: {delivered}");
 }
+
+/// Sends `bytes` at once after connecting, without waiting for the greeting.
+fn talk_first(env: &Env, bytes: &[u8]) -> RawClient {
+    let mut c = RawClient::connect(env.moat.unwrap());
+    c.send(bytes);
+    c
+}
+
+#[test]
+fn pregreet_early_talker_is_a_finding_and_its_commands_still_work() {
+    let env = Env::new().start("  pregreet_wait: 300ms\n  pregreet_score: 2.5");
+    let mut c = talk_first(&env, b"EHLO early.test\r\n");
+    assert!(c.reply().starts_with("220"));
+    assert!(c.reply().starts_with("250"), "the early EHLO is answered");
+    assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<alice@example.test>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    c.send(MESSAGE.as_bytes());
+    assert!(c.cmd(".").starts_with("250"));
+    assert!(env.delivered().contains("PREGREET"), "{}", env.delivered());
+    // A client that waits for the greeting is not flagged.
+    let (greeting, reply) = env.send("mail.sender.test", MESSAGE);
+    assert!(greeting.starts_with("220") && reply.starts_with("250"));
+    assert!(!env.delivered().contains("PREGREET"), "{}", env.delivered());
+}
+
+#[test]
+fn pregreet_reject_refuses_early_talker_554() {
+    let env = Env::new().start("  pregreet_wait: 300ms\n  pregreet_action: reject");
+    let mut c = talk_first(&env, b"EHLO early.test\r\n");
+    let reply = c.reply();
+    assert!(reply.starts_with("554 5.5.1 "), "{reply}");
+    assert!(c.is_closed());
+}
+
+#[test]
+fn http_request_to_smtp_port_is_refused_and_closed() {
+    let env = Env::new().start("  pregreet_wait: 0s");
+    let mut c = RawClient::connect(env.moat.unwrap());
+    assert!(c.reply().starts_with("220"));
+    c.send(b"GET / HTTP/1.1\r\nHost: mx.moat.test\r\n\r\n");
+    let reply = c.reply();
+    assert!(reply.starts_with("421 "), "{reply}");
+    assert!(c.is_closed());
+}
+
+#[test]
+fn pipelining_without_pipelining_offered_is_flagged() {
+    let env = Env::new().start("  pipelining_score: 1.5");
+    let mut c = RawClient::connect(env.moat.unwrap());
+    assert!(c.reply().starts_with("220"));
+    assert!(c.cmd("HELO blind.test").starts_with("250"));
+    // HELO offers no PIPELINING: three commands in one write is writing blind.
+    c.send(b"MAIL FROM:<a@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
+    for want in ["250", "250", "354"] {
+        let reply = c.reply();
+        assert!(reply.starts_with(want), "{reply}");
+    }
+    c.send(MESSAGE.as_bytes());
+    assert!(c.cmd(".").starts_with("250"));
+    assert!(
+        env.delivered().contains("PIPELINING_UNADVERTISED"),
+        "{}",
+        env.delivered()
+    );
+    // After EHLO (which offers PIPELINING) the same is allowed.
+    let mut c = RawClient::connect(env.moat.unwrap());
+    assert!(c.reply().starts_with("220"));
+    assert!(c.cmd("EHLO polite.test").starts_with("250"));
+    c.send(b"MAIL FROM:<a@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
+    for _ in 0..3 {
+        c.reply();
+    }
+    c.send(MESSAGE.as_bytes());
+    assert!(c.cmd(".").starts_with("250"));
+    assert!(
+        !env.delivered().contains("PIPELINING_UNADVERTISED"),
+        "{}",
+        env.delivered()
+    );
+}

@@ -7,8 +7,10 @@
 //! `&a.b.c.d` for a bitmask any of whose bits must be set); no filter = any answer counts.
 //! The weight (default 1) may be negative: that is an allow list (DNSWL).
 
+use super::values::HumanDuration;
 use serde::Deserialize;
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -18,6 +20,21 @@ pub struct RawReputation {
     pub rhsbl: Vec<String>,
     pub uribl: Vec<String>,
     pub max_uri_lookups: usize,
+    pub pregreet_wait: HumanDuration,
+    pub pregreet_action: PregreetAction,
+    pub pregreet_score: f64,
+    pub pipelining_score: f64,
+}
+
+/// What happens to a client that talks before the greeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PregreetAction {
+    /// A `PREGREET` finding on each of its messages.
+    #[default]
+    Finding,
+    /// `554 5.5.1` instead of the greeting, and the connection is closed.
+    Reject,
 }
 
 impl Default for RawReputation {
@@ -28,6 +45,10 @@ impl Default for RawReputation {
             rhsbl: Vec::new(),
             uribl: Vec::new(),
             max_uri_lookups: 20,
+            pregreet_wait: HumanDuration(Duration::ZERO),
+            pregreet_action: PregreetAction::Finding,
+            pregreet_score: 3.0,
+            pipelining_score: 1.0,
         }
     }
 }
@@ -44,9 +65,16 @@ pub struct ReputationConfig {
     pub uribl: Vec<Zone>,
     /// At most this many distinct link domains are looked up per message.
     pub max_uri_lookups: usize,
+    /// How long Moat waits before its greeting for a client that talks first; 0 = off.
+    pub pregreet_wait: Duration,
+    pub pregreet_action: PregreetAction,
+    pub pregreet_score: f64,
+    /// Score of `PIPELINING_UNADVERTISED` (commands sent ahead without PIPELINING offered).
+    pub pipelining_score: f64,
 }
 
 impl ReputationConfig {
+    /// No DNS list configured (the pre-greet test needs no resolver).
     pub fn is_empty(&self) -> bool {
         self.dnsbl.is_empty() && self.rhsbl.is_empty() && self.uribl.is_empty()
     }
@@ -204,6 +232,10 @@ pub fn build(raw: RawReputation, problems: &mut Vec<(String, String)>) -> Reputa
         rhsbl,
         uribl,
         max_uri_lookups: raw.max_uri_lookups,
+        pregreet_wait: raw.pregreet_wait.0,
+        pregreet_action: raw.pregreet_action,
+        pregreet_score: raw.pregreet_score,
+        pipelining_score: raw.pipelining_score,
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod check;
 pub mod names;
+pub mod pregreet;
 pub mod psl;
 
 pub use check::DomainCheck;
@@ -200,4 +201,23 @@ pub async fn screen_connection(
             Ok(screen.findings)
         }
     }
+}
+
+/// The connection's findings for one message: the DNSBL/DNSWL and pre-greet ones, and
+/// `PIPELINING_UNADVERTISED` when the client pipelined without having been offered it.
+pub fn session_findings(
+    config: &ReputationConfig,
+    connection: &[Finding],
+    pipelined_unadvertised: bool,
+) -> Vec<Finding> {
+    let mut out = connection.to_vec();
+    if pipelined_unadvertised {
+        out.push(Finding {
+            id: "PIPELINING_UNADVERTISED".into(),
+            score: config.pipelining_score,
+            reason: "sent commands ahead of replies without being offered PIPELINING".into(),
+            force: None,
+        });
+    }
+    out
 }
