@@ -91,6 +91,13 @@ impl Conn {
         }
     }
 
+    /// Bytes the client sent that were read before the session (behind a PROXY header).
+    pub fn early_input(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.session.feed(bytes);
+        }
+    }
+
     pub async fn run(mut self) {
         use tracing::Instrument;
         let span =

@@ -13,6 +13,7 @@ pub mod dns;
 pub mod headers;
 pub mod judge;
 pub mod metrics;
+pub mod proxy;
 pub mod quarantine;
 pub mod relay;
 pub mod release;

@@ -38,12 +38,17 @@ impl Env {
         }
     }
 
-    fn start(mut self, reputation: &str) -> Env {
+    fn start(self, reputation: &str) -> Env {
+        self.start_with(reputation, "")
+    }
+
+    /// As `start`, with more top-level YAML.
+    fn start_with(mut self, reputation: &str, extra: &str) -> Env {
         let yaml = format!(
             "hostname: mx.moat.test\nlisten: [\"127.0.0.1:0\"]\ndomains: [example.test]\n\
              backend:\n  protocol: smtp\n  address: {}\n\
              dns:\n  nameservers: [\"{}\"]\n  timeout: 500ms\n  attempts: 1\n\
-             reputation:\n{reputation}\n",
+             reputation:\n{reputation}\n{extra}\n",
             self.backend.addr, self.dns.addr
         );
         let config = Config::from_yaml(&yaml, "rep.yaml").unwrap_or_else(|e| panic!("{e}"));
@@ -257,4 +262,49 @@ fn pipelining_without_pipelining_offered_is_flagged() {
         "{}",
         env.delivered()
     );
+}
+
+/// A PROXY protocol v2 header for a TCP4 client at `ip`:`port`.
+fn proxy_v2(ip: [u8; 4], port: u16) -> Vec<u8> {
+    let mut h = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+    h.extend([0x21, 0x11, 0, 12]);
+    h.extend(ip);
+    h.extend([127, 0, 0, 1]);
+    h.extend(port.to_be_bytes());
+    h.extend(25u16.to_be_bytes());
+    h
+}
+
+#[test]
+fn proxy_protocol_client_address_used_for_dnsbl_and_headers_plain_refused() {
+    let env = Env::new();
+    env.dns.a("7.2.0.192.bl.test", Ipv4Addr::new(127, 0, 0, 2));
+    let env = env.start_with(
+        "  dnsbl: [\"bl.test*3\"]",
+        "proxy_protocol:\n  listen: [\"127.0.0.1:0\"]\n  timeout: 2s",
+    );
+    // v2 from a listed client: the DNSBL was asked about 192.0.2.7, not 127.0.0.1.
+    let mut c = RawClient::connect(env.moat.unwrap());
+    c.send(&proxy_v2([192, 0, 2, 7], 40000));
+    let reply = c.reply();
+    assert!(reply.starts_with("554 5.7.1"), "{reply}");
+    // v1 from an unlisted client: served, and the Received header names it.
+    let mut c = RawClient::connect(env.moat.unwrap());
+    c.send(b"PROXY TCP4 192.0.2.8 127.0.0.1 40001 25\r\n");
+    assert!(c.reply().starts_with("220"));
+    assert!(c.cmd("EHLO proxied.test").starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<alice@example.test>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    c.send(MESSAGE.as_bytes());
+    assert!(c.cmd(".").starts_with("250"));
+    assert!(
+        env.delivered().contains("([192.0.2.8])"),
+        "{}",
+        env.delivered()
+    );
+    // A plain SMTP client on the PROXY listener gets no session.
+    let mut c = RawClient::connect(env.moat.unwrap());
+    c.send(b"EHLO plain.test\r\n");
+    assert_eq!(c.reply(), "", "closed without a reply");
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 mod locate;
 pub mod policy;
+pub mod proxy;
 pub mod raw;
 pub mod reputation;
 mod validate;
@@ -44,6 +45,8 @@ pub struct Config {
     pub policy: policy::Policy,
     /// DNSBL/DNSWL, RHSBL and URIBL zones.
     pub reputation: reputation::ReputationConfig,
+    /// Listeners behind a load balancer that sends a PROXY protocol header.
+    pub proxy: proxy::ProxyConfig,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

@@ -178,6 +178,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let mut problems = Vec::new();
     let (dns, auth) = super::auth::build(raw.dns, raw.auth, &mut problems);
     let reputation = super::reputation::build(raw.reputation, &mut problems);
+    let proxy = super::proxy::build(raw.proxy_protocol, &listen, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -207,6 +208,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         auth,
         admin,
         reputation,
+        proxy,
         policy: super::policy::build(
             origin,
             raw.rules,
