@@ -62,6 +62,8 @@ pub struct Conn {
     auth: Option<crate::auth::EnvelopeTask>,
     /// The greeting has been written (its latency is a metric).
     greeted: bool,
+    /// DNSBL/DNSWL findings about the client, added to every message's verdict.
+    connection_findings: Vec<crate::checks::Finding>,
 }
 
 impl Conn {
@@ -85,6 +87,14 @@ impl Conn {
             messages_accepted: 0,
             auth: None,
             greeted: false,
+            connection_findings: Vec::new(),
+        }
+    }
+
+    /// Bytes the client sent that were read before the session (behind a PROXY header).
+    pub fn early_input(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.session.feed(bytes);
         }
     }
 
@@ -92,8 +102,14 @@ impl Conn {
         use tracing::Instrument;
         let span =
             tracing::info_span!("session", id = %self.session.id(), client = %self.peer.ip());
-        self.session.greet();
-        let end = self.serve().instrument(span).await;
+        let end = async {
+            match self.open().await {
+                Ok(()) => self.serve().await,
+                Err(end) => end,
+            }
+        }
+        .instrument(span)
+        .await;
         if let Some(backend) = self.backend.take() {
             backend.quit().await;
         }
@@ -109,6 +125,30 @@ impl Conn {
             "session"
         );
         crate::metrics::session_end(end.as_str());
+    }
+
+    /// Before the greeting: the DNSBL screen and the pre-greet test (`crate::reputation`)
+    /// queue the greeting or a refusal; what an early talker sent is fed to the session.
+    async fn open(&mut self) -> Result<(), End> {
+        use crate::reputation::pregreet::{self, Pregreet};
+        match crate::reputation::screen_connection(&self.rt, self.peer.ip()).await {
+            Ok(findings) => self.connection_findings = findings,
+            Err(refusal) => {
+                self.session.refuse_connection(refusal);
+                return Ok(());
+            }
+        }
+        match pregreet::wait(&self.rt.config.reputation, &mut self.stream).await {
+            Pregreet::Quiet => self.session.greet(),
+            Pregreet::Talked { input, finding } => {
+                self.connection_findings.push(finding);
+                self.session.greet();
+                self.session.feed(&input);
+            }
+            Pregreet::Refuse(reply) => self.session.refuse_connection(reply),
+            Pregreet::Closed => return Err(End::ClientClosed),
+        }
+        Ok(())
     }
 
     async fn serve(&mut self) -> End {
@@ -314,6 +354,11 @@ impl Conn {
             tls: self.tls.as_ref(),
             transaction: &txn,
             auth: self.auth.take(),
+            connection_findings: crate::reputation::session_findings(
+                &self.rt.config.reputation,
+                &self.connection_findings,
+                self.session.pipelined_unadvertised(),
+            ),
         };
         let backend = self.backend.as_mut().filter(|b| b.is_usable());
         let outcome = deliver::deliver(&self.rt, request, body, backend).await;

@@ -22,6 +22,8 @@ pub struct Request<'a> {
     pub transaction: &'a Transaction,
     /// SPF and iprev started at MAIL FROM (`None`: run them now, if auth is enabled).
     pub auth: Option<crate::auth::EnvelopeTask>,
+    /// Findings about the connection (DNSBL/DNSWL at connect), for the verdict.
+    pub connection_findings: Vec<crate::checks::Finding>,
 }
 
 pub enum Failure {
@@ -44,7 +46,8 @@ pub async fn deliver(
     backend: Option<&mut BackendSession>,
 ) -> Outcome {
     let mut header = received_header(rt, &req);
-    let (auth_header, findings, body) = authenticate(rt, &mut req, body).await;
+    let (auth_header, mut findings, body) = authenticate(rt, &mut req, body).await;
+    findings.extend(std::mem::take(&mut req.connection_findings));
     header.push_str(&auth_header);
     let body = Arc::new(body);
     let context = Arc::new(MessageContext {

@@ -26,6 +26,8 @@ pub struct Runtime {
     pub checks: Checks,
     /// Sender authentication (SPF, DKIM, ARC, DMARC, iprev); `None` when disabled.
     pub auth: Option<Arc<crate::auth::Authenticator>>,
+    /// DNS lists (DNSBL at connect, RHSBL/URIBL as a check); `None` when none configured.
+    pub reputation: Option<Arc<crate::reputation::Reputation>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,8 +66,11 @@ impl Runtime {
             backend_max_recipients: relay.max_recipients_per_transaction(),
         });
         let auth = crate::auth::Authenticator::new(&config.dns, &config.auth, &config.hostname)?;
+        let reputation = crate::reputation::Reputation::new(&config.dns, &config.reputation)?;
+        checks.extend(crate::reputation::checks(reputation.as_ref()));
         Ok(Runtime {
             auth,
+            reputation,
             config: Arc::new(config),
             session,
             relay,
@@ -79,6 +84,8 @@ pub struct Server {
     /// The runtime new sessions start with; replaced whole by a reload.
     current: Reloader,
     listeners: Vec<TcpListener>,
+    /// Per listener: its connections start with a PROXY protocol header.
+    proxied: Vec<bool>,
 }
 
 /// Swaps in a new configuration, all or nothing. Sessions already running keep the runtime
@@ -143,6 +150,12 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Server, ServerError> {
         let rt = Arc::new(Runtime::new(config)?);
         let mut listeners = Vec::new();
+        let proxied = rt
+            .config
+            .listen
+            .iter()
+            .map(|a| rt.config.proxy.listen.contains(a))
+            .collect();
         for &addr in &rt.config.listen {
             let l = TcpListener::bind(addr)
                 .await
@@ -151,7 +164,11 @@ impl Server {
         }
         let (tx, _) = watch::channel(rt);
         let current = Reloader { tx: Arc::new(tx) };
-        Ok(Server { current, listeners })
+        Ok(Server {
+            current,
+            listeners,
+            proxied,
+        })
     }
 
     /// A handle that reloads the configuration of this server while it runs.
@@ -175,15 +192,16 @@ impl Server {
         let per_ip = Arc::new(PerIp::default());
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut accept_tasks = Vec::new();
-        for listener in self.listeners {
+        for (listener, proxied) in self.listeners.into_iter().zip(self.proxied) {
             let addr = listener.local_addr().ok();
-            tracing::info!(address = ?addr, hostname = %rt.config.hostname, backend = %describe(&rt.config.backend.target), "listening");
+            tracing::info!(address = ?addr, proxy_protocol = proxied, hostname = %rt.config.hostname, backend = %describe(&rt.config.backend.target), "listening");
             accept_tasks.push(tokio::spawn(accept_loop(
                 listener,
                 self.current.clone(),
                 slots.clone(),
                 per_ip.clone(),
                 stop_rx.clone(),
+                proxied,
             )));
         }
         shutdown.await;
@@ -218,6 +236,7 @@ async fn accept_loop(
     slots: Arc<Semaphore>,
     per_ip: Arc<PerIp>,
     stop: watch::Receiver<bool>,
+    proxied: bool,
 ) {
     loop {
         let (tcp, peer) = match listener.accept().await {
@@ -232,12 +251,50 @@ async fn accept_loop(
         let _ = tcp.set_nodelay(true);
         // Each session keeps the runtime it started with, across reloads.
         let rt = current.current();
-        let permit = slots.clone().try_acquire_owned().ok();
-        let ip_slot = per_ip.claim(peer.ip(), rt.config.limits.max_connections_per_ip);
+        let admission = Admission {
+            slots: slots.clone(),
+            per_ip: per_ip.clone(),
+            stop: stop.clone(),
+        };
+        if proxied {
+            // The real client is known only after the header: limits apply to it, not to
+            // the balancer's address.
+            tokio::spawn(async move {
+                let mut tcp = tcp;
+                match crate::proxy::read_header(&mut tcp, rt.config.proxy.timeout).await {
+                    Ok((source, early)) => admission.admit(rt, tcp, source.unwrap_or(peer), early),
+                    Err(why) => {
+                        tracing::info!(balancer = %peer, error = %why, "connection refused: no valid PROXY header");
+                        crate::metrics::connection("refused", "proxy_header");
+                    }
+                }
+            });
+        } else {
+            admission.admit(rt, tcp, peer, Vec::new());
+        }
+    }
+}
+
+/// What admitting a connection needs: the global and per-IP limits and the stop signal.
+struct Admission {
+    slots: Arc<Semaphore>,
+    per_ip: Arc<PerIp>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Admission {
+    /// Starts a session for `peer` (the client), or answers 421 when a limit is reached.
+    /// `early` is what a PROXY-protocol balancer passed along behind its header.
+    fn admit(self, rt: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, early: Vec<u8>) {
+        let permit = self.slots.clone().try_acquire_owned().ok();
+        let ip_slot = self
+            .per_ip
+            .claim(peer.ip(), rt.config.limits.max_connections_per_ip);
         match (permit, ip_slot) {
             (Some(permit), Some(ip_slot)) => {
                 crate::metrics::connection("accepted", "ok");
-                let conn = Conn::new(rt.clone(), tcp, peer, stop.clone());
+                let mut conn = Conn::new(rt.clone(), tcp, peer, self.stop.clone());
+                conn.early_input(&early);
                 tokio::spawn(async move {
                     let _open = crate::metrics::OpenConnection::new();
                     conn.run().await;

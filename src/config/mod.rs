@@ -8,7 +8,9 @@ pub mod auth;
 pub mod bayes;
 mod locate;
 pub mod policy;
+pub mod proxy;
 pub mod raw;
+pub mod reputation;
 mod validate;
 pub mod values;
 
@@ -44,6 +46,10 @@ pub struct Config {
     pub bayes: bayes::BayesConfig,
     /// Rules, action thresholds, allow/deny lists, quarantine.
     pub policy: policy::Policy,
+    /// DNSBL/DNSWL, RHSBL and URIBL zones.
+    pub reputation: reputation::ReputationConfig,
+    /// Listeners behind a load balancer that sends a PROXY protocol header.
+    pub proxy: proxy::ProxyConfig,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

@@ -38,6 +38,10 @@ pub struct RawConfig {
     pub quarantine: super::policy::RawQuarantine,
     #[serde(default)]
     pub bayes: super::bayes::RawBayes,
+    #[serde(default)]
+    pub reputation: super::reputation::RawReputation,
+    #[serde(default)]
+    pub proxy_protocol: super::proxy::RawProxy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -177,6 +177,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
 
     let mut problems = Vec::new();
     let (dns, auth) = super::auth::build(raw.dns, raw.auth, &mut problems);
+    let reputation = super::reputation::build(raw.reputation, &mut problems);
+    let proxy = super::proxy::build(raw.proxy_protocol, &listen, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -208,6 +210,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         bayes: super::bayes::build(origin, raw.bayes, &mut |key, message| {
             errors.push(key, message)
         }),
+        reputation,
+        proxy,
         policy: super::policy::build(
             origin,
             raw.rules,

@@ -99,6 +99,9 @@ pub struct Session {
     bad_commands: u32,
     /// The client said QUIT (as opposed to Moat closing the session).
     quit: bool,
+    /// The client sent a command behind another before its reply although PIPELINING was
+    /// not advertised to it (no EHLO yet, or HELO): a bot writing blind (`crate::reputation`).
+    pipelined_unadvertised: bool,
 }
 
 impl Session {
@@ -118,6 +121,7 @@ impl Session {
             commands: 0,
             bad_commands: 0,
             quit: false,
+            pipelined_unadvertised: false,
         }
     }
 
@@ -125,6 +129,16 @@ impl Session {
     pub fn greet(&mut self) {
         let text = format!("{} ESMTP Moat", self.cfg.hostname);
         self.reply(Reply::new(220, None, text));
+    }
+
+    /// Whether the client pipelined without having been offered PIPELINING.
+    pub fn pipelined_unadvertised(&self) -> bool {
+        self.pipelined_unadvertised
+    }
+
+    /// Instead of the greeting: refuse the connection (a DNSBL listing) and close.
+    pub fn refuse_connection(&mut self, reply: Reply) {
+        self.close_with(reply);
     }
 
     /// The reference id of the current (or last) message: `<session>-<n>`.
@@ -252,6 +266,11 @@ impl Session {
                     Frame::Line { len, consumed } => {
                         let parsed = command::parse(&self.input[..len]);
                         self.input.drain(..consumed);
+                        if self.input.contains(&b'\n')
+                            && !self.hello.as_ref().is_some_and(|h| h.extended)
+                        {
+                            self.pipelined_unadvertised = true;
+                        }
                         self.commands += 1;
                         if self.commands > self.cfg.limits.max_commands {
                             self.close_with(Reply::status(421, 7, 0, "Too many commands"));

@@ -108,6 +108,9 @@ fn json_log_lines_carry_the_reference_id_the_client_saw() {
         .expect("the refusal carries a reference id")
         .to_string();
     assert!(a.moat.wait_log("\"session\""), "session line written");
+    // The message line's span also says "session"; the refusal line follows it: wait for it
+    // too rather than race it (this failed under a loaded machine).
+    assert!(a.moat.wait_log("\"refused\""), "refusal line written");
 
     let log = a.moat.log();
     let lines: Vec<serde_json::Value> = log

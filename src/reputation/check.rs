@@ -1,0 +1,121 @@
+//! The end-of-DATA half of reputation: RHSBL on the HELO and MAIL FROM domains and URIBL on
+//! the registrable domains of the message's links, as one `Check`.
+
+use super::Reputation;
+use crate::checks::{Check, CheckFuture, Finding, MessageContext};
+use crate::rules::facts::{Envelope, Facts};
+use std::sync::Arc;
+
+pub struct DomainCheck {
+    pub reputation: Arc<Reputation>,
+}
+
+impl Check for DomainCheck {
+    fn name(&self) -> &'static str {
+        "reputation"
+    }
+
+    fn check<'a>(&'a self, message: &'a MessageContext) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let config = self.reputation.config();
+            let rhs = sender_domains(message);
+            let links = if config.uribl.is_empty() {
+                Vec::new()
+            } else {
+                link_domains(message, config.max_uri_lookups)
+            };
+            let (mut a, b): (Vec<Finding>, Vec<Finding>) = tokio::join!(
+                self.reputation.domains("RHSBL", &config.rhsbl, &rhs),
+                self.reputation.domains("URIBL", &config.uribl, &links),
+            );
+            a.extend(b);
+            a
+        })
+    }
+}
+
+/// The HELO name (when it is a domain) and the MAIL FROM domain, each as written and as its
+/// registrable domain (lists name either), deduplicated.
+fn sender_domains(m: &MessageContext) -> Vec<String> {
+    let mut names = vec![m.helo.trim_end_matches('.').to_ascii_lowercase()];
+    if let crate::smtp::address::ReversePath::Mailbox(mb) = &m.from {
+        names.push(mb.domain.trim_end_matches('.').to_ascii_lowercase());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        if !(name.contains('.') && crate::config::auth::is_domain(&name)) {
+            continue;
+        }
+        let registrable = super::psl::registrable(&name);
+        for d in std::iter::once(name).chain(registrable) {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// Registrable domains of the links, in order of first appearance, deduplicated, at most
+/// `max` (a message with thousands of links must not become thousands of lookups).
+pub fn link_domains(m: &MessageContext, max: usize) -> Vec<String> {
+    let env = Envelope {
+        client_ip: m.client_ip,
+        helo: String::new(),
+        mail_from: String::new(),
+        rcpt_to: Vec::new(),
+    };
+    let facts = Facts::extract(&m.body, &env, 0);
+    let mut out: Vec<String> = Vec::new();
+    for uri in &facts.uri {
+        let Some(domain) = crate::rules::uri::host(uri).and_then(|h| super::psl::registrable(&h))
+        else {
+            continue;
+        };
+        if !out.contains(&domain) {
+            out.push(domain);
+            if out.len() >= max {
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smtp::address::ReversePath;
+
+    fn message(body: &str) -> MessageContext {
+        MessageContext {
+            reference: "T-1".into(),
+            client_ip: "192.0.2.1".parse().unwrap(),
+            helo: "mail.sender.test".into(),
+            tls: None,
+            from: ReversePath::Null,
+            recipients: Vec::new(),
+            body: Arc::new(body.as_bytes().to_vec()),
+        }
+    }
+
+    #[test]
+    fn uribl_domains_are_registrable_deduplicated_and_bounded() {
+        let m = message(
+            "Subject: x\r\n\r\nhttp://a.evil.test/1 https://b.evil.test/2 \
+             http://www.shop.example.co.uk/ http://one.test http://two.test\r\n",
+        );
+        let mut all = link_domains(&m, 10);
+        all.sort();
+        assert_eq!(all, ["evil.test", "example.co.uk", "one.test", "two.test"]);
+        assert_eq!(link_domains(&m, 2).len(), 2);
+    }
+
+    #[test]
+    fn rhsbl_asks_helo_and_null_sender_has_no_domain() {
+        assert_eq!(
+            sender_domains(&message("\r\n")),
+            ["mail.sender.test", "sender.test"]
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Reputation by DNS lists: DNSBL/DNSWL on the client address at connect, RHSBL on the HELO
+//! and MAIL FROM domains and URIBL on link domains at the end of DATA.
+//!
+//! Every zone is asked in parallel through Moat's one resolver (`crate::dns`) and bounded by
+//! the DNS deadline: a list that does not answer in time is not a listing. Results are
+//! findings (`DNSBL_<ZONE>`, `DNSWL_<ZONE>`, `RHSBL_<ZONE>`, `URIBL_<ZONE>`, ids derived from
+//! configured zone names, so bounded); only the connect-time total compared with
+//! `reputation.threshold` decides anything here, as postscreen does.
+
+mod check;
+pub mod names;
+pub mod pregreet;
+pub mod psl;
+
+pub use check::DomainCheck;
+
+use crate::checks::Finding;
+use crate::config::auth::DnsConfig;
+use crate::config::reputation::{ReputationConfig, Zone};
+use crate::smtp::Reply;
+use mail_auth::MessageAuthenticator;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The lists of one configuration and the resolver that asks them; shared by all sessions.
+pub struct Reputation {
+    resolver: MessageAuthenticator,
+    config: ReputationConfig,
+    /// Bound on each lookup (`DnsConfig::deadline`).
+    deadline: Duration,
+}
+
+/// What the DNSBL/DNSWL zones said about one client address.
+#[derive(Debug, Default)]
+pub struct Screen {
+    /// Sum of the weights of the zones that listed the address (allow lists subtract).
+    pub total: f64,
+    pub findings: Vec<Finding>,
+}
+
+impl Reputation {
+    /// `None` when no list is configured.
+    pub fn new(
+        dns: &DnsConfig,
+        config: &ReputationConfig,
+    ) -> Result<Option<Arc<Reputation>>, crate::dns::DnsError> {
+        if config.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Arc::new(Reputation {
+            resolver: crate::dns::authenticator(dns)?,
+            config: config.clone(),
+            deadline: dns.deadline(),
+        })))
+    }
+
+    pub fn config(&self) -> &ReputationConfig {
+        &self.config
+    }
+
+    /// Asks every DNSBL/DNSWL zone about `ip`, all at once.
+    pub async fn screen(&self, ip: IpAddr) -> Screen {
+        let subject = names::reversed(ip);
+        let asks = self.config.dnsbl.iter().map(|zone| async {
+            let listed = self.listed("dnsbl", zone, &subject).await?;
+            let kind = if zone.weight > 0.0 { "DNSBL" } else { "DNSWL" };
+            Some(Finding {
+                id: format!("{kind}_{}", zone.label()),
+                score: zone.weight,
+                reason: format!("{ip} listed in {} ({listed})", zone.name),
+                force: None,
+            })
+        });
+        let findings: Vec<Finding> = join_all(asks).await.into_iter().flatten().collect();
+        Screen {
+            total: findings.iter().map(|f| f.score).sum(),
+            findings,
+        }
+    }
+
+    /// The refusal for a screened client over the threshold, if it is.
+    pub fn refusal(&self, screen: &Screen) -> Option<Reply> {
+        let threshold = self.config.threshold;
+        (threshold > 0.0 && screen.total >= threshold)
+            .then(|| Reply::status(554, 7, 1, "Service unavailable; client address listed"))
+    }
+
+    /// Asks `zones` about each of `domains` (already deduplicated and bounded); one finding
+    /// per zone that lists any of them, with `prefix` (`RHSBL`, `URIBL`).
+    pub async fn domains(&self, prefix: &str, zones: &[Zone], domains: &[String]) -> Vec<Finding> {
+        let kind = if prefix == "URIBL" { "uribl" } else { "rhsbl" };
+        let asks = zones.iter().map(|zone| async move {
+            let per_domain = domains.iter().map(|d| async move {
+                self.listed(kind, zone, d)
+                    .await
+                    .map(|a| format!("{d} ({a})"))
+            });
+            let hits: Vec<String> = join_all(per_domain).await.into_iter().flatten().collect();
+            (!hits.is_empty()).then(|| Finding {
+                id: format!("{prefix}_{}", zone.label()),
+                score: zone.weight,
+                reason: format!("listed in {}: {}", zone.name, hits.join(", ")),
+                force: None,
+            })
+        });
+        join_all(asks).await.into_iter().flatten().collect()
+    }
+
+    /// `Some(answer)` when `subject.zone` returns an address the zone's filter accepts.
+    async fn listed(&self, kind: &'static str, zone: &Zone, subject: &str) -> Option<Ipv4Addr> {
+        let name = format!("{subject}.{}.", zone.name);
+        let started = Instant::now();
+        let lookup = tokio::time::timeout(self.deadline, self.resolver.ipv4_lookup_raw(&name));
+        let (result, answer) = match lookup.await {
+            Err(_) => ("timeout", None),
+            Ok(Err(mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(_)))) => {
+                ("not_listed", None)
+            }
+            Ok(Err(_)) => ("error", None),
+            Ok(Ok(entry)) => match entry
+                .entry
+                .iter()
+                .copied()
+                .find(|a| zone.filter.matches(*a))
+            {
+                Some(a) => ("listed", Some(a)),
+                None => ("ignored_code", None),
+            },
+        };
+        crate::metrics::dns_lookup(kind, result, started.elapsed().as_secs_f64());
+        tracing::debug!(target: "moat::reputation", query = %name, result, "list lookup");
+        answer
+    }
+}
+
+/// Runs futures concurrently on this task (no spawn: they borrow the lists).
+async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut set: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, f) in out.iter_mut().zip(set.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|v| v.expect("every future finished"))
+        .collect()
+}
+
+/// The end-of-DATA check, when RHSBL or URIBL zones are configured.
+pub fn checks(reputation: Option<&Arc<Reputation>>) -> Vec<Arc<dyn crate::checks::Check>> {
+    match reputation {
+        Some(r) if !(r.config.rhsbl.is_empty() && r.config.uribl.is_empty()) => {
+            vec![Arc::new(DomainCheck {
+                reputation: r.clone(),
+            })]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// At connect, before the greeting: the DNSBL/DNSWL findings for the session, or the
+/// refusal (`554 5.7.1`) when their total reaches the threshold. The zones are asked in
+/// parallel and bounded by the DNS deadline, so a clean client waits one round trip.
+pub async fn screen_connection(
+    rt: &crate::server::Runtime,
+    ip: IpAddr,
+) -> Result<Vec<Finding>, Reply> {
+    let Some(rep) = rt
+        .reputation
+        .as_ref()
+        .filter(|r| !r.config.dnsbl.is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let screen = rep.screen(ip).await;
+    let ids: Vec<&str> = screen.findings.iter().map(|f| f.id.as_str()).collect();
+    match rep.refusal(&screen) {
+        Some(reply) => {
+            tracing::info!(target: "moat::reputation", client = %ip, total = screen.total, findings = ?ids, "client refused: DNSBL threshold");
+            crate::metrics::connection("refused", "dnsbl");
+            Err(reply)
+        }
+        None => {
+            if !ids.is_empty() {
+                tracing::info!(target: "moat::reputation", client = %ip, total = screen.total, findings = ?ids, "client listed below threshold");
+            }
+            Ok(screen.findings)
+        }
+    }
+}
+
+/// The connection's findings for one message: the DNSBL/DNSWL and pre-greet ones, and
+/// `PIPELINING_UNADVERTISED` when the client pipelined without having been offered it.
+pub fn session_findings(
+    config: &ReputationConfig,
+    connection: &[Finding],
+    pipelined_unadvertised: bool,
+) -> Vec<Finding> {
+    let mut out = connection.to_vec();
+    if pipelined_unadvertised {
+        out.push(Finding {
+            id: "PIPELINING_UNADVERTISED".into(),
+            score: config.pipelining_score,
+            reason: "sent commands ahead of replies without being offered PIPELINING".into(),
+            force: None,
+        });
+    }
+    out
+}
