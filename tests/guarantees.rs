@@ -34,3 +34,6 @@ mod reload;
 
 #[path = "guarantees/rules.rs"]
 mod rules;
+
+#[path = "guarantees/soak.rs"]
+mod soak;
