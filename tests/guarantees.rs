@@ -37,3 +37,6 @@ mod rules;
 
 #[path = "guarantees/soak.rs"]
 mod soak;
+
+#[path = "guarantees/tls_policy.rs"]
+mod tls_policy;
