@@ -40,3 +40,6 @@ mod soak;
 
 #[path = "guarantees/tls_policy.rs"]
 mod tls_policy;
+
+#[path = "guarantees/pathological.rs"]
+mod pathological;

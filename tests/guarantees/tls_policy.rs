@@ -75,7 +75,11 @@ fn tls_policy_cbc_suites_refused() {
     // Only non-AEAD (CBC, SHA-1 MAC) suites offered: Moat has none of them.
     let (ok, text) = s_client(
         &moat,
-        &["-tls1_2", "-cipher", "AES128-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0"],
+        &[
+            "-tls1_2",
+            "-cipher",
+            "AES128-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0",
+        ],
     );
     assert!(!ok, "a CBC-only client must not get a session:\n{text}");
 }
@@ -84,7 +88,9 @@ fn tls_policy_cbc_suites_refused() {
 fn served_cert(moat: &Moat) -> String {
     let (ok, text) = s_client(moat, &["-tls1_3"]);
     assert!(ok, "{text}");
-    let start = text.find("-----BEGIN CERTIFICATE-----").expect("certificate shown");
+    let start = text
+        .find("-----BEGIN CERTIFICATE-----")
+        .expect("certificate shown");
     let end = text.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----".len();
     text[start..end].to_string()
 }
@@ -116,5 +122,9 @@ fn tls_policy_replaced_certificate_served_after_reload() {
         .unwrap();
     assert!(status.success());
     assert!(moat.wait_log("configuration reloaded"), "{}", moat.log());
-    assert_eq!(served_cert(&moat), second, "the new certificate after SIGHUP");
+    assert_eq!(
+        served_cert(&moat),
+        second,
+        "the new certificate after SIGHUP"
+    );
 }
