@@ -43,3 +43,6 @@ mod tls_policy;
 
 #[path = "guarantees/pathological.rs"]
 mod pathological;
+
+#[path = "guarantees/flood.rs"]
+mod flood;
