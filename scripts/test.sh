@@ -25,7 +25,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # tests/observability.rs), and the programs they drive.
 packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl
     python3 python3-dkim python3-authres prometheus)
-programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool)
+programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit)
 
 install_missing_packages() {
     local missing=() package

@@ -34,3 +34,15 @@ mod reload;
 
 #[path = "guarantees/rules.rs"]
 mod rules;
+
+#[path = "guarantees/soak.rs"]
+mod soak;
+
+#[path = "guarantees/tls_policy.rs"]
+mod tls_policy;
+
+#[path = "guarantees/pathological.rs"]
+mod pathological;
+
+#[path = "guarantees/flood.rs"]
+mod flood;

@@ -24,6 +24,9 @@ pub enum Fault {
     None,
     /// Sends this reply instead of the 220 greeting, then closes the connection.
     Greeting(String),
+    /// Closes every new connection at once, before any greeting (a refused connection as
+    /// the relay sees it).
+    CloseAtConnect,
     /// Answers EHLO / HELO / LHLO with this reply.
     Ehlo(String),
     /// Answers every MAIL FROM with this reply.
@@ -228,6 +231,10 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut w = stream.try_clone()?;
     let mut r = BufReader::new(stream);
 
+    if current(&state) == Fault::CloseAtConnect {
+        let _ = w.shutdown(std::net::Shutdown::Both);
+        return Ok(());
+    }
     if let Fault::Greeting(reply) = current(&state) {
         send(&mut w, &reply)?;
         let _ = w.shutdown(std::net::Shutdown::Both);
