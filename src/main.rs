@@ -235,6 +235,10 @@ fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     runtime.block_on(async {
         tracing::info!(config = %config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
         let admin = config.admin.listen;
+        // Installed before the listeners exist, so a SIGHUP can never hit the default action
+        // (terminate) once clients can connect.
+        let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("installing the SIGHUP handler")?;
         let server = Server::bind(config).await?;
         if let Some(addr) = admin {
             let admin = Admin::bind(addr, server.reloader(), path.clone())
@@ -242,17 +246,19 @@ fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
             tokio::spawn(admin.run());
         }
-        tokio::spawn(moat::watch::watch(server.reloader(), path.clone()));
-        tokio::spawn(reload_on_sighup(server.reloader(), path));
+        moat::watch::spawn(server.reloader(), path.clone());
+        tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
         server.run(shutdown_signal()).await;
         Ok(())
     })
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.
-async fn reload_on_sighup(reloader: Reloader, path: Option<PathBuf>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = signal(SignalKind::hangup()).expect("install SIGHUP handler");
+async fn reload_on_sighup(
+    reloader: Reloader,
+    path: Option<PathBuf>,
+    mut hup: tokio::signal::unix::Signal,
+) {
     while hup.recv().await.is_some() {
         tracing::info!("SIGHUP received: reloading configuration");
         // Logs and counts its own failure; the running configuration stays in place.

@@ -29,9 +29,15 @@ fn snapshot(config_path: Option<&Path>, config: &Config) -> Snapshot {
         .collect()
 }
 
-/// Runs until the process ends.
-pub async fn watch(reloader: Reloader, config_path: Option<PathBuf>) {
-    let mut seen = snapshot(config_path.as_deref(), &reloader.current().config);
+/// Takes the baseline now — before the server accepts its first client — and watches in a
+/// task until the process ends. (Taking it inside the task raced with an early edit: a file
+/// changed before the task first ran was never noticed.)
+pub fn spawn(reloader: Reloader, config_path: Option<PathBuf>) -> tokio::task::JoinHandle<()> {
+    let seen = snapshot(config_path.as_deref(), &reloader.current().config);
+    tokio::spawn(watch(reloader, config_path, seen))
+}
+
+async fn watch(reloader: Reloader, config_path: Option<PathBuf>, mut seen: Snapshot) {
     loop {
         let every = reloader.current().config.policy.watch;
         // Zero disables the watch; a later reload (SIGHUP) may enable it again.
