@@ -56,10 +56,11 @@ async fn watch(reloader: Reloader, config_path: Option<PathBuf>, mut seen: Snaps
         }
         seen = now;
         tracing::info!("configuration or rule file changed: reloading");
-        // Same step as SIGHUP and POST /reload (it logs and counts a failure itself).
-        if reloader.reload_from(config_path.as_deref()).is_ok() {
-            // The new config may watch other rule files.
-            seen = snapshot(config_path.as_deref(), &reloader.current().config);
-        }
+        // Same step as SIGHUP and POST /reload (it logs and counts a failure itself). `seen`
+        // stays the snapshot taken *before* loading: an editor still writing the file while
+        // it was read (a truncated file can even parse) is seen as a change at the next poll.
+        // If the new configuration watches other files, that too shows as a change then, and
+        // costs one more reload.
+        let _ = reloader.reload_from(config_path.as_deref());
     }
 }
