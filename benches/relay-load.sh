@@ -16,6 +16,8 @@ SIZE="${SIZE:-4096}"            # smtp-source -l: message size in bytes
 LOG_LEVEL="${LOG_LEVEL:-info}"  # Moat's log level during the run
 # Extra smtp-source options, e.g. SOURCE_OPTS=-d (several messages per connection).
 SOURCE_OPTS="${SOURCE_OPTS:-}"
+# Extra top-level YAML for Moat's config, e.g. MOAT_EXTRA=$'rules:\n  files: []' (rules off).
+MOAT_EXTRA="${MOAT_EXTRA:-}"
 
 for tool in smtp-sink smtp-source; do
     command -v "$tool" >/dev/null || { echo "$tool not found (Debian package postfix)" >&2; exit 1; }
@@ -74,6 +76,7 @@ limits:
   max_connections_per_ip: 10000
 log:
   level: $LOG_LEVEL
+$MOAT_EXTRA
 EOF
 "$moat" serve --config "$work/moat.yaml" >"$work/moat.log" 2>&1 &
 pids+=($!)
