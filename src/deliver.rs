@@ -58,6 +58,7 @@ pub async fn deliver(
         from: req.transaction.from.clone(),
         recipients: req.transaction.recipients.clone(),
         body: body.clone(),
+        facts: Default::default(),
     });
     let verdict = crate::judge::judge(rt, context.clone(), findings).await;
     // The session appends the reference id to every refusal.

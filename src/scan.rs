@@ -110,6 +110,7 @@ fn context_of(raw: Vec<u8>) -> MessageContext {
         from: from.map(ReversePath::Mailbox).unwrap_or(ReversePath::Null),
         recipients: rcpts,
         body: Arc::new(raw),
+        facts: Default::default(),
     }
 }
 

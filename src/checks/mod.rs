@@ -3,12 +3,13 @@
 //! Each check runs in its own task, so a check that panics costs its findings, not the message.
 
 use crate::headers::TlsInfo;
+use crate::rules::facts::{Envelope, Facts};
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::verdict::Action;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One fact a check established about a message.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,31 @@ pub struct MessageContext {
     pub recipients: Vec<Mailbox>,
     /// The message as received (CRLF lines, unstuffed), without Moat's headers.
     pub body: Arc<Vec<u8>>,
+    /// The decoded message (MIME parts, text, links), extracted once by whichever check needs
+    /// it first; see `facts_loader`. Construct with `Default::default()`.
+    pub facts: Arc<OnceLock<Arc<Facts>>>,
+}
+
+impl MessageContext {
+    /// A closure that returns the decoded message, parsing it only if no check did yet. It
+    /// owns what it needs, so a check can run it in `spawn_blocking` (parsing is CPU work);
+    /// checks running at the same time wait for the one parse instead of repeating it.
+    pub fn facts_loader(&self) -> impl FnOnce() -> Arc<Facts> + Send + 'static {
+        let cell = self.facts.clone();
+        let body = self.body.clone();
+        let env = Envelope {
+            client_ip: self.client_ip,
+            helo: self.helo.clone(),
+            mail_from: self.from.address(),
+            rcpt_to: self.recipients.iter().map(|r| r.address()).collect(),
+        };
+        move || {
+            cell.get_or_init(|| {
+                Arc::new(Facts::extract(&body, &env, crate::rules::check::now_unix()))
+            })
+            .clone()
+        }
+    }
 }
 
 pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Vec<Finding>> + Send + 'a>>;
@@ -140,7 +166,17 @@ mod tests {
             from: ReversePath::Null,
             recipients: Vec::new(),
             body: Arc::new(b"Subject: x\r\n\r\nhi\r\n".to_vec()),
+            facts: Default::default(),
         })
+    }
+
+    /// Rules, the classifier and URIBL all read the decoded message: it is parsed once.
+    #[test]
+    fn message_is_decoded_once_for_all_checks() {
+        let m = message();
+        let first = m.facts_loader()();
+        let second = m.facts_loader()();
+        assert!(Arc::ptr_eq(&first, &second));
     }
 
     #[tokio::test]

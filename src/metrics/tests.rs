@@ -82,6 +82,7 @@ async fn checks_are_counted_and_timed_without_code_of_their_own() {
         from: crate::smtp::address::ReversePath::Null,
         recipients: Vec::new(),
         body: Arc::new(b"Subject: x\r\n\r\nhi\r\n".to_vec()),
+        facts: Default::default(),
     });
     checks.run(message).await;
     assert_eq!(results("metricstest", "METRICS_X"), before.0 + 1);

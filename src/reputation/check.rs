@@ -3,7 +3,7 @@
 
 use super::Reputation;
 use crate::checks::{Check, CheckFuture, Finding, MessageContext};
-use crate::rules::facts::{Envelope, Facts};
+use crate::rules::facts::Facts;
 use std::sync::Arc;
 
 pub struct DomainCheck {
@@ -22,7 +22,12 @@ impl Check for DomainCheck {
             let links = if config.uribl.is_empty() {
                 Vec::new()
             } else {
-                link_domains(message, config.max_uri_lookups)
+                // The rules check decodes the same message: share its parse (CPU work, so
+                // off the session threads).
+                let (load, max) = (message.facts_loader(), config.max_uri_lookups);
+                tokio::task::spawn_blocking(move || link_domains(&load(), max))
+                    .await
+                    .unwrap_or_default()
             };
             let (mut a, b): (Vec<Finding>, Vec<Finding>) = tokio::join!(
                 self.reputation.domains("RHSBL", &config.rhsbl, &rhs),
@@ -58,14 +63,7 @@ fn sender_domains(m: &MessageContext) -> Vec<String> {
 
 /// Registrable domains of the links, in order of first appearance, deduplicated, at most
 /// `max` (a message with thousands of links must not become thousands of lookups).
-pub fn link_domains(m: &MessageContext, max: usize) -> Vec<String> {
-    let env = Envelope {
-        client_ip: m.client_ip,
-        helo: String::new(),
-        mail_from: String::new(),
-        rcpt_to: Vec::new(),
-    };
-    let facts = Facts::extract(&m.body, &env, 0);
+pub fn link_domains(facts: &Facts, max: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for uri in &facts.uri {
         let Some(domain) = crate::rules::uri::host(uri).and_then(|h| super::psl::registrable(&h))
@@ -96,6 +94,7 @@ mod tests {
             from: ReversePath::Null,
             recipients: Vec::new(),
             body: Arc::new(body.as_bytes().to_vec()),
+            facts: Default::default(),
         }
     }
 
@@ -105,10 +104,11 @@ mod tests {
             "Subject: x\r\n\r\nhttp://a.evil.test/1 https://b.evil.test/2 \
              http://www.shop.example.co.uk/ http://one.test http://two.test\r\n",
         );
-        let mut all = link_domains(&m, 10);
+        let facts = m.facts_loader()();
+        let mut all = link_domains(&facts, 10);
         all.sort();
         assert_eq!(all, ["evil.test", "example.co.uk", "one.test", "two.test"]);
-        assert_eq!(link_domains(&m, 2).len(), 2);
+        assert_eq!(link_domains(&facts, 2).len(), 2);
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The rules engine as a `Check`, and loading the configured rule files.
 
-use super::facts::{Envelope, Facts};
 use super::{RuleError, RuleErrors, RuleSet, Source};
 use crate::checks::{Check, CheckFuture, MessageContext};
 use std::path::{Path, PathBuf};
@@ -20,17 +19,11 @@ impl Check for RulesCheck {
 
     fn check<'a>(&'a self, m: &'a MessageContext) -> CheckFuture<'a> {
         Box::pin(async move {
-            let env = Envelope {
-                client_ip: m.client_ip,
-                helo: m.helo.clone(),
-                mail_from: m.from.address(),
-                rcpt_to: m.recipients.iter().map(|r| r.address()).collect(),
-            };
             // Decoding and matching a large message is CPU work: keep it off the threads
             // that serve sessions. A panic in it propagates (→ CHECK_FAILED).
-            let (rules, body, bayes) = (self.rules.clone(), m.body.clone(), self.bayes.clone());
+            let (rules, load, bayes) = (self.rules.clone(), m.facts_loader(), self.bayes.clone());
             tokio::task::spawn_blocking(move || {
-                let facts = Facts::extract(&body, &env, now_unix());
+                let facts = load();
                 let mut findings = rules.evaluate(&facts);
                 findings.extend(bayes.and_then(|b| b.finding(&facts)));
                 findings
