@@ -146,6 +146,29 @@ impl RawClient {
         }
     }
 
+    /// Connects from the local address `source` (any 127.x.y.z works on Linux loopback), so a
+    /// test can tell the client's address from that of a proxy in between.
+    pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> RawClient {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .unwrap();
+        let stream = rt.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::new(source, 0)).unwrap();
+            let stream = socket.connect(addr).await.unwrap();
+            stream.into_std().unwrap()
+        });
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        RawClient {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).unwrap();
     }

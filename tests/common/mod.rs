@@ -5,6 +5,7 @@
 pub mod dns;
 pub mod dovecot;
 pub mod fault_backend;
+pub mod haproxy;
 pub mod mailbox;
 pub mod moat;
 pub mod sink;
