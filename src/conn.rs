@@ -131,7 +131,14 @@ impl Conn {
     /// queue the greeting or a refusal; what an early talker sent is fed to the session.
     async fn open(&mut self) -> Result<(), End> {
         use crate::reputation::pregreet::{self, Pregreet};
-        match crate::reputation::screen_connection(&self.rt, self.peer.ip()).await {
+        let screened = match crate::lists::screen_client(&self.rt.config.policy, self.peer.ip()) {
+            crate::lists::ClientScreen::Refuse(refusal) => Err(refusal),
+            crate::lists::ClientScreen::Trusted => Ok(Vec::new()),
+            crate::lists::ClientScreen::Unlisted => {
+                crate::reputation::screen_connection(&self.rt, self.peer.ip()).await
+            }
+        };
+        match screened {
             Ok(findings) => self.connection_findings = findings,
             Err(refusal) => {
                 self.session.refuse_connection(refusal);

@@ -3,7 +3,7 @@
 
 use crate::checks::{Finding, MessageContext};
 use crate::server::Runtime;
-use crate::verdict::{self, Action, Verdict};
+use crate::verdict::{self, Verdict};
 use std::sync::Arc;
 
 /// `findings` are those already established (sender authentication); the checks add theirs.
@@ -13,14 +13,10 @@ pub async fn judge(
     mut findings: Vec<Finding>,
 ) -> Verdict {
     let policy = &rt.config.policy;
-    let sender = message.from.address();
-    // Lists short-circuit: a denied sender or client is refused without running checks; an
-    // allowed one is accepted without them (so list the envelope senders you trust only).
-    if let Some(why) = policy.deny.matches(&sender, message.client_ip) {
-        return listed("DENYLIST", why, Action::Reject, &policy.thresholds);
-    }
-    if let Some(why) = policy.allow.matches(&sender, message.client_ip) {
-        return listed("ALLOWLIST", why, Action::Accept, &policy.thresholds);
+    // Lists short-circuit (`crate::lists`): a denied sender, HELO or client is refused
+    // without running checks; an allowed one is accepted without them.
+    if let Some(verdict) = crate::lists::judge(policy, &message) {
+        return verdict;
     }
     if !rt.checks.is_empty() {
         findings.extend(rt.checks.run(message).await);
@@ -29,25 +25,4 @@ pub async fn judge(
     let verdict = verdict::decide(findings, &policy.thresholds);
     crate::metrics::stage("verdict", started.elapsed().as_secs_f64());
     verdict
-}
-
-fn listed(id: &str, why: String, action: Action, t: &verdict::Thresholds) -> Verdict {
-    Verdict {
-        action,
-        score: 0.0,
-        required: t.required(),
-        findings: vec![Finding {
-            id: id.into(),
-            score: 0.0,
-            reason: format!(
-                "listed in lists.{}: {why}",
-                if action == Action::Reject {
-                    "deny"
-                } else {
-                    "allow"
-                }
-            ),
-            force: Some(action),
-        }],
-    }
 }

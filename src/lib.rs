@@ -13,6 +13,7 @@ pub mod deliver;
 pub mod dns;
 pub mod headers;
 pub mod judge;
+pub mod lists;
 pub mod metrics;
 pub mod proxy;
 pub mod quarantine;

@@ -64,6 +64,7 @@ impl Runtime {
             bare_newline: config.bare_newline,
             tls_available: tls.is_some(),
             backend_max_recipients: relay.max_recipients_per_transaction(),
+            deny_list: config.policy.deny.clone(),
         });
         let auth = crate::auth::Authenticator::new(&config.dns, &config.auth, &config.hostname)?;
         let reputation = crate::reputation::Reputation::new(&config.dns, &config.reputation)?;

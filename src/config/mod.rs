@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bayes;
+pub mod lists;
 mod locate;
 pub mod policy;
 pub mod proxy;

@@ -1,11 +1,12 @@
 //! The `rules`, `actions`, `lists` and `quarantine` sections: raw serde types with their
 //! defaults, and their validation into `Policy`.
 
+pub use super::lists::{List, RawList, RawLists};
 use super::values::{ByteSize, HumanDuration};
-use crate::rules::cidr::Cidr;
 use crate::verdict::Thresholds;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Deserialize)]
@@ -49,21 +50,6 @@ impl Default for RawActions {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RawLists {
-    pub allow: RawList,
-    pub deny: RawList,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RawList {
-    pub senders: Vec<String>,
-    pub domains: Vec<String>,
-    pub clients: Vec<String>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawQuarantine {
@@ -90,37 +76,10 @@ pub struct Policy {
     /// How often rule and config files are polled for changes; zero disables the watch.
     pub watch: Duration,
     pub thresholds: Thresholds,
-    pub allow: List,
-    pub deny: List,
+    /// Shared with every session (the deny list is also applied at HELO and RCPT).
+    pub allow: Arc<List>,
+    pub deny: Arc<List>,
     pub quarantine: QuarantineConfig,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct List {
-    /// Lower-case addresses.
-    pub senders: Vec<String>,
-    /// Lower-case domains; a domain also covers its subdomains.
-    pub domains: Vec<String>,
-    pub clients: Vec<Cidr>,
-}
-
-impl List {
-    pub fn matches(&self, sender: &str, client: std::net::IpAddr) -> Option<String> {
-        let sender = sender.to_ascii_lowercase();
-        if let Some(s) = self.senders.iter().find(|s| **s == sender) {
-            return Some(format!("sender {s}"));
-        }
-        let domain = sender.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-        if let Some(d) = self.domains.iter().find(|d| {
-            !domain.is_empty() && (domain == d.as_str() || domain.ends_with(&format!(".{d}")))
-        }) {
-            return Some(format!("sender domain {d}"));
-        }
-        self.clients
-            .iter()
-            .any(|c| c.contains(client))
-            .then(|| format!("client {client}"))
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -164,8 +123,8 @@ pub fn build(
         rule_files,
         watch: rules.watch.0,
         thresholds,
-        allow: list(lists.allow, "lists.allow", push),
-        deny: list(lists.deny, "lists.deny", push),
+        allow: Arc::new(super::lists::build(lists.allow, "lists.allow", &base, push)),
+        deny: Arc::new(super::lists::build(lists.deny, "lists.deny", &base, push)),
         quarantine: QuarantineConfig {
             path: PathBuf::from(quarantine.path),
             max_age: quarantine.max_age.0,
@@ -216,25 +175,6 @@ fn check_order(t: &Thresholds, push: &mut dyn FnMut(&str, String)) {
     }
 }
 
-fn list(raw: RawList, key: &str, push: &mut dyn FnMut(&str, String)) -> List {
-    let mut clients = Vec::new();
-    for (i, c) in raw.clients.iter().enumerate() {
-        match c.parse() {
-            Ok(c) => clients.push(c),
-            Err(e) => push(&format!("{key}.clients[{i}]"), e),
-        }
-    }
-    List {
-        senders: raw.senders.iter().map(|s| s.to_ascii_lowercase()).collect(),
-        domains: raw
-            .domains
-            .iter()
-            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
-            .collect(),
-        clients,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
@@ -260,22 +200,6 @@ mod tests {
         assert!(e.contains("lists.deny.clients[0]"), "{e}");
         let e = Config::from_yaml(&yaml("actions:\n  rejct: 4\n"), "m.yaml").unwrap_err();
         assert!(e.to_string().contains("rejct"), "{e}");
-    }
-
-    #[test]
-    fn lists_match_sender_domain_with_subdomains_and_client() {
-        let c = Config::from_yaml(
-            &yaml("lists:\n  deny:\n    senders: [Bad@Example.org]\n    domains: [spam.test]\n    clients: [192.0.2.0/24]\n"),
-            "m.yaml",
-        )
-        .unwrap();
-        let deny = &c.policy.deny;
-        let ip = "198.51.100.1".parse().unwrap();
-        assert!(deny.matches("bad@example.org", ip).is_some());
-        assert!(deny.matches("x@mail.spam.test", ip).is_some());
-        assert!(deny.matches("x@notspam.test", ip).is_none());
-        assert!(deny.matches("", "192.0.2.9".parse().unwrap()).is_some());
-        assert!(c.policy.allow.matches("bad@example.org", ip).is_none());
     }
 
     #[test]

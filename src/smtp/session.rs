@@ -26,6 +26,8 @@ pub struct SessionConfig {
     pub tls_available: bool,
     /// Recipients one transaction may carry for the backend to answer exactly (LMTP: 1).
     pub backend_max_recipients: Option<usize>,
+    /// `lists.deny`: its HELO names are refused at HELO/EHLO, its recipients at RCPT.
+    pub deny_list: Arc<crate::config::policy::List>,
 }
 
 /// The client's EHLO/HELO.

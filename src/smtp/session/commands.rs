@@ -53,6 +53,11 @@ impl Session {
     }
 
     fn hello_cmd(&mut self, name: String, extended: bool) -> Option<Event> {
+        if let Some(why) = self.cfg.deny_list.helo(&name) {
+            tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "HELO name on lists.deny");
+            self.bad_command(Reply::status(550, 7, 1, "HELO name refused"));
+            return None;
+        }
         let greeting = format!("{} Hello {}", self.cfg.hostname, name);
         self.hello = Some(Hello { name, extended });
         if extended {
@@ -121,6 +126,11 @@ impl Session {
             tracing::info!(target: "moat::refusal", reference = %self.reference(), recipient = %to.address(), "relay denied");
             let r = Reply::status(550, 7, 1, "Relaying denied");
             self.bad_command(r);
+            return None;
+        }
+        if let Some(why) = self.cfg.deny_list.recipient(&to.address()) {
+            tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "recipient on lists.deny");
+            self.bad_command(Reply::status(550, 7, 1, "Recipient refused"));
             return None;
         }
         if !to.is_ascii() && !smtputf8 {

@@ -13,6 +13,7 @@ fn config(edit: impl FnOnce(&mut SessionConfig)) -> Arc<SessionConfig> {
         bare_newline: BareNewline::Reject,
         tls_available: true,
         backend_max_recipients: None,
+        deny_list: Default::default(),
     };
     edit(&mut s);
     Arc::new(s)
@@ -286,4 +287,36 @@ fn rset_mid_transaction_resets_backend() {
     h.send(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRSET\r\n");
     assert_eq!(h.resets, 1);
     assert!(h.send(b"MAIL FROM:<a@b.test>\r\n").starts_with("250"));
+}
+
+fn deny_list(lists: &str) -> Arc<crate::config::policy::List> {
+    let yaml = format!(
+        "hostname: mx.example.test\nlisten: [127.0.0.1:2525]\ndomains: [example.test, old.example.test]\nbackend:\n  protocol: maildir\n  path: ./m\nlists:\n  deny:\n{lists}"
+    );
+    Config::from_yaml(&yaml, "test")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .policy
+        .deny
+}
+
+#[test]
+fn denied_helo_refused_550_and_mail_needs_a_new_hello() {
+    let deny = deny_list("    helo: [\"*.dyn.bad.test\"]\n");
+    let mut h = Harness::new(config(|c| c.deny_list = deny));
+    let r = h.send(b"EHLO host-7.dyn.bad.test\r\n");
+    assert!(r.starts_with("550 5.7.1 HELO name refused (ref="), "{r}");
+    assert_eq!(codes(&h.send(b"MAIL FROM:<a@b.test>\r\n")), ["503"]);
+    assert_eq!(codes(&h.send(b"HELO good.test\r\n")), ["250"]);
+    assert_eq!(codes(&h.send(b"MAIL FROM:<a@b.test>\r\n")), ["250"]);
+}
+
+#[test]
+fn denied_recipient_refused_550_at_rcpt_others_accepted() {
+    let deny = deny_list("    recipients: [\"@old.example.test\", bob@example.test]\n");
+    let mut h = Harness::new(config(|c| c.deny_list = deny));
+    h.send(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
+    let r = h.send(b"RCPT TO:<Bob@Example.test>\r\n");
+    assert!(r.starts_with("550 5.7.1 Recipient refused (ref="), "{r}");
+    assert_eq!(codes(&h.send(b"RCPT TO:<alice@example.test>\r\n")), ["250"]);
+    assert_eq!(h.session.transaction().unwrap().recipients.len(), 1);
 }

@@ -1,0 +1,87 @@
+//! Where the allow and deny lists (`lists:`, parsed in `crate::config::lists`) apply:
+//!
+//! | list | deny | allow |
+//! |---|---|---|
+//! | `clients` | `554 5.7.1` instead of the greeting | no DNSBL screen at connect; message accepted without checks |
+//! | `helo` | `550 5.7.1` to HELO/EHLO (the session core) | message accepted without checks |
+//! | `senders`, `domains` | message refused `550 5.7.1` at the end of data | message accepted without checks |
+//! | `recipients` | `550 5.7.1` to RCPT (the session core) | a message whose every recipient is listed is accepted without checks, even from a denied sender or HELO |
+//!
+//! The allowed recipients exist for `postmaster@` and `abuse@`: a sender refused by the lists
+//! or the checks must still be able to reach them to ask why. A client on `deny.clients` is
+//! refused before any recipient is known, so it cannot.
+
+use crate::checks::{Finding, MessageContext};
+use crate::config::policy::Policy;
+use crate::smtp::Reply;
+use crate::verdict::{Action, Thresholds, Verdict};
+use std::net::IpAddr;
+
+/// What the lists say about a client at connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientScreen {
+    /// On `deny.clients`: send this instead of the greeting and close.
+    Refuse(Reply),
+    /// On `allow.clients`: skip the DNSBL screen.
+    Trusted,
+    Unlisted,
+}
+
+pub fn screen_client(policy: &Policy, ip: IpAddr) -> ClientScreen {
+    if let Some(why) = policy.deny.client(ip) {
+        tracing::info!(target: "moat::refusal", client = %ip, listed = %why, "client on lists.deny");
+        return ClientScreen::Refuse(Reply::status(
+            554,
+            7,
+            1,
+            "Service unavailable; access denied",
+        ));
+    }
+    if policy.allow.client(ip).is_some() {
+        return ClientScreen::Trusted;
+    }
+    ClientScreen::Unlisted
+}
+
+/// The lists' verdict on a message, if any list decides it; `None`: run the checks.
+pub fn judge(policy: &Policy, message: &MessageContext) -> Option<Verdict> {
+    let t = &policy.thresholds;
+    let all_allowed = !message.recipients.is_empty()
+        && message
+            .recipients
+            .iter()
+            .all(|r| policy.allow.recipient(&r.address()).is_some());
+    if all_allowed {
+        let why = format!("recipients {}", message.recipients.len());
+        return Some(listed("ALLOWLIST", why, Action::Accept, t));
+    }
+    let sender = message.from.address();
+    let deny = policy.deny.matches(&sender, message.client_ip);
+    if let Some(why) = deny.or_else(|| policy.deny.helo(&message.helo)) {
+        return Some(listed("DENYLIST", why, Action::Reject, t));
+    }
+    let allow = policy.allow.matches(&sender, message.client_ip);
+    if let Some(why) = allow.or_else(|| policy.allow.helo(&message.helo)) {
+        return Some(listed("ALLOWLIST", why, Action::Accept, t));
+    }
+    None
+}
+
+fn listed(id: &str, why: String, action: Action, t: &Thresholds) -> Verdict {
+    let list = if action == Action::Reject {
+        "deny"
+    } else {
+        "allow"
+    };
+    Verdict {
+        action,
+        score: 0.0,
+        required: t.required(),
+        findings: vec![Finding {
+            id: id.into(),
+            score: 0.0,
+            reason: format!("listed in lists.{list}: {why}"),
+            force: Some(action),
+        }],
+    }
+}
