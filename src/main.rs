@@ -65,8 +65,9 @@ enum Command {
         evaluate: bool,
         #[arg(long, default_value_t = 10)]
         folds: usize,
-        /// Learn a mailbox folder over IMAP: imap://host[:port] (plain; loopback or trusted
-        /// network). Credentials: --credentials FILE or MOAT_IMAP_USER/MOAT_IMAP_PASSWORD.
+        /// Learn a mailbox folder over IMAP: imaps://host[:port] (TLS) or imap://host[:port]
+        /// (STARTTLS when offered; plain only to loopback). Credentials: --credentials FILE or
+        /// MOAT_IMAP_USER/MOAT_IMAP_PASSWORD.
         #[arg(long, requires_all = ["folder", "class"])]
         imap: Option<String>,
         #[arg(long)]
@@ -77,6 +78,10 @@ enum Command {
         /// File with the IMAP user on line 1 and the password on line 2.
         #[arg(long)]
         credentials: Option<PathBuf>,
+        /// PEM file of the CA that signs the IMAP server's certificate (a private CA or a
+        /// self-signed certificate); default: the system's CA bundle.
+        #[arg(long, requires = "imap")]
+        ca: Option<PathBuf>,
     },
     /// Rule files.
     Rules {
@@ -150,6 +155,7 @@ fn main() -> ExitCode {
             folder,
             class,
             credentials,
+            ca,
         } => with_config(config.as_ref(), &|c| {
             let imap = imap.clone().map(|url| ImapArgs {
                 url,
@@ -160,6 +166,7 @@ fn main() -> ExitCode {
                     Class::Spam
                 },
                 credentials: credentials.clone(),
+                ca: ca.clone(),
             });
             let args = LearnArgs {
                 model: model.clone(),

@@ -1,15 +1,20 @@
 //! `moat learn --imap`: a minimal IMAP4rev1 client (RFC 3501) that reads one folder of a
 //! mailbox on the backend: LOGIN, SELECT, FETCH n BODY.PEEK[] (so nothing is marked seen),
-//! LOGOUT. Plain TCP, meant for loopback or a trusted network. Every read is bounded.
-//! Credentials come from a file or the environment, never the command line (which any local
-//! user can read in /proc).
+//! LOGOUT. Every read is bounded. Credentials come from a file or the environment, never the
+//! command line (which any local user can read in /proc).
+//!
+//! Transport: `imaps://` is TLS from the first byte (port 993). `imap://` (port 143) upgrades
+//! with STARTTLS whenever the server offers it; without it the password is sent in clear only
+//! to a loopback address, never over a network. Certificates are always verified
+//! (`imap_tls`): against the system CAs, or `--ca FILE`.
 
+use super::imap_tls::{Conn, Trust};
 use super::learn::{self, Tally};
 use super::model::{Class, Model};
 use anyhow::{Context, bail};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const MAX_LINE: usize = 64 * 1024;
@@ -17,31 +22,21 @@ const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct ImapArgs {
-    /// `imap://host:port`
+    /// `imap://host[:port]` or `imaps://host[:port]`
     pub url: String,
     pub folder: String,
     pub class: Class,
     /// File with the user on its first line and the password on its second; else the
     /// environment variables MOAT_IMAP_USER and MOAT_IMAP_PASSWORD.
     pub credentials: Option<PathBuf>,
+    /// PEM file of the CA(s) that sign the server's certificate; default: the system's.
+    pub ca: Option<PathBuf>,
 }
 
 /// Learns every message of the folder.
 pub fn learn(model: &mut Model, args: &ImapArgs) -> anyhow::Result<(Tally, Class)> {
     let (user, password) = credentials(args)?;
-    let addr = address(&args.url)?;
-    let stream = TcpStream::connect(&addr).with_context(|| format!("connecting to {addr}"))?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
-    let mut s = Session {
-        reader: BufReader::new(stream.try_clone()?),
-        writer: stream,
-        tag: 0,
-    };
-    let greeting = s.line()?;
-    if !greeting.starts_with("* OK") {
-        bail!("{addr}: unexpected greeting {greeting:?}");
-    }
+    let mut s = open(&target(&args.url)?, args.ca.as_deref())?;
     s.command(&format!("LOGIN {} {}", quote(&user), quote(&password)))
         .context("LOGIN")?;
     let selected = s
@@ -96,29 +91,84 @@ fn credentials(args: &ImapArgs) -> anyhow::Result<(String, String)> {
     }
 }
 
-/// `imap://host:port` (port 143 by default) → `host:port`.
-fn address(url: &str) -> anyhow::Result<String> {
-    let Some(rest) = url.strip_prefix("imap://") else {
-        bail!(
-            "`{url}`: only imap:// URLs are supported (plain IMAP, for loopback or a trusted network)"
-        );
+/// Where to connect and how: from an `imap://` or `imaps://` URL.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    /// TLS from the first byte (`imaps://`).
+    implicit_tls: bool,
+    /// The host as written (a name or an IP address), which the certificate must name.
+    host: String,
+    /// `host:port` to connect to.
+    addr: String,
+}
+
+fn target(url: &str) -> anyhow::Result<Target> {
+    let (implicit_tls, rest, port) = if let Some(rest) = url.strip_prefix("imaps://") {
+        (true, rest, 993)
+    } else if let Some(rest) = url.strip_prefix("imap://") {
+        (false, rest, 143)
+    } else {
+        bail!("`{url}`: expected imaps://host[:port] (TLS) or imap://host[:port] (STARTTLS)");
     };
-    let host = rest.trim_end_matches('/');
-    if host.contains('@') {
+    let hostport = rest.trim_end_matches('/');
+    if hostport.contains('@') {
         bail!(
             "`{url}`: credentials do not belong in the URL; use --credentials or the environment"
         );
     }
-    Ok(
-        if host
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            host.to_string()
-        } else {
-            format!("{host}:143")
-        },
-    )
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(':') && p.parse::<u16>().is_ok() => (h, p.parse()?),
+        _ => (hostport, port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        bail!("`{url}`: no host");
+    }
+    let addr = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    Ok(Target {
+        implicit_tls,
+        host: host.to_string(),
+        addr,
+    })
+}
+
+/// Connects and reads the greeting; TLS first (imaps), or STARTTLS when offered (imap).
+fn open(target: &Target, ca: Option<&Path>) -> anyhow::Result<Session> {
+    let tcp = TcpStream::connect(&target.addr)
+        .with_context(|| format!("connecting to {}", target.addr))?;
+    tcp.set_read_timeout(Some(TIMEOUT))?;
+    tcp.set_write_timeout(Some(TIMEOUT))?;
+    let loopback = tcp.peer_addr()?.ip().is_loopback();
+    let conn = if target.implicit_tls {
+        Trust::new(ca)?.connect(tcp, &target.host)?
+    } else {
+        Conn::Plain(tcp)
+    };
+    let mut s = Session {
+        reader: BufReader::new(conn),
+        tag: 0,
+    };
+    let greeting = s.line()?;
+    if !greeting.starts_with("* OK") {
+        bail!("{}: unexpected greeting {greeting:?}", target.addr);
+    }
+    if target.implicit_tls {
+        return Ok(s);
+    }
+    if s.capabilities(&greeting)?.iter().any(|c| c == "STARTTLS") {
+        return s.start_tls(&Trust::new(ca)?, &target.host);
+    }
+    if !loopback {
+        bail!(
+            "{} does not offer STARTTLS: Moat sends a password in clear only to a loopback address; use imaps:// or enable TLS on the server",
+            target.addr
+        );
+    }
+    Ok(s)
 }
 
 /// An IMAP quoted string.
@@ -127,8 +177,7 @@ fn quote(s: &str) -> String {
 }
 
 struct Session {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    reader: BufReader<Conn>,
     tag: u32,
 }
 
@@ -136,6 +185,41 @@ struct Session {
 type Untagged = (String, Option<Vec<u8>>);
 
 impl Session {
+    /// The server's capabilities: from the greeting's `[CAPABILITY …]` code, else asked.
+    fn capabilities(&mut self, greeting: &str) -> anyhow::Result<Vec<String>> {
+        let words = |line: &str| -> Vec<String> {
+            line.split_whitespace()
+                .map(str::to_ascii_uppercase)
+                .collect()
+        };
+        if let Some(rest) = greeting.split_once("[CAPABILITY ").map(|(_, r)| r) {
+            return Ok(words(rest.split(']').next().unwrap_or("")));
+        }
+        let answers = self.command("CAPABILITY")?;
+        Ok(answers
+            .iter()
+            .find_map(|(l, _)| l.strip_prefix("* CAPABILITY "))
+            .map(words)
+            .unwrap_or_default())
+    }
+
+    /// STARTTLS (RFC 3501 6.2.1), then the handshake on the same connection.
+    fn start_tls(mut self, trust: &Trust, host: &str) -> anyhow::Result<Session> {
+        self.command("STARTTLS").context("STARTTLS")?;
+        // Anything already buffered was sent before TLS by whoever is on the path: it must
+        // not be read as if it came over the verified channel.
+        if !self.reader.buffer().is_empty() {
+            bail!("the IMAP server sent data after accepting STARTTLS; refusing to continue");
+        }
+        let Conn::Plain(tcp) = self.reader.into_inner() else {
+            bail!("STARTTLS on a connection that already uses TLS");
+        };
+        Ok(Session {
+            reader: BufReader::new(trust.connect(tcp, host)?),
+            tag: self.tag,
+        })
+    }
+
     fn line(&mut self) -> anyhow::Result<String> {
         let mut buf = Vec::new();
         let n = (&mut self.reader)
@@ -154,8 +238,9 @@ impl Session {
     fn command(&mut self, cmd: &str) -> anyhow::Result<Vec<Untagged>> {
         self.tag += 1;
         let tag = format!("m{}", self.tag);
-        self.writer
-            .write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
+        let conn = self.reader.get_mut();
+        conn.write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
+        conn.flush()?;
         let mut out = Vec::new();
         loop {
             let line = self.line()?;
@@ -192,11 +277,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn imap_url_gives_host_and_default_port() {
-        assert_eq!(address("imap://127.0.0.1").unwrap(), "127.0.0.1:143");
-        assert_eq!(address("imap://127.0.0.1:1143/").unwrap(), "127.0.0.1:1143");
-        assert!(address("imap://u:p@127.0.0.1").is_err());
-        assert!(address("http://x").is_err());
+    fn imap_urls_give_transport_host_and_default_port() {
+        let t = target("imap://127.0.0.1").unwrap();
+        assert_eq!((t.implicit_tls, t.addr.as_str()), (false, "127.0.0.1:143"));
+        let t = target("imaps://mail.example.test/").unwrap();
+        assert_eq!(
+            (t.implicit_tls, t.addr.as_str()),
+            (true, "mail.example.test:993")
+        );
+        assert_eq!(t.host, "mail.example.test");
+        let t = target("imaps://[::1]:1993").unwrap();
+        assert_eq!((t.host.as_str(), t.addr.as_str()), ("::1", "[::1]:1993"));
+        assert_eq!(
+            target("imap://127.0.0.1:1143/").unwrap().addr,
+            "127.0.0.1:1143"
+        );
+        assert!(target("imap://u:p@127.0.0.1").is_err());
+        assert!(target("http://x").is_err());
+        assert!(target("imaps://").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod imap;
+pub mod imap_tls;
 pub mod learn;
 pub mod model;
 pub mod store;

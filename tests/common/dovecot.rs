@@ -27,6 +27,11 @@ pub struct Dovecot {
     pub lmtp: SocketAddr,
     pub imap: SocketAddr,
     pub pop3: SocketAddr,
+    /// With `start_tls_or_skip`: IMAP over TLS, and STARTTLS offered on `imap`.
+    pub imaps: Option<SocketAddr>,
+    /// With `start_tls_or_skip`: the server's self-signed certificate (for 127.0.0.1), which
+    /// a client must trust as its CA.
+    pub certificate: Option<PathBuf>,
     dir: tempfile::TempDir,
     child: Child,
 }
@@ -35,15 +40,26 @@ impl Dovecot {
     /// Starts Dovecot, or returns None when this machine cannot run it (not installed, not
     /// root); see `tools::skip` for what happens under `MOAT_E2E_REQUIRED=1`.
     pub fn start_or_skip(test: &str) -> Option<Dovecot> {
+        Dovecot::can_start(test).then(|| Dovecot::start_with(false))
+    }
+
+    /// As `start_or_skip`, with TLS: IMAPS on its own port and STARTTLS on the IMAP port, with
+    /// a self-signed certificate made by openssl.
+    pub fn start_tls_or_skip(test: &str) -> Option<Dovecot> {
+        (tools::have(test, &["openssl"]) && Dovecot::can_start(test))
+            .then(|| Dovecot::start_with(true))
+    }
+
+    fn can_start(test: &str) -> bool {
         if !tools::have(test, &["dovecot"]) {
-            return None;
+            return false;
         }
         if !tools::is_root() {
             tools::skip(
                 test,
                 "Dovecot needs root to start (its login processes switch to dovenull)",
             );
-            return None;
+            return false;
         }
         for user in ["dovecot", "dovenull"] {
             if tools::user_ids(user).is_none() {
@@ -51,18 +67,22 @@ impl Dovecot {
                     test,
                     &format!("user {user} missing (dovecot-core creates it)"),
                 );
-                return None;
+                return false;
             }
         }
-        Some(Dovecot::start())
+        true
     }
 
     /// Starts Dovecot and waits until its three ports accept connections. Retries with new ports
     /// if one was taken in the meantime (free ports are found by binding and releasing them).
     pub fn start() -> Dovecot {
+        Dovecot::start_with(false)
+    }
+
+    fn start_with(tls: bool) -> Dovecot {
         let mut last_log = String::new();
         for _attempt in 0..3 {
-            match Dovecot::try_start() {
+            match Dovecot::try_start(tls) {
                 Ok(dovecot) => return dovecot,
                 Err(log) => last_log = log,
             }
@@ -70,7 +90,7 @@ impl Dovecot {
         panic!("Dovecot did not start; its log:\n{last_log}");
     }
 
-    fn try_start() -> Result<Dovecot, String> {
+    fn try_start(tls: bool) -> Result<Dovecot, String> {
         let dir = tempfile::Builder::new()
             .prefix("moat-dovecot-")
             .tempdir()
@@ -104,8 +124,14 @@ impl Dovecot {
         let lmtp: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let imap: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let pop3: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let imaps: Option<SocketAddr> = tls.then(|| ([127, 0, 0, 1], free_port()).into());
+        let certificate = tls.then(|| self_signed(dir.path(), "dovecot"));
         let conf = dir.path().join("dovecot.conf");
-        std::fs::write(&conf, config(dir.path(), lmtp, imap, pop3)).unwrap();
+        let mut text = config(dir.path(), lmtp, imap, pop3);
+        if let Some(imaps) = imaps {
+            text = with_tls(&text, dir.path(), imaps);
+        }
+        std::fs::write(&conf, text).unwrap();
 
         let console = std::fs::File::create(dir.path().join("console.log")).unwrap();
         let mut child = Command::new(tools::find_program("dovecot").expect("dovecot"))
@@ -117,11 +143,14 @@ impl Dovecot {
             .stderr(console)
             .spawn()
             .expect("start dovecot");
-        if tools::wait_listening(&mut child, &[lmtp, imap, pop3], Duration::from_secs(20)) {
+        let ports: Vec<SocketAddr> = [lmtp, imap, pop3].into_iter().chain(imaps).collect();
+        if tools::wait_listening(&mut child, &ports, Duration::from_secs(20)) {
             return Ok(Dovecot {
                 lmtp,
                 imap,
                 pop3,
+                imaps,
+                certificate,
                 dir,
                 child,
             });
@@ -143,6 +172,30 @@ impl Dovecot {
     /// Dovecot's log so far (its log file, then anything it printed to the console).
     pub fn log(&self) -> String {
         read_logs(self.dir.path())
+    }
+
+    /// Puts `message` into `folder` (`INBOX`, or a Maildir++ folder such as `Junk`) of
+    /// `user`, owned by the mail user, as a local delivery agent would.
+    pub fn deliver_to_folder(&self, user: &str, folder: &str, name: &str, message: &str) {
+        let (local, domain) = user.split_once('@').unwrap();
+        let home = self.mail_dir().join(domain).join(local);
+        let dir = if folder == "INBOX" {
+            home.clone()
+        } else {
+            home.join(format!(".{folder}"))
+        };
+        let path = dir.join("new").join(name);
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::write(&path, message.replace("\r\n", "\n")).unwrap();
+        let (uid, gid) = tools::user_ids("moatmail")
+            .or_else(|| tools::user_ids("nobody"))
+            .unwrap();
+        let subs = ["cur", "new", "tmp"].map(|s| dir.join(s));
+        for p in [&home, &dir, &path].into_iter().chain(&subs) {
+            std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap();
+        }
     }
 
     /// The directory holding the Maildirs (`<domain>/<user>/{new,cur,tmp}`).
@@ -170,6 +223,46 @@ fn read_logs(dir: &Path) -> String {
         .iter()
         .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
         .collect()
+}
+
+/// A self-signed certificate for 127.0.0.1 (not a CA, so that a TLS client may trust it as
+/// its own anchor) made by openssl in `dir`: `<name>.pem`, key in `<name>.key`.
+pub fn self_signed(dir: &Path, name: &str) -> PathBuf {
+    let cert = dir.join(format!("{name}.pem"));
+    let status = Command::new(tools::find_program("openssl").expect("openssl"))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(dir.join(format!("{name}.key")))
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl");
+    assert!(status.success(), "openssl req failed");
+    cert
+}
+
+/// `config` with TLS on: the certificate from `self_signed(dir, "dovecot")`, an IMAPS
+/// listener, and STARTTLS on the plain IMAP port.
+fn with_tls(config: &str, dir: &Path, imaps: SocketAddr) -> String {
+    let d = dir.display();
+    let tls = format!("ssl = yes\nssl_cert = <{d}/dovecot.pem\nssl_key = <{d}/dovecot.key\n");
+    config.replace("ssl = no\n", &tls).replacen(
+        "inet_listener imaps {\n    port = 0\n",
+        &format!("inet_listener imaps {{\n    port = {}\n", imaps.port()),
+        1,
+    )
 }
 
 /// A self-contained Dovecot configuration (no `!include` of /etc/dovecot).
