@@ -30,6 +30,7 @@ pub enum ClientScreen {
 pub fn screen_client(policy: &Policy, ip: IpAddr) -> ClientScreen {
     if let Some(why) = policy.deny.client(ip) {
         tracing::info!(target: "moat::refusal", client = %ip, listed = %why, "client on lists.deny");
+        crate::metrics::connection("refused", "denylist");
         return ClientScreen::Refuse(Reply::status(
             554,
             7,
