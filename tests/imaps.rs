@@ -39,6 +39,23 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// Dovecot's login log lines, once there are `n` (it logs through a separate process).
+fn wait_logins(dovecot: &Dovecot, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let logins: Vec<String> = dovecot
+            .log()
+            .lines()
+            .filter(|l| l.contains("Info: Login: user="))
+            .map(String::from)
+            .collect();
+        if logins.len() >= n || std::time::Instant::now() >= deadline {
+            return logins;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn e2e_learn_over_imaps_and_starttls_verified_with_ca_wrong_ca_refused() {
     let test = "e2e_learn_over_imaps_and_starttls_verified_with_ca_wrong_ca_refused";
@@ -66,13 +83,7 @@ fn e2e_learn_over_imaps_and_starttls_verified_with_ca_wrong_ca_refused() {
     assert!(text(&out).contains("Ham: 3 learned"), "{}", text(&out));
     assert!(text(&out).contains("4 spam, 3 ham"), "{}", text(&out));
     // Both logins were over TLS (Dovecot marks them), none in clear.
-    let logins: Vec<String> = dovecot
-        .log()
-        .lines()
-        .filter(|l| l.contains("Info: Login: user="))
-        .map(String::from)
-        .collect();
-    assert_eq!(logins.len(), 2, "{}", dovecot.log());
+    let logins = wait_logins(&dovecot, 2);
     assert!(logins.iter().all(|l| l.contains("TLS")), "{logins:?}");
 
     // A CA that did not sign the server's certificate: refused before LOGIN.
@@ -95,6 +106,9 @@ fn e2e_learn_over_imaps_and_starttls_verified_with_ca_wrong_ca_refused() {
     let out = learn(&model, &imaps, "Junk", "spam", &[]);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("--ca FILE"), "{}", text(&out));
-    let logins = dovecot.log().matches("Info: Login: user=").count();
-    assert_eq!(logins, 2, "no login after a refused certificate");
+    assert_eq!(
+        wait_logins(&dovecot, 2).len(),
+        2,
+        "no login after a refused certificate"
+    );
 }
