@@ -163,3 +163,33 @@ fn list_file_change_takes_effect_at_reload_and_broken_file_keeps_old_list() {
     assert!(moat.log().contains(&needle), "{}", moat.log());
     assert!(rcpt("carol@example.test").starts_with("550"));
 }
+
+#[test]
+fn list_file_reread_at_sighup_without_file_watch() {
+    let backend = FaultBackend::normal();
+    let lists = tempfile::tempdir().unwrap();
+    let file = lists.path().join("deny-helo.txt");
+    std::fs::write(&file, "*.old.test\n").unwrap();
+    let moat = start(
+        &backend,
+        &format!(
+            "rules:\n  watch: 0s\nlists:\n  deny:\n    helo: [{{file: {}}}]",
+            file.display()
+        ),
+    );
+    let ehlo = |name: &str| {
+        let mut c = RawClient::connect(moat.addr);
+        c.reply();
+        c.cmd(&format!("EHLO {name}"))
+    };
+    assert!(ehlo("a.old.test").starts_with("550"));
+    std::fs::write(&file, "*.new.test\n").unwrap();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &moat.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    assert!(moat.wait_log("configuration reloaded"), "{}", moat.log());
+    assert!(ehlo("a.old.test").starts_with("250"));
+    assert!(ehlo("b.new.test").starts_with("550"));
+}
