@@ -18,15 +18,24 @@ LOG_LEVEL="${LOG_LEVEL:-info}"  # Moat's log level during the run
 SOURCE_OPTS="${SOURCE_OPTS:-}"
 # Extra top-level YAML for Moat's config, e.g. MOAT_EXTRA=$'rules:\n  files: []' (rules off).
 MOAT_EXTRA="${MOAT_EXTRA:-}"
+# Extra YAML lines for the backend section, indented by two spaces, e.g.
+# BACKEND_EXTRA=$'  pool:\n    max_idle: 0' (backend connection pool off).
+BACKEND_EXTRA="${BACKEND_EXTRA:-}"
+# A moat binary to use instead of building one (e.g. to compare two builds).
+MOAT_BIN="${MOAT_BIN:-}"
 
 for tool in smtp-sink smtp-source; do
     command -v "$tool" >/dev/null || { echo "$tool not found (Debian package postfix)" >&2; exit 1; }
 done
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/moat-target}"
-echo "building: cargo build --release"
-cargo build --release --quiet
-moat="$CARGO_TARGET_DIR/release/moat"
+if [ -n "$MOAT_BIN" ]; then
+    moat="$MOAT_BIN"
+else
+    echo "building: cargo build --release"
+    cargo build --release --quiet
+    moat="$CARGO_TARGET_DIR/release/moat"
+fi
 
 work=$(mktemp -d -t moat-bench-XXXXXX)
 pids=()
@@ -71,6 +80,7 @@ domains:
 backend:
   protocol: smtp
   address: 127.0.0.1:$sink_port
+$BACKEND_EXTRA
 limits:
   max_connections: 10000
   max_connections_per_ip: 10000
