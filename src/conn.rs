@@ -199,6 +199,11 @@ impl Conn {
                     }
                 }
                 Event::Close => {
+                    // The backend connection goes back to the pool before the client hears
+                    // the last reply: ready for the next session at once.
+                    if let Some(backend) = self.backend.take() {
+                        Box::pin(self.rt.relay.release(backend)).await;
+                    }
                     let _ = self.flush().await;
                     let _ = self.stream.shutdown().await;
                     return if self.session.quit_received() {
