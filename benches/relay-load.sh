@@ -89,7 +89,8 @@ log:
 $MOAT_EXTRA
 EOF
 "$moat" serve --config "$work/moat.yaml" >"$work/moat.log" 2>&1 &
-pids+=($!)
+moat_pid=$!
+pids+=("$moat_pid")
 wait_port "$moat_port"
 
 # Runs smtp-source against a port; prints elapsed seconds.
@@ -112,10 +113,18 @@ run_source() {
 
 echo "smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE $SOURCE_OPTS (moat log level: $LOG_LEVEL)"
 direct=$(run_source "$sink_port")
+# Moat's CPU time (user + system, in clock ticks) around its run: unlike the rates, it hardly
+# depends on what else the machine is doing.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$moat_pid/stat"; }
+cpu_before=$(cpu_ticks)
 via_moat=$(run_source "$moat_port")
+cpu_after=$(cpu_ticks)
 
 awk -v n="$MESSAGES" -v d="$direct" -v m="$via_moat" 'BEGIN {
     printf "%-22s %8.2f s %10.0f messages/s\n", "smtp-sink directly:", d, n / d
     printf "%-22s %8.2f s %10.0f messages/s\n", "through Moat:", m, n / m
     printf "Moat / direct: %.2f of the direct rate\n", (n / m) / (n / d)
+}'
+awk -v n="$MESSAGES" -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    printf "Moat CPU time: %.2f s, %.0f us per message\n", t / hz, t / hz / n * 1e6
 }'
