@@ -82,7 +82,8 @@ impl Pool {
 
     /// Keeps `session` for reuse; gives it back when the pool is full. The caller has
     /// checked that it is clean (see `Relay::release`).
-    pub fn put(self: &Arc<Self>, session: SmtpSession) -> Result<(), SmtpSession> {
+    pub fn put(self: &Arc<Self>, mut session: SmtpSession) -> Result<(), SmtpSession> {
+        session.mark_pooled();
         {
             let mut idle = self.idle.lock().expect("pool lock");
             if idle.len() >= self.cfg.max_idle {
@@ -166,7 +167,7 @@ pub(super) async fn mail(
     from: &str,
     params: &MailParams,
 ) -> Result<Reply, RelayError> {
-    if s.transactions() == 0 {
+    if !s.has_idled() {
         return s.mail(from, params).await;
     }
     if s.is_stale() {

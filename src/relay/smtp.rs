@@ -205,6 +205,8 @@ pub struct SmtpSession {
     closing: bool,
     /// MAIL commands sent on this connection (the pool's `max_transactions`).
     transactions: u32,
+    /// The connection has been in the backend pool.
+    pooled: bool,
 }
 
 impl SmtpSession {
@@ -251,6 +253,7 @@ impl SmtpSession {
             accepted_rcpts: 0,
             closing: false,
             transactions: 0,
+            pooled: false,
         })
     }
 
@@ -259,10 +262,20 @@ impl SmtpSession {
         SmtpSession::open(self.target.clone()).await
     }
 
-    /// MAIL commands sent so far: more than 0 means the connection has idled at least once
-    /// and may have been closed by the backend since.
+    /// MAIL commands sent so far (the pool's `max_transactions`).
     pub fn transactions(&self) -> u32 {
         self.transactions
+    }
+
+    /// The connection has idled (in the pool, or between transactions) since it was opened,
+    /// so the backend may have closed it meanwhile.
+    pub fn has_idled(&self) -> bool {
+        self.pooled || self.transactions > 0
+    }
+
+    /// Notes that the connection goes into the pool.
+    pub fn mark_pooled(&mut self) {
+        self.pooled = true;
     }
 
     /// A backend transaction is open (MAIL accepted, no final reply or RSET since).
