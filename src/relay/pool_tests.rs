@@ -189,3 +189,24 @@ async fn pool_of_zero_closes_every_connection() {
         "{seen}"
     );
 }
+
+#[tokio::test]
+async fn pooled_connection_without_any_mail_is_still_probed_on_reuse() {
+    // MAIL answered locally (SMTPUTF8 without backend support): nothing sent, yet the
+    // connection idled in the pool and must be treated as possibly closed.
+    let fake = Fake::start(r("220 fake\r\n"), standard(CAPS_NONE)).await;
+    let relay = relay_with(&fake.address, PoolConfig::default());
+    let mut s = relay.open().await.unwrap();
+    let utf8 = MailParams {
+        smtputf8: true,
+        ..MailParams::default()
+    };
+    assert_eq!(s.mail("a@x.test", &utf8).await.unwrap().code, 553);
+    relay.release(s).await;
+    let s = relay.open().await.unwrap();
+    let super::Inner::Smtp(smtp) = &s.inner else {
+        unreachable!()
+    };
+    assert!(smtp.has_idled());
+    assert_eq!(count(&fake.received(), "EHLO"), 1);
+}
