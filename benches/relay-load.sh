@@ -18,15 +18,24 @@ LOG_LEVEL="${LOG_LEVEL:-info}"  # Moat's log level during the run
 SOURCE_OPTS="${SOURCE_OPTS:-}"
 # Extra top-level YAML for Moat's config, e.g. MOAT_EXTRA=$'rules:\n  files: []' (rules off).
 MOAT_EXTRA="${MOAT_EXTRA:-}"
+# Extra YAML lines for the backend section, indented by two spaces, e.g.
+# BACKEND_EXTRA=$'  pool:\n    max_idle: 0' (backend connection pool off).
+BACKEND_EXTRA="${BACKEND_EXTRA:-}"
+# A moat binary to use instead of building one (e.g. to compare two builds).
+MOAT_BIN="${MOAT_BIN:-}"
 
 for tool in smtp-sink smtp-source; do
     command -v "$tool" >/dev/null || { echo "$tool not found (Debian package postfix)" >&2; exit 1; }
 done
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/moat-target}"
-echo "building: cargo build --release"
-cargo build --release --quiet
-moat="$CARGO_TARGET_DIR/release/moat"
+if [ -n "$MOAT_BIN" ]; then
+    moat="$MOAT_BIN"
+else
+    echo "building: cargo build --release"
+    cargo build --release --quiet
+    moat="$CARGO_TARGET_DIR/release/moat"
+fi
 
 work=$(mktemp -d -t moat-bench-XXXXXX)
 pids=()
@@ -71,6 +80,7 @@ domains:
 backend:
   protocol: smtp
   address: 127.0.0.1:$sink_port
+$BACKEND_EXTRA
 limits:
   max_connections: 10000
   max_connections_per_ip: 10000
@@ -79,7 +89,8 @@ log:
 $MOAT_EXTRA
 EOF
 "$moat" serve --config "$work/moat.yaml" >"$work/moat.log" 2>&1 &
-pids+=($!)
+moat_pid=$!
+pids+=("$moat_pid")
 wait_port "$moat_port"
 
 # Runs smtp-source against a port; prints elapsed seconds.
@@ -102,10 +113,18 @@ run_source() {
 
 echo "smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE $SOURCE_OPTS (moat log level: $LOG_LEVEL)"
 direct=$(run_source "$sink_port")
+# Moat's CPU time (user + system, in clock ticks) around its run: unlike the rates, it hardly
+# depends on what else the machine is doing.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$moat_pid/stat"; }
+cpu_before=$(cpu_ticks)
 via_moat=$(run_source "$moat_port")
+cpu_after=$(cpu_ticks)
 
 awk -v n="$MESSAGES" -v d="$direct" -v m="$via_moat" 'BEGIN {
     printf "%-22s %8.2f s %10.0f messages/s\n", "smtp-sink directly:", d, n / d
     printf "%-22s %8.2f s %10.0f messages/s\n", "through Moat:", m, n / m
     printf "Moat / direct: %.2f of the direct rate\n", (n / m) / (n / d)
+}'
+awk -v n="$MESSAGES" -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    printf "Moat CPU time: %.2f s, %.0f us per message\n", t / hz, t / hz / n * 1e6
 }'

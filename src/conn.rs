@@ -17,8 +17,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-/// Read size per call. Small enough to keep idle connections cheap, large enough for DATA.
+/// Read size per call while a message is coming in: few syscalls per message.
 const READ_CHUNK: usize = 16 * 1024;
+/// Read size between messages: commands are short (RFC 5321 4.5.3.1.4: 512 bytes), and an idle
+/// connection waiting in `read` holds this buffer, so it is kept small (see `read_buffer`).
+const COMMAND_CHUNK: usize = 1024;
 
 /// Why a session ended; a closed set for logs (and later metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +106,7 @@ impl Conn {
         let span =
             tracing::info_span!("session", id = %self.session.id(), client = %self.peer.ip());
         let end = async {
-            match self.open().await {
+            match Box::pin(self.open()).await {
                 Ok(()) => self.serve().await,
                 Err(end) => end,
             }
@@ -111,7 +114,8 @@ impl Conn {
         .instrument(span)
         .await;
         if let Some(backend) = self.backend.take() {
-            backend.quit().await;
+            // Back to the backend connection pool when clean, else closed.
+            Box::pin(self.rt.relay.release(backend)).await;
         }
         tracing::info!(
             target: "moat::session",
@@ -159,13 +163,14 @@ impl Conn {
     }
 
     async fn serve(&mut self) -> End {
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut buf = Vec::new();
         loop {
             match self.session.poll() {
                 Event::NeedInput => {
                     if let Err(end) = self.flush().await {
                         return end;
                     }
+                    read_buffer(&mut buf, self.session.in_data());
                     match self.read(&mut buf).await {
                         Ok(0) => return End::ClientClosed,
                         Ok(n) => self.session.feed(&buf[..n]),
@@ -177,28 +182,35 @@ impl Conn {
                     }
                 }
                 Event::Mail { from, params } => {
-                    let reply = self.backend_mail(&from, &params).await;
+                    let reply = Box::pin(self.backend_mail(&from, &params)).await;
                     self.start_auth(&reply, &from);
                     self.session.resolve(reply);
                 }
                 Event::Rcpt { to } => {
-                    let reply = self.backend_rcpt(&to).await;
+                    let reply = Box::pin(self.backend_rcpt(&to)).await;
                     self.session.resolve(reply);
                 }
                 Event::Message { body } => {
-                    let reply = self.message(body).await;
+                    // Boxed: the checks and delivery make a large future, which would
+                    // otherwise be part of every idle connection's task.
+                    let reply = Box::pin(self.message(body)).await;
                     self.session.resolve(reply);
                 }
                 Event::Reset => {
                     self.stop_auth();
-                    self.backend_reset().await
+                    Box::pin(self.backend_reset()).await
                 }
                 Event::StartTls => {
-                    if let Err(end) = self.start_tls().await {
+                    if let Err(end) = Box::pin(self.start_tls()).await {
                         return end;
                     }
                 }
                 Event::Close => {
+                    // The backend connection goes back to the pool before the client hears
+                    // the last reply: ready for the next session at once.
+                    if let Some(backend) = self.backend.take() {
+                        Box::pin(self.rt.relay.release(backend)).await;
+                    }
                     let _ = self.flush().await;
                     let _ = self.stream.shutdown().await;
                     return if self.session.quit_received() {
@@ -442,6 +454,15 @@ impl Conn {
     }
 }
 
+/// Sizes the read buffer for what comes next: `READ_CHUNK` inside DATA, `COMMAND_CHUNK`
+/// otherwise (the large buffer is given back after each message).
+fn read_buffer(buf: &mut Vec<u8>, in_data: bool) {
+    let want = if in_data { READ_CHUNK } else { COMMAND_CHUNK };
+    if buf.len() != want {
+        *buf = vec![0u8; want];
+    }
+}
+
 async fn wait_for_shutdown(rx: &mut watch::Receiver<bool>) {
     loop {
         if *rx.borrow_and_update() {
@@ -470,4 +491,37 @@ pub fn new_session_id() -> String {
             c
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every open connection holds its session task; 10,000 idle ones must stay cheap
+    /// (≤ 32 KiB each in all), so the task must not embed the large message-handling futures.
+    #[tokio::test]
+    async fn idle_session_task_stays_small() {
+        let rt = Arc::new(Runtime::new(crate::config::Config::embedded_default()).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let (tcp, peer) = accepted.unwrap();
+        let (_tx, rx) = watch::channel(false);
+        let conn = Conn::new(rt, tcp, peer, rx);
+        let task = conn.run();
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 4096, "session task is {size} bytes");
+        drop(client);
+    }
+
+    #[test]
+    fn read_buffer_is_large_only_during_data() {
+        let mut buf = Vec::new();
+        read_buffer(&mut buf, false);
+        assert_eq!(buf.len(), COMMAND_CHUNK);
+        read_buffer(&mut buf, true);
+        assert_eq!(buf.len(), READ_CHUNK);
+        read_buffer(&mut buf, false);
+        assert_eq!((buf.len(), buf.capacity()), (COMMAND_CHUNK, COMMAND_CHUNK));
+    }
 }

@@ -37,6 +37,8 @@ pub struct Metrics {
     pub dns_duration: HistogramVec,
     pub relay_results: IntCounterVec,
     pub relay_duration: HistogramVec,
+    pub pool_events: IntCounterVec,
+    pub pool_idle: IntGauge,
     pub tls_handshakes: IntCounterVec,
     pub config_reloads: IntCounterVec,
     pub config_last_reload_successful: IntGauge,
@@ -173,6 +175,17 @@ impl Metrics {
                 "Backend latency per SMTP/LMTP step, in seconds.",
                 &["step"],
             ),
+            pool_events: counter(
+                &r,
+                "moat_backend_pool_total",
+                "Backend connection pool events: hit, miss, returned, stale, expired, retried, closed.",
+                &["event"],
+            ),
+            pool_idle: gauge(
+                &r,
+                "moat_backend_pool_idle",
+                "Idle backend connections held in the pool.",
+            ),
             tls_handshakes: counter(
                 &r,
                 "moat_tls_handshakes_total",
@@ -300,6 +313,16 @@ pub fn relay_step(step: &str, seconds: f64) {
         .relay_duration
         .with_label_values(&[step])
         .observe(seconds);
+}
+
+/// A backend connection pool event (a closed set, see `relay::pool`).
+pub fn pool_event(event: &'static str) {
+    get().pool_events.with_label_values(&[event]).inc();
+}
+
+/// Idle connections added to (`> 0`) or removed from (`< 0`) the pool.
+pub fn pool_idle(delta: i64) {
+    get().pool_idle.add(delta);
 }
 
 /// The backend's answer to a relayed message (`accepted` / `deferred` / `rejected` with its

@@ -4,6 +4,7 @@
 //! subject is tagged for `rewrite_subject`.
 
 use crate::verdict::{Action, Verdict};
+use std::borrow::Cow;
 
 const OURS: [&str; 3] = ["x-spam-flag", "x-spam-score", "x-spam-status"];
 
@@ -48,8 +49,28 @@ fn fold(header: &str) -> String {
 
 /// The message with incoming `X-Spam-*` headers removed and, for `rewrite_subject`, the
 /// tag put in front of the subject (or a tagged Subject added). The body is untouched.
-pub fn edit_message(message: &[u8], action: Action, tag: &str) -> Vec<u8> {
+/// Borrows the message when there is nothing to change (the usual case: no copy).
+pub fn edit_message<'a>(message: &'a [u8], action: Action, tag: &str) -> Cow<'a, [u8]> {
     let end = header_end(message);
+    if action != Action::RewriteSubject && !has_ours(&message[..end]) {
+        return Cow::Borrowed(message);
+    }
+    Cow::Owned(rewrite(message, end, action, tag))
+}
+
+/// Some header field (not a continuation line) is one of `OURS`.
+fn has_ours(headers: &[u8]) -> bool {
+    headers
+        .split_inclusive(|&b| b == b'\n')
+        .filter(|line| !matches!(line.first(), Some(b' ' | b'\t')))
+        .any(|line| {
+            let name = line.split(|&b| b == b':').next().unwrap_or_default();
+            let name = name.trim_ascii();
+            OURS.iter().any(|o| name.eq_ignore_ascii_case(o.as_bytes()))
+        })
+}
+
+fn rewrite(message: &[u8], end: usize, action: Action, tag: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + tag.len() + 2);
     let mut tagged = action != Action::RewriteSubject;
     let mut skipping = false;
@@ -142,12 +163,16 @@ mod tests {
         let m = b"X-Spam-Flag: NO\r\nX-Spam-Status: No,\r\n tests=none\r\nSubject: hello\r\nFrom: a@b\r\n\r\nX-Spam-Flag: body stays\r\n";
         let out = edit_message(m, Action::RewriteSubject, "[SPAM]");
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.into_owned()).unwrap(),
             "Subject: [SPAM] hello\r\nFrom: a@b\r\n\r\nX-Spam-Flag: body stays\r\n"
         );
         let out = edit_message(b"From: a@b\r\n\r\nhi\r\n", Action::RewriteSubject, "[SPAM]");
-        assert_eq!(out, b"From: a@b\r\nSubject: [SPAM]\r\n\r\nhi\r\n");
+        assert_eq!(&*out, b"From: a@b\r\nSubject: [SPAM]\r\n\r\nhi\r\n");
         let out = edit_message(b"Subject: x\r\n\r\nhi\r\n", Action::AddHeader, "[SPAM]");
-        assert_eq!(out, b"Subject: x\r\n\r\nhi\r\n");
+        assert_eq!(&*out, b"Subject: x\r\n\r\nhi\r\n");
+        assert!(matches!(out, Cow::Borrowed(_)), "nothing to edit: no copy");
+        let m = b"x-spam-score: 9\r\nSubject: x\r\n\r\nhi\r\n";
+        let out = edit_message(m, Action::AddHeader, "");
+        assert_eq!(&*out, b"Subject: x\r\n\r\nhi\r\n");
     }
 }

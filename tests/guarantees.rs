@@ -46,3 +46,6 @@ mod pathological;
 
 #[path = "guarantees/flood.rs"]
 mod flood;
+
+#[path = "guarantees/pool.rs"]
+mod pool;

@@ -67,7 +67,7 @@ async fn probe(rt: &Runtime) -> Health {
     if let BackendTarget::Maildir { path } = &rt.config.backend.target {
         return maildir_writable(path);
     }
-    match rt.relay.open().await {
+    match rt.relay.open_fresh().await {
         Ok(session) => {
             session.quit().await;
             Health::Up

@@ -9,6 +9,7 @@ pub mod bayes;
 pub mod lists;
 mod locate;
 pub mod policy;
+pub mod pool;
 pub mod proxy;
 pub mod raw;
 pub mod reputation;
@@ -89,6 +90,8 @@ pub struct BackendConfig {
     /// Name Moat announces in EHLO/LHLO.
     pub helo: String,
     pub timeouts: BackendTimeouts,
+    /// Reuse of idle SMTP/LMTP connections (`backend.pool`).
+    pub pool: pool::PoolConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,6 +61,8 @@ pub struct RawBackend {
     pub helo: Option<String>,
     #[serde(default)]
     pub timeouts: RawBackendTimeouts,
+    #[serde(default)]
+    pub pool: super::pool::RawPool,
 }
 
 #[derive(Debug, Deserialize)]

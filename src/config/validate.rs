@@ -238,6 +238,7 @@ fn build_backend(
             command: Duration::from_secs(60),
             data: Duration::from_secs(300),
         },
+        pool: Default::default(),
     };
     let Some(b) = raw else {
         errors.push("backend", "is required (protocol: maildir, smtp or lmtp)");
@@ -303,9 +304,15 @@ fn build_backend(
             errors.push(key, "must be greater than 0");
         }
     }
+    let mut problems = Vec::new();
+    let pool = super::pool::build(b.pool, &mut problems);
+    for (key, message) in problems {
+        errors.push(&key, message);
+    }
     BackendConfig {
         target,
         helo,
+        pool,
         timeouts: BackendTimeouts {
             connect: b.timeouts.connect.0,
             command: b.timeouts.command.0,

@@ -146,6 +146,7 @@ pub(super) fn relay(address: &str, lmtp: bool, timeout_ms: u64) -> Relay {
             command: t,
             data: t,
         },
+        pool: Default::default(),
     };
     Relay::new(&cfg, "mx.test")
 }

@@ -27,6 +27,9 @@ mod dotstuff;
 #[cfg(test)]
 mod fake_backend;
 pub mod maildir;
+pub mod pool;
+#[cfg(test)]
+mod pool_tests;
 pub mod reply;
 pub mod smtp;
 #[cfg(test)]
@@ -159,29 +162,36 @@ pub struct Relay {
 #[derive(Debug, Clone)]
 enum Target {
     Maildir(Arc<maildir::MaildirTarget>),
-    Smtp(Arc<smtp::SmtpTarget>),
+    Smtp(Arc<smtp::SmtpTarget>, Arc<pool::Pool>),
 }
 
 impl Relay {
     /// `hostname` is Moat's own name; Maildir uses it in file names.
     pub fn new(cfg: &BackendConfig, hostname: &str) -> Relay {
         let t: BackendTimeouts = cfg.timeouts;
+        let pool = || pool::Pool::new(cfg.pool);
         let target = match &cfg.target {
             BackendTarget::Maildir { path } => Target::Maildir(Arc::new(
                 maildir::MaildirTarget::new(path.clone(), hostname),
             )),
-            BackendTarget::Smtp { address } => Target::Smtp(Arc::new(smtp::SmtpTarget {
-                address: address.clone(),
-                protocol: smtp::Protocol::Smtp,
-                helo: cfg.helo.clone(),
-                timeouts: t,
-            })),
-            BackendTarget::Lmtp { address } => Target::Smtp(Arc::new(smtp::SmtpTarget {
-                address: address.clone(),
-                protocol: smtp::Protocol::Lmtp,
-                helo: cfg.helo.clone(),
-                timeouts: t,
-            })),
+            BackendTarget::Smtp { address } => Target::Smtp(
+                Arc::new(smtp::SmtpTarget {
+                    address: address.clone(),
+                    protocol: smtp::Protocol::Smtp,
+                    helo: cfg.helo.clone(),
+                    timeouts: t,
+                }),
+                pool(),
+            ),
+            BackendTarget::Lmtp { address } => Target::Smtp(
+                Arc::new(smtp::SmtpTarget {
+                    address: address.clone(),
+                    protocol: smtp::Protocol::Lmtp,
+                    helo: cfg.helo.clone(),
+                    timeouts: t,
+                }),
+                pool(),
+            ),
         };
         Relay { target }
     }
@@ -190,17 +200,30 @@ impl Relay {
     /// `Some(1)` for LMTP (see the module documentation), `None` otherwise.
     pub fn max_recipients_per_transaction(&self) -> Option<usize> {
         match &self.target {
-            Target::Smtp(t) if t.protocol == smtp::Protocol::Lmtp => Some(1),
+            Target::Smtp(t, _) if t.protocol == smtp::Protocol::Lmtp => Some(1),
             _ => None,
         }
     }
 
-    /// Opens a backend session: TCP connect, greeting and EHLO/LHLO for SMTP/LMTP; nothing for
-    /// Maildir.
+    /// A backend session for a client session: an idle pooled SMTP/LMTP connection when
+    /// there is one (see [`pool`]), else a new one (TCP connect, greeting and EHLO/LHLO);
+    /// nothing to open for Maildir. Give it back with [`Relay::release`].
     pub async fn open(&self) -> Result<BackendSession, RelayError> {
+        self.open_with(true).await
+    }
+
+    /// Always a new connection, never a pooled one: for probes of the backend's health.
+    pub async fn open_fresh(&self) -> Result<BackendSession, RelayError> {
+        self.open_with(false).await
+    }
+
+    async fn open_with(&self, pooled: bool) -> Result<BackendSession, RelayError> {
         let inner = match &self.target {
             Target::Maildir(t) => Inner::Maildir(maildir::MaildirSession::new(t.clone())),
-            Target::Smtp(t) => Inner::Smtp(smtp::SmtpSession::open(t.clone()).await?),
+            Target::Smtp(t, pool) => match pooled.then(|| pool.take()).flatten() {
+                Some(s) => Inner::Smtp(s),
+                None => Inner::Smtp(smtp::SmtpSession::open(t.clone()).await?),
+            },
         };
         Ok(BackendSession {
             inner,
@@ -231,7 +254,7 @@ impl BackendSession {
     pub async fn mail(&mut self, from: &str, params: &MailParams) -> Result<Reply, RelayError> {
         self.check(Stage::Mail)?;
         let r = match &mut self.inner {
-            Inner::Smtp(s) => s.mail(from, params).await,
+            Inner::Smtp(s) => pool::mail(s, from, params).await,
             Inner::Maildir(m) => Ok(m.mail()),
         };
         self.note(r)
@@ -321,6 +344,7 @@ mod tests {
                 command: t,
                 data: t,
             },
+            pool: Default::default(),
         }
     }
 

@@ -203,6 +203,10 @@ pub struct SmtpSession {
     accepted_rcpts: usize,
     /// The backend answered 421 and is closing the connection.
     closing: bool,
+    /// MAIL commands sent on this connection (the pool's `max_transactions`).
+    transactions: u32,
+    /// The connection has been in the backend pool.
+    pooled: bool,
 }
 
 impl SmtpSession {
@@ -248,7 +252,48 @@ impl SmtpSession {
             in_transaction: false,
             accepted_rcpts: 0,
             closing: false,
+            transactions: 0,
+            pooled: false,
         })
+    }
+
+    /// A new connection to the same backend.
+    pub async fn reopen(&self) -> Result<SmtpSession, RelayError> {
+        SmtpSession::open(self.target.clone()).await
+    }
+
+    /// MAIL commands sent so far (the pool's `max_transactions`).
+    pub fn transactions(&self) -> u32 {
+        self.transactions
+    }
+
+    /// The connection has idled (in the pool, or between transactions) since it was opened,
+    /// so the backend may have closed it meanwhile.
+    pub fn has_idled(&self) -> bool {
+        self.pooled || self.transactions > 0
+    }
+
+    /// Notes that the connection goes into the pool.
+    pub fn mark_pooled(&mut self) {
+        self.pooled = true;
+    }
+
+    /// A backend transaction is open (MAIL accepted, no final reply or RSET since).
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction
+    }
+
+    /// Probes an idle connection without blocking: bytes nobody asked for (an idle-timeout
+    /// `421`), end of stream or an error mean it must not be used.
+    pub fn is_stale(&self) -> bool {
+        if !self.conn.rbuf.is_empty() || self.closing {
+            return true;
+        }
+        let mut byte = [0u8; 1];
+        match self.conn.stream.try_read(&mut byte) {
+            Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+            Ok(_) => true,
+        }
     }
 
     pub fn capabilities(&self) -> Capabilities {
@@ -285,6 +330,7 @@ impl SmtpSession {
             self.rset().await?;
         }
         let line = mail_command(from, params, &self.caps);
+        self.transactions += 1;
         let reply = self.command(Stage::Mail, &line).await?;
         self.in_transaction = is_2xx(&reply);
         self.accepted_rcpts = 0;
@@ -334,8 +380,10 @@ impl SmtpSession {
     async fn send_message(&mut self, headers: &[u8], body: &[u8]) -> Result<(), RelayError> {
         let (stage, after) = (Stage::Data, self.target.timeouts.data);
         let mut stuffer = DotStuffer::default();
-        // Stuffing can at most double a piece, so the buffer never grows past 3 * CHUNK.
-        let mut out = Vec::with_capacity(CHUNK * 2);
+        // Stuffing can at most double a piece, so the buffer never grows past 3 * CHUNK. A
+        // small message gets a buffer its size (plus room for some stuffing), not 2 * CHUNK.
+        let size = headers.len() + body.len();
+        let mut out = Vec::with_capacity((size + size / 16 + 8).min(CHUNK * 2));
         for part in [headers, body] {
             for piece in part.chunks(CHUNK) {
                 stuffer.push(piece, &mut out);

@@ -13,6 +13,9 @@ use super::reply::Reply;
 use crate::config::{BareNewline, Domains, Limits};
 use std::sync::Arc;
 
+/// Input capacity an idle session may keep; more (left by a message) is freed once drained.
+const IDLE_INPUT: usize = 4096;
+
 /// What a session needs to know about its server; shared by all sessions of one config.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -255,6 +258,10 @@ impl Session {
                 Phase::Command => match self.framer.next(&self.input) {
                     Frame::Incomplete { discard } => {
                         self.input.drain(..discard);
+                        // Give back what a message or a burst needed: idle sessions stay small.
+                        if self.input.is_empty() && self.input.capacity() > IDLE_INPUT {
+                            self.input = Vec::new();
+                        }
                         return Event::NeedInput;
                     }
                     Frame::TooLong { consumed } => {

@@ -12,7 +12,7 @@
 //! `.<CR><LF>`: if Moat ever let such a sequence through, a smuggled second message would
 //! show up here as a second MAIL FROM / a second message.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,6 +47,9 @@ pub enum Fault {
     /// Reads the whole message and never replies (until the peer closes or this time passes);
     /// the message is discarded.
     StallAtEndOfData(Duration),
+    /// Like Postfix's `smtpd_timeout`: a connection idle (no command) for longer than this
+    /// gets `421 4.4.2` and is closed; otherwise behaves like [`Fault::None`].
+    IdleTimeout(Duration),
     /// LMTP only: at the end of data, recipients whose address contains the text get this
     /// reply (their copy is discarded); the others get 250 (their copy is committed).
     LmtpRcptEndOfData(String, String),
@@ -252,8 +255,18 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut line = Vec::new();
     loop {
         line.clear();
-        if r.read_until(b'\n', &mut line)? == 0 {
-            return Ok(());
+        if let Fault::IdleTimeout(idle) = current(&state) {
+            r.get_ref().set_read_timeout(Some(idle))?;
+        }
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let _ = send(&mut w, "421 4.4.2 backend.test Error: timeout exceeded");
+                let _ = w.shutdown(std::net::Shutdown::Both);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
         }
         let text = String::from_utf8_lossy(&line)
             .trim_end_matches(['\r', '\n'])
