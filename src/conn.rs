@@ -131,6 +131,10 @@ impl Conn {
     /// queue the greeting or a refusal; what an early talker sent is fed to the session.
     async fn open(&mut self) -> Result<(), End> {
         use crate::reputation::pregreet::{self, Pregreet};
+        if let Some(refusal) = crate::ratelimit::connection(&self.rt, self.peer.ip()).await {
+            self.session.refuse_connection(refusal);
+            return Ok(());
+        }
         match crate::reputation::screen_connection(&self.rt, self.peer.ip()).await {
             Ok(findings) => self.connection_findings = findings,
             Err(refusal) => {
@@ -170,12 +174,29 @@ impl Conn {
                     }
                 }
                 Event::Mail { from, params } => {
-                    let reply = self.backend_mail(&from, &params).await;
+                    let limited = crate::ratelimit::Kind::Messages;
+                    let reply =
+                        match crate::ratelimit::check(&self.rt, self.peer.ip(), limited).await {
+                            Some(refusal) => refusal,
+                            None => self.backend_mail(&from, &params).await,
+                        };
                     self.start_auth(&reply, &from);
                     self.session.resolve(reply);
                 }
                 Event::Rcpt { to } => {
-                    let reply = self.backend_rcpt(&to).await;
+                    let from = self.session.transaction().map(|t| t.from.clone());
+                    let gate = crate::greylist::rcpt_gate(
+                        &self.rt,
+                        self.peer.ip(),
+                        from.as_ref(),
+                        &to,
+                        &self.connection_findings,
+                        &mut self.auth,
+                    );
+                    let reply = match gate.await {
+                        Some(refusal) => refusal,
+                        None => self.backend_rcpt(&to).await,
+                    };
                     self.session.resolve(reply);
                 }
                 Event::Message { body } => {
