@@ -22,10 +22,11 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the end-to-end tests use (swaks needs Net::SSLeay for STARTTLS; dkimpy and
 # authres sign and ARC-seal the authentication tests' messages; prometheus brings promtool, for
-# tests/observability.rs), and the programs they drive.
+# tests/observability.rs; redis-server, for the shared-state tests in tests/state.rs), and the
+# programs they drive.
 packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl
-    python3 python3-dkim python3-authres prometheus)
-programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit)
+    python3 python3-dkim python3-authres prometheus redis-server)
+programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit redis-server)
 
 install_missing_packages() {
     local missing=() package

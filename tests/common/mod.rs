@@ -7,5 +7,6 @@ pub mod dovecot;
 pub mod fault_backend;
 pub mod mailbox;
 pub mod moat;
+pub mod redis;
 pub mod sink;
 pub mod tools;
