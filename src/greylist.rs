@@ -182,7 +182,10 @@ mod tests {
         let t = 1_000_000;
         assert_eq!(decide(&store, &cfg, &k, t).await, Ok(Decision::First));
         assert_eq!(decide(&store, &cfg, &k, t + 299).await, Ok(Decision::Early));
-        assert_eq!(decide(&store, &cfg, &k, t + 300).await, Ok(Decision::Passed));
+        assert_eq!(
+            decide(&store, &cfg, &k, t + 300).await,
+            Ok(Decision::Passed)
+        );
         assert_eq!(decide(&store, &cfg, &k, t + 301).await, Ok(Decision::Known));
     }
 
@@ -194,6 +197,9 @@ mod tests {
         let t = 5_000;
         decide(&store, &cfg, &k, t).await.unwrap();
         decide(&store, &cfg, &k, t + 100).await.unwrap();
-        assert_eq!(decide(&store, &cfg, &k, t + 300).await, Ok(Decision::Passed));
+        assert_eq!(
+            decide(&store, &cfg, &k, t + 300).await,
+            Ok(Decision::Passed)
+        );
     }
 }

@@ -20,3 +20,6 @@ mod ratelimit;
 
 #[path = "state/outage.rs"]
 mod outage;
+
+#[path = "state/model.rs"]
+mod model;

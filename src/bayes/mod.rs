@@ -6,6 +6,7 @@ pub mod command;
 pub mod imap;
 pub mod learn;
 pub mod model;
+pub mod shared;
 pub mod store;
 pub mod tokens;
 

@@ -128,6 +128,54 @@ pub fn parse_url(text: &str) -> Result<RedisUrl, String> {
     })
 }
 
+/// Where `moat learn` writes the classifier model and Moat reads it (`bayes.storage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelStorage {
+    #[default]
+    File,
+    Redis,
+}
+
+/// The classifier model in Redis: under `state.key_prefix` + `key` (its version beside it,
+/// `…:version`), checked for a newer version every `poll`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisModel {
+    pub key: String,
+    pub poll: Duration,
+}
+
+/// The `bayes.storage`, `bayes.redis_key` and `bayes.poll` keys: `Some` for Redis storage.
+pub fn model_storage(
+    storage: Option<ModelStorage>,
+    key: Option<String>,
+    poll: Option<HumanDuration>,
+    errors: &mut dyn FnMut(&str, String),
+) -> Option<RedisModel> {
+    let poll = poll.map_or(Duration::from_secs(30), |p| p.0);
+    if poll < Duration::from_millis(100) {
+        errors("bayes.poll", "must be at least 100ms".into());
+    }
+    let key = key.unwrap_or_else(|| "bayes:model".into());
+    if key.is_empty() {
+        errors("bayes.redis_key", "must not be empty".into());
+    }
+    (storage == Some(ModelStorage::Redis)).then_some(RedisModel { key, poll })
+}
+
+/// Cross-section check: a model in Redis needs `state.backend: redis` (its URL and prefix).
+pub fn check_model_storage(
+    bayes: &super::bayes::BayesConfig,
+    state: &StateConfig,
+) -> Option<(String, String)> {
+    (bayes.redis.is_some() && state.backend != Backend::Redis).then(|| {
+        (
+            "bayes.storage".into(),
+            "`redis` needs `state.backend: redis` (the model uses the state store's Redis)".into(),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

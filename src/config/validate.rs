@@ -190,6 +190,12 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         Default::default()
     });
 
+    let bayes = super::bayes::build(origin, raw.bayes, &mut |key, message| {
+        errors.push(key, message)
+    });
+    if let Some((key, message)) = super::state::check_model_storage(&bayes, &state) {
+        errors.push(&key, message);
+    }
     Config {
         origin: origin.to_string(),
         hostname,
@@ -210,9 +216,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         dns,
         auth,
         admin,
-        bayes: super::bayes::build(origin, raw.bayes, &mut |key, message| {
-            errors.push(key, message)
-        }),
+        bayes,
         reputation,
         proxy,
         state,

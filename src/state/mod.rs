@@ -56,6 +56,12 @@ enum Kind {
 /// How long a model blob transfer may take (it can be megabytes, unlike the small values
 /// that sessions wait for under `state.timeout`).
 const BLOB_TIMEOUT: Duration = Duration::from_secs(30);
+/// Compare-and-set of a blob and its version (KEYS: blob, version; ARGV: blob, expected
+/// version or "" for none). Redis runs a script atomically.
+const PUBLISH_SCRIPT: &str = "local v = redis.call('GET', KEYS[2]) \
+    if (v or '') ~= ARGV[2] then return -1 end \
+    redis.call('SET', KEYS[1], ARGV[1]) \
+    return redis.call('INCR', KEYS[2])";
 /// The in-memory stand-in for "no expiry".
 const FOREVER: Duration = Duration::from_secs(10 * 365 * 86400);
 
@@ -135,31 +141,45 @@ impl Store {
         Ok(())
     }
 
-    /// Stores `blob` under `key` and bumps its version, atomically (MULTI/EXEC): readers see
-    /// either the old blob and version or the new ones. Returns the new version.
-    pub async fn publish(&self, key: &str, blob: &[u8]) -> Result<u64, StateError> {
+    /// Stores `blob` under `key` and bumps its version, atomically and only if the version is
+    /// still `expected` (`None`: nothing published yet) — a compare-and-set, so two
+    /// concurrent publishers cannot silently overwrite each other. Returns the new version,
+    /// or `None` when the version had moved on.
+    pub async fn publish(
+        &self,
+        key: &str,
+        blob: &[u8],
+        expected: Option<u64>,
+    ) -> Result<Option<u64>, StateError> {
         let (data, version) = (self.key(key), self.key(&format!("{key}:version")));
+        let expected_text = expected.map(|v| v.to_string()).unwrap_or_default();
         match &self.backend {
             Kind::Memory(m) => {
-                let v = m.incr(&version, FOREVER);
+                let current = Some(m.count(&version)).filter(|v| *v > 0);
+                if current != expected {
+                    return Ok(None);
+                }
                 m.set(&data, blob, FOREVER);
-                Ok(v)
+                Ok(Some(m.incr(&version, FOREVER)))
             }
             Kind::Redis(r) => {
                 let replies = r
                     .call(
-                        &[
-                            &[b"MULTI"],
-                            &[b"SET", data.as_bytes(), blob],
-                            &[b"INCR", version.as_bytes()],
-                            &[b"EXEC"],
-                        ],
+                        &[&[
+                            b"EVAL",
+                            PUBLISH_SCRIPT.as_bytes(),
+                            b"2",
+                            data.as_bytes(),
+                            version.as_bytes(),
+                            blob,
+                            expected_text.as_bytes(),
+                        ]],
                         Some(BLOB_TIMEOUT),
                     )
                     .await?;
-                match replies.last() {
-                    Some(Value::Array(Some(items))) if items.len() == 2 => int(&items[1]),
-                    _ => Err(StateError::Unexpected),
+                match replies[0] {
+                    Value::Int(-1) => Ok(None),
+                    ref v => int(v).map(Some),
                 }
             }
         }

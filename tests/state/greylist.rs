@@ -31,7 +31,10 @@ fn greylist_redis_defers_first_and_early_then_passes_across_instances() {
     let (early, _) = attempt("127.0.0.1", b.moat.addr, "sender@origin.test", to);
     assert!(early.starts_with("451 4.7.1 "), "{early}");
     assert!(b.moat.wait_log("result=\"early\""), "{}", b.moat.log());
-    assert!(backend.rcpts().is_empty(), "a greylisted RCPT never reaches the backend");
+    assert!(
+        backend.rcpts().is_empty(),
+        "a greylisted RCPT never reaches the backend"
+    );
 
     std::thread::sleep(Duration::from_millis(2100));
     let (passed, end) = attempt("127.0.0.1", b.moat.addr, from, to);
@@ -51,11 +54,29 @@ fn greylist_triplet_is_per_recipient_and_allow_listed_clients_skip_it() {
     let yaml = "greylist:\n  enabled: true\n  delay: 1h\n\
                 lists:\n  allow:\n    clients: [127.0.0.2/32]\n";
     let m = start(&backend, yaml);
-    let (r, _) = attempt("127.0.0.1", m.moat.addr, "s@origin.test", "alice@example.test");
+    let (r, _) = attempt(
+        "127.0.0.1",
+        m.moat.addr,
+        "s@origin.test",
+        "alice@example.test",
+    );
     assert!(r.starts_with("451 4.7.1"), "{r}");
-    let (r, _) = attempt("127.0.0.1", m.moat.addr, "s@origin.test", "bob@example.test");
-    assert!(r.starts_with("451 4.7.1"), "another recipient is another triplet: {r}");
-    let (r, end) = attempt("127.0.0.2", m.moat.addr, "s@origin.test", "alice@example.test");
+    let (r, _) = attempt(
+        "127.0.0.1",
+        m.moat.addr,
+        "s@origin.test",
+        "bob@example.test",
+    );
+    assert!(
+        r.starts_with("451 4.7.1"),
+        "another recipient is another triplet: {r}"
+    );
+    let (r, end) = attempt(
+        "127.0.0.2",
+        m.moat.addr,
+        "s@origin.test",
+        "alice@example.test",
+    );
     assert!(r.starts_with("250"), "allow-listed client: {r}");
     assert!(end.unwrap().starts_with("250"));
 }

@@ -31,7 +31,11 @@ fn redis_outage_fails_open_and_recovers() {
         let (r, end) = attempt("127.0.0.1", m.moat.addr, &format!("new{n}@origin.test"), to);
         assert!(r.starts_with("250"), "Redis down: fail open: {r}");
         assert!(end.unwrap().starts_with("250"));
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
     assert_eq!(backend.messages().len(), 3, "no message lost");
     assert!(metric(m.admin, errors) >= 3.0);
@@ -42,5 +46,8 @@ fn redis_outage_fails_open_and_recovers() {
     // Moat waits a second after a failed connect before it tries again.
     std::thread::sleep(Duration::from_millis(1100));
     let (r, _) = attempt("127.0.0.1", m.moat.addr, "after@origin.test", to);
-    assert!(r.starts_with("451 4.7.1"), "Redis back: greylisting again: {r}");
+    assert!(
+        r.starts_with("451 4.7.1"),
+        "Redis back: greylisting again: {r}"
+    );
 }

@@ -8,7 +8,8 @@ use crate::support::{connect_from, metric, session, start};
 /// The client that runs into the limits (127.0.0.1 is the harness's readiness probe).
 const LIMITED: &str = "127.0.0.3";
 
-const LIMITS: &str = "ratelimit:\n  client:\n    connections: 3\n    messages: 2\n    recipients: 3\n";
+const LIMITS: &str =
+    "ratelimit:\n  client:\n    connections: 3\n    messages: 2\n    recipients: 3\n";
 
 fn limits_hold_per_client(state: &str) {
     let backend = FaultBackend::normal();
@@ -62,7 +63,10 @@ fn ratelimit_per_client_redis() {
     let Some(redis) = Redis::start("ratelimit_redis") else {
         return;
     };
-    limits_hold_per_client(&format!("state:\n  backend: redis\n  url: {}\n", redis.url()));
+    limits_hold_per_client(&format!(
+        "state:\n  backend: redis\n  url: {}\n",
+        redis.url()
+    ));
 }
 
 #[test]

@@ -32,17 +32,35 @@ fn redis_store_counts_stores_and_publishes() {
         let w = Duration::from_secs(60);
         let first = s.hit("c", w).await.unwrap();
         let second = s.hit("c", w).await.unwrap();
-        assert!(second >= first + 1.0 && second < 3.0 + 1e-9, "{first} {second}");
+        assert!(
+            second >= first + 1.0 && second < 3.0 + 1e-9,
+            "{first} {second}"
+        );
         assert_eq!(s.get("k").await, Ok(None));
-        s.set("k", b"v\r\n\0", Duration::from_secs(60)).await.unwrap();
+        s.set("k", b"v\r\n\0", Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(s.get("k").await, Ok(Some(b"v\r\n\0".to_vec())));
-        s.set("short", b"x", Duration::from_millis(50)).await.unwrap();
+        s.set("short", b"x", Duration::from_millis(50))
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert_eq!(s.get("short").await, Ok(None));
         assert_eq!(s.version("model").await, Ok(None));
         let blob = vec![7u8; 3 << 20];
-        assert_eq!(s.publish("model", &blob).await, Ok(1));
-        assert_eq!(s.publish("model", b"newer").await, Ok(2));
+        assert_eq!(s.publish("model", &blob, None).await, Ok(Some(1)));
+        assert_eq!(s.fetch("model").await, Ok(Some((1, blob))));
+        assert_eq!(s.publish("model", b"newer", Some(1)).await, Ok(Some(2)));
+        assert_eq!(
+            s.publish("model", b"lost", Some(1)).await,
+            Ok(None),
+            "stale base"
+        );
+        assert_eq!(
+            s.publish("model", b"lost", None).await,
+            Ok(None),
+            "stale base"
+        );
         assert_eq!(s.version("model").await, Ok(Some(2)));
         assert_eq!(s.fetch("model").await, Ok(Some((2, b"newer".to_vec()))));
     });
@@ -65,7 +83,8 @@ fn redis_store_is_bounded_by_its_timeout_and_reconnects() {
     assert!(started.elapsed() < Duration::from_millis(600));
 
     let s = store(&redis.url(), Duration::from_millis(300));
-    rt.block_on(s.set("k", b"1", Duration::from_secs(60))).unwrap();
+    rt.block_on(s.set("k", b"1", Duration::from_secs(60)))
+        .unwrap();
     redis.stop();
     // The idle connection fails, then the reconnect is refused…
     assert!(rt.block_on(s.get("k")).is_err());
@@ -73,8 +92,15 @@ fn redis_store_is_bounded_by_its_timeout_and_reconnects() {
     // …and for a second after that calls fail without trying.
     let started = Instant::now();
     assert_eq!(rt.block_on(s.get("k")), Err(StateError::Unavailable));
-    assert!(started.elapsed() < Duration::from_millis(50), "fails fast while down");
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "fails fast while down"
+    );
     redis.restart();
     std::thread::sleep(Duration::from_millis(1100));
-    assert_eq!(rt.block_on(s.get("k")), Ok(None), "reconnected (to an empty Redis)");
+    assert_eq!(
+        rt.block_on(s.get("k")),
+        Ok(None),
+        "reconnected (to an empty Redis)"
+    );
 }
