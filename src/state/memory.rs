@@ -41,11 +41,11 @@ impl MemoryStore {
     pub fn incr(&self, key: &str, ttl: Duration) -> u64 {
         let now = Instant::now();
         let mut map = self.map.lock().expect("state map lock");
-        if let Some(e) = map.get_mut(key).filter(|e| e.expires > now) {
-            if let Slot::Count(n) = &mut e.value {
-                *n += 1;
-                return *n;
-            }
+        if let Some(e) = map.get_mut(key).filter(|e| e.expires > now)
+            && let Slot::Count(n) = &mut e.value
+        {
+            *n += 1;
+            return *n;
         }
         make_room(&mut map, self.cap, now);
         let expires = now + ttl;

@@ -256,3 +256,41 @@ pub fn carry_over(new: &mut crate::server::Runtime, old: &crate::server::Runtime
         new.state = old.state.clone();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::server::Runtime;
+
+    #[tokio::test]
+    async fn memory_state_survives_a_reload_with_the_same_state_section() {
+        let old = Runtime::new(Config::embedded_default()).unwrap();
+        old.state
+            .set("grey:x", b"p", Duration::from_secs(60))
+            .await
+            .unwrap();
+        let mut same = Runtime::new(Config::embedded_default()).unwrap();
+        carry_over(&mut same, &old);
+        assert_eq!(same.state.get("grey:x").await, Ok(Some(b"p".to_vec())));
+
+        let mut config = Config::embedded_default();
+        config.state.key_prefix = "other:".into();
+        let mut changed = Runtime::new(config).unwrap();
+        carry_over(&mut changed, &old);
+        assert_eq!(changed.state.get("grey:x").await, Ok(None));
+    }
+
+    #[test]
+    fn bayes_in_redis_needs_the_redis_state_backend() {
+        let base = "hostname: mx.test\nlisten: [127.0.0.1:2525]\ndomains: [example.test]\n\
+                    backend:\n  protocol: maildir\n  path: /tmp/m\n";
+        let yaml = format!("{base}bayes:\n  storage: redis\n");
+        let e = Config::from_yaml(&yaml, "t.yaml").unwrap_err().to_string();
+        assert!(e.contains("t.yaml:8: bayes.storage: `redis` needs"), "{e}");
+        let ok = format!("{base}state:\n  backend: redis\nbayes:\n  storage: redis\n");
+        if let Err(e) = Config::from_yaml(&ok, "t.yaml") {
+            panic!("{e}");
+        }
+    }
+}
