@@ -1,8 +1,10 @@
-//! A small Redis client over one TCP connection, speaking only what Moat needs.
+//! A small Redis client over a few TCP connections, speaking only what Moat needs.
 //!
-//! Every call is bounded by the configured timeout (connect included). The connection is
-//! taken out of its slot for the duration of a call and put back only after a complete
-//! exchange, so a call abandoned half-way (timeout, error) drops it rather than leaving
+//! Every call is bounded by the configured timeout (connect included). A call uses the first
+//! idle connection of a small fixed pool (`POOL`), so one slow reply does not hold up every
+//! session and a Redis across a network is not limited to one round trip at a time. The
+//! connection is taken out of its slot for the duration of a call and put back only after a
+//! complete exchange, so a call abandoned half-way (timeout, error) drops it rather than leaving
 //! unread replies for the next caller; the next call reconnects. After a failed connect,
 //! calls fail at once for `RETRY_AFTER` instead of each waiting out a timeout against a
 //! server that is down.
@@ -11,18 +13,24 @@ use super::StateError;
 use super::resp::{self, Value};
 use crate::config::state::RedisUrl;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Connections per store (opened on demand).
+const POOL: usize = 4;
 /// How long calls fail fast after a failed connect before one tries again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 pub struct RedisStore {
     url: RedisUrl,
     timeout: Duration,
-    /// The idle connection, if any; `None` while a call uses it or after a failure.
-    slot: tokio::sync::Mutex<Option<Connection>>,
+    /// The pool: each slot holds an idle connection, or `None` before the first call and
+    /// after a failure.
+    slots: Vec<tokio::sync::Mutex<Option<Connection>>>,
+    /// Round-robin start when every slot is busy.
+    next: AtomicUsize,
     /// Until when calls fail without trying to connect.
     down_until: Mutex<Option<Instant>>,
 }
@@ -38,7 +46,8 @@ impl RedisStore {
         RedisStore {
             url,
             timeout,
-            slot: tokio::sync::Mutex::new(None),
+            slots: (0..POOL).map(|_| tokio::sync::Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
             down_until: Mutex::new(None),
         }
     }
@@ -63,7 +72,13 @@ impl RedisStore {
     }
 
     async fn exchange(&self, commands: &[&[&[u8]]]) -> Result<Vec<Value>, StateError> {
-        let mut slot = self.slot.lock().await;
+        let mut slot = match self.slots.iter().find_map(|s| s.try_lock().ok()) {
+            Some(idle) => idle,
+            None => {
+                let i = self.next.fetch_add(1, Ordering::Relaxed) % POOL;
+                self.slots[i].lock().await
+            }
+        };
         let mut conn = match slot.take() {
             Some(c) => c,
             None => self.connect().await?,

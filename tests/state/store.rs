@@ -104,3 +104,45 @@ fn redis_store_is_bounded_by_its_timeout_and_reconnects() {
         "reconnected (to an empty Redis)"
     );
 }
+
+/// Throughput of the rate-limit operation against a local Redis, for the docs:
+/// `cargo test --release --test state redis_store_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn redis_store_throughput() {
+    let Some(redis) = Redis::start("redis_store_throughput") else {
+        return;
+    };
+    let s = store(&redis.url(), Duration::from_secs(2));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tasks, per_task) = (64, 500);
+    let started = Instant::now();
+    rt.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|t| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    for _ in 0..per_task {
+                        s.hit(&format!("rl:bench:{t}"), Duration::from_secs(60))
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    let n = tasks * per_task;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{n} rate-limit hits from {tasks} tasks in {secs:.2} s: {:.0}/s, {:.0} µs each on average",
+        n as f64 / secs,
+        secs * 1e6 / n as f64 * tasks as f64
+    );
+}
