@@ -81,3 +81,26 @@ fn ratelimit_network_limit_covers_the_whole_prefix() {
     assert!(r.starts_with("421 4.7.0"), "same /24: {r}");
     assert!(greeting("127.0.2.1").starts_with("220"), "another /24");
 }
+
+#[test]
+fn ratelimit_behind_a_proxy_counts_the_real_client() {
+    let backend = FaultBackend::normal();
+    let yaml = "proxy_protocol:\n  listen: [\"127.0.0.1:{PORT}\"]\n\
+                ratelimit:\n  client:\n    connections: 1\n";
+    let m = start(&backend, yaml);
+    let greeting = |client: &str| {
+        let mut c = connect_from("127.0.0.1", m.moat.addr);
+        c.send(format!("PROXY TCP4 {client} 127.0.0.1 40000 25\r\n").as_bytes());
+        c.reply()
+    };
+    assert!(greeting("192.0.2.7").starts_with("220"));
+    let r = greeting("192.0.2.7");
+    assert!(
+        r.starts_with("421 4.7.0"),
+        "the same client behind the balancer: {r}"
+    );
+    assert!(
+        greeting("192.0.2.8").starts_with("220"),
+        "another client, same balancer"
+    );
+}
