@@ -23,3 +23,6 @@ mod outage;
 
 #[path = "state/model.rs"]
 mod model;
+
+#[path = "state/exempt.rs"]
+mod exempt;
