@@ -117,7 +117,8 @@ async fn spf_passed(cfg: &GreylistConfig, auth: &mut Option<crate::auth::Envelop
 }
 
 /// At RCPT, before the backend is asked: the recipient rate limit, then greylisting.
-/// `Some(reply)` refuses the recipient.
+/// `Some(reply)` refuses the recipient. SPF is awaited only for a triplet that would be
+/// deferred, so known triplets pass without waiting for DNS.
 pub async fn rcpt_gate(
     rt: &Runtime,
     ip: IpAddr,
@@ -140,29 +141,27 @@ pub async fn rcpt_gate(
         crate::state::metrics::greylist("exempt");
         return None;
     }
-    if spf_passed(cfg, auth).await {
-        crate::state::metrics::greylist("exempt");
-        return None;
-    }
     let key = key(cfg, ip, &from, &to.address());
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    match decide(&rt.state, cfg, &key, now).await {
-        Ok(d) => {
-            crate::state::metrics::greylist(d.as_str());
-            tracing::info!(target: "moat::greylist", client = %ip, result = d.as_str(), "greylist");
-            d.defers()
-                .then(|| Reply::status(451, 7, 1, "Greylisted, try again later"))
-        }
+    let result = match decide(&rt.state, cfg, &key, now).await {
+        Ok(d) if d.defers() && spf_passed(cfg, auth).await => "exempt",
+        Ok(d) => d.as_str(),
         Err(e) => {
-            crate::state::metrics::greylist("error");
             crate::state::metrics::failed("greylist", &e);
-            (cfg.on_error == OnError::Defer)
-                .then(|| Reply::status(451, 7, 1, "Greylisted, try again later"))
+            "error"
         }
-    }
+    };
+    crate::state::metrics::greylist(result);
+    tracing::info!(target: "moat::greylist", client = %ip, result, "greylist");
+    let defer = match result {
+        "first" | "early" => true,
+        "error" => cfg.on_error == OnError::Defer,
+        _ => false,
+    };
+    defer.then(|| Reply::status(451, 7, 1, "Greylisted, try again later"))
 }
 
 #[cfg(test)]
