@@ -5,9 +5,9 @@
 //! session and a Redis across a network is not limited to one round trip at a time. The
 //! connection is taken out of its slot for the duration of a call and put back only after a
 //! complete exchange, so a call abandoned half-way (timeout, error) drops it rather than leaving
-//! unread replies for the next caller; the next call reconnects. After a failed connect,
-//! calls fail at once for `RETRY_AFTER` instead of each waiting out a timeout against a
-//! server that is down.
+//! unread replies for the next caller; the next call reconnects. After a failed connect or
+//! a timeout, calls fail at once for `RETRY_AFTER` instead of each waiting out a timeout
+//! against a server that is down or unreachable.
 
 use super::StateError;
 use super::resp::{self, Value};
@@ -59,10 +59,19 @@ impl RedisStore {
         commands: &[&[&[u8]]],
         timeout: Option<Duration>,
     ) -> Result<Vec<Value>, StateError> {
+        if self.is_down() {
+            return Err(StateError::Unavailable);
+        }
         let bound = timeout.unwrap_or(self.timeout);
-        let replies = tokio::time::timeout(bound, self.exchange(commands))
-            .await
-            .map_err(|_| StateError::Timeout)??;
+        let replies = match tokio::time::timeout(bound, self.exchange(commands)).await {
+            Ok(result) => result?,
+            Err(_) => {
+                // A server that does not answer (or a black-holed address) would cost every
+                // session the whole timeout on every call: fail fast for a while instead.
+                self.mark_down();
+                return Err(StateError::Timeout);
+            }
+        };
         for r in &replies {
             if let Value::Error(e) = r {
                 return Err(StateError::Server(e.clone()));
@@ -97,15 +106,20 @@ impl RedisStore {
     }
 
     async fn connect(&self) -> Result<Connection, StateError> {
-        if let Some(until) = *self.down_until.lock().expect("down lock")
-            && Instant::now() < until
-        {
-            return Err(StateError::Unavailable);
-        }
         let result = self.login().await;
-        *self.down_until.lock().expect("down lock") =
-            result.is_err().then(|| Instant::now() + RETRY_AFTER);
+        if result.is_err() {
+            self.mark_down();
+        }
         result
+    }
+
+    fn is_down(&self) -> bool {
+        let until = *self.down_until.lock().expect("down lock");
+        until.is_some_and(|t| Instant::now() < t)
+    }
+
+    fn mark_down(&self) {
+        *self.down_until.lock().expect("down lock") = Some(Instant::now() + RETRY_AFTER);
     }
 
     /// Connects, authenticates and selects the database.

@@ -81,6 +81,10 @@ fn redis_store_is_bounded_by_its_timeout_and_reconnects() {
     let started = Instant::now();
     assert_eq!(rt.block_on(s.get("k")), Err(StateError::Timeout));
     assert!(started.elapsed() < Duration::from_millis(600));
+    // After a timeout, calls fail at once for a while rather than each waiting it out.
+    let started = Instant::now();
+    assert_eq!(rt.block_on(s.get("k")), Err(StateError::Unavailable));
+    assert!(started.elapsed() < Duration::from_millis(50));
 
     let s = store(&redis.url(), Duration::from_millis(300));
     rt.block_on(s.set("k", b"1", Duration::from_secs(60)))
