@@ -135,11 +135,16 @@ impl Conn {
     /// queue the greeting or a refusal; what an early talker sent is fed to the session.
     async fn open(&mut self) -> Result<(), End> {
         use crate::reputation::pregreet::{self, Pregreet};
-        let screened = match crate::lists::screen_client(&self.rt.config.policy, self.peer.ip()) {
+        let ip = self.peer.ip();
+        let screened = match crate::lists::screen_client(&self.rt.config.policy, ip) {
             crate::lists::ClientScreen::Refuse(refusal) => Err(refusal),
             crate::lists::ClientScreen::Trusted => Ok(Vec::new()),
+            // Rate limits come before the DNS lists: a client over its limit costs no lookups.
             crate::lists::ClientScreen::Unlisted => {
-                crate::reputation::screen_connection(&self.rt, self.peer.ip()).await
+                match Box::pin(crate::ratelimit::connection(&self.rt, ip)).await {
+                    Some(refusal) => Err(refusal),
+                    None => crate::reputation::screen_connection(&self.rt, ip).await,
+                }
             }
         };
         match screened {
@@ -182,12 +187,29 @@ impl Conn {
                     }
                 }
                 Event::Mail { from, params } => {
-                    let reply = Box::pin(self.backend_mail(&from, &params)).await;
+                    let limited = crate::ratelimit::Kind::Messages;
+                    let limit = Box::pin(crate::ratelimit::check(&self.rt, self.peer.ip(), limited));
+                    let reply = match limit.await {
+                        Some(refusal) => refusal,
+                        None => Box::pin(self.backend_mail(&from, &params)).await,
+                    };
                     self.start_auth(&reply, &from);
                     self.session.resolve(reply);
                 }
                 Event::Rcpt { to } => {
-                    let reply = Box::pin(self.backend_rcpt(&to)).await;
+                    let from = self.session.transaction().map(|t| t.from.clone());
+                    let gate = Box::pin(crate::greylist::rcpt_gate(
+                        &self.rt,
+                        self.peer.ip(),
+                        from.as_ref(),
+                        &to,
+                        &self.connection_findings,
+                        &mut self.auth,
+                    ));
+                    let reply = match gate.await {
+                        Some(refusal) => refusal,
+                        None => Box::pin(self.backend_rcpt(&to)).await,
+                    };
                     self.session.resolve(reply);
                 }
                 Event::Message { body } => {

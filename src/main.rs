@@ -52,7 +52,8 @@ enum Command {
     Learn {
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// Model file (default: bayes.model of the configuration).
+        /// Model file (default: the configured storage, bayes.model or Redis with
+        /// bayes.storage: redis).
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long, num_args = 1..)]

@@ -76,6 +76,7 @@ fn histogram(r: &Registry, name: &str, help: &str, labels: &[&str]) -> Histogram
 impl Metrics {
     fn new() -> Metrics {
         let r = Registry::new();
+        crate::state::metrics::register(&r);
         let size_opts = HistogramOpts::new(
             "moat_message_size_bytes",
             "Size of messages received (end of DATA), in bytes.",

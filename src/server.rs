@@ -28,6 +28,8 @@ pub struct Runtime {
     pub auth: Option<Arc<crate::auth::Authenticator>>,
     /// DNS lists (DNSBL at connect, RHSBL/URIBL as a check); `None` when none configured.
     pub reputation: Option<Arc<crate::reputation::Reputation>>,
+    /// Greylisting and rate-limit state; carried over a reload that keeps `state` unchanged.
+    pub state: crate::state::Store,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,7 @@ impl Runtime {
         let reputation = crate::reputation::Reputation::new(&config.dns, &config.reputation)?;
         checks.extend(crate::reputation::checks(reputation.as_ref()));
         Ok(Runtime {
+            state: crate::state::Store::new(&config.state),
             auth,
             reputation,
             config: Arc::new(config),
@@ -124,7 +127,9 @@ impl Reloader {
         if config.admin != old.config.admin {
             tracing::warn!("admin.listen changed: it takes effect after a restart");
         }
-        let runtime = Arc::new(Runtime::new(config)?);
+        let mut runtime = Runtime::new(config)?;
+        crate::state::carry_over(&mut runtime, &old);
+        let runtime = Arc::new(runtime);
         tracing::info!(config = %runtime.config.origin, "configuration reloaded");
         self.tx.send_replace(runtime);
         Ok(())

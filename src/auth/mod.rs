@@ -292,6 +292,11 @@ impl Authenticator {
 }
 
 impl Envelope {
+    /// SPF for the MAIL FROM identity passed (greylisting lets such senders through).
+    pub fn spf_passed(&self) -> bool {
+        self.spf_mail_from.result == Res::Pass
+    }
+
     /// The envelope checks did not finish in time: temperrors, never a pass.
     fn timed_out(ip: IpAddr, helo: &str, from: &ReversePath, iprev: bool) -> Envelope {
         let identity = identity(helo, sender(from));

@@ -3,7 +3,6 @@
 
 use super::learn::{self, Tally};
 use super::model::{Class, Model};
-use super::store;
 use crate::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,13 +32,11 @@ fn run(config: &Config, args: LearnArgs) -> anyhow::Result<ExitCode> {
     if args.evaluate {
         return evaluate(config, &spam, &ham, args.folds);
     }
-    let Some(path) = args.model.or_else(|| config.bayes.model.clone()) else {
-        anyhow::bail!("no model file: set bayes.model in the configuration or pass --model");
-    };
+    let mut target = super::shared::Target::for_learn(config, args.model)?;
     if spam.is_empty() && ham.is_empty() && args.imap.is_none() {
         anyhow::bail!("nothing to learn: give --spam/--ham paths or --imap");
     }
-    let mut model = learn::open(&path)?;
+    let mut model = target.open()?;
     let mut errors = 0;
     for (files, class) in [(&spam, Class::Spam), (&ham, Class::Ham)] {
         if files.is_empty() {
@@ -53,8 +50,8 @@ fn run(config: &Config, args: LearnArgs) -> anyhow::Result<ExitCode> {
         let (tally, class) = super::imap::learn(&mut model, imap)?;
         report(class, &tally);
     }
-    store::save(&path, &model)?;
-    summary(&path, &model, config);
+    target.save(&model)?;
+    summary(&target.describe(), &model, config);
     Ok(if errors > 0 {
         ExitCode::from(3)
     } else {
@@ -69,10 +66,10 @@ fn report(class: Class, t: &Tally) {
     );
 }
 
-fn summary(path: &std::path::Path, m: &Model, config: &Config) {
+fn summary(model: &str, m: &Model, config: &Config) {
     println!(
         "model {}: {} spam, {} ham, {} tokens",
-        path.display(),
+        model,
         m.nspam,
         m.nham,
         m.tokens.len()

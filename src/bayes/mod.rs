@@ -7,6 +7,7 @@ pub mod imap;
 pub mod imap_tls;
 pub mod learn;
 pub mod model;
+pub mod shared;
 pub mod store;
 pub mod tokens;
 

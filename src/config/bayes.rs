@@ -15,6 +15,10 @@ pub struct RawBayes {
     /// Band id → score, overriding the defaults.
     #[serde(default)]
     pub scores: BTreeMap<String, f64>,
+    /// `file` (the default) or `redis` (shared by every instance; see `state`).
+    pub storage: Option<super::state::ModelStorage>,
+    pub redis_key: Option<String>,
+    pub poll: Option<super::values::HumanDuration>,
 }
 
 /// One probability band: from the previous band's bound up to `below`.
@@ -31,6 +35,8 @@ pub struct BayesConfig {
     pub min_spam: u32,
     pub min_ham: u32,
     pub bands: Vec<Band>,
+    /// The model lives in Redis instead of `model` (`bayes.storage: redis`).
+    pub redis: Option<super::state::RedisModel>,
 }
 
 /// The bands and their default scores (chosen by 10-fold cross-validation on the
@@ -58,6 +64,7 @@ impl Default for BayesConfig {
                 .iter()
                 .map(|&(id, below, score)| Band { id, below, score })
                 .collect(),
+            redis: None,
         }
     }
 }
@@ -79,6 +86,7 @@ pub fn build(origin: &str, raw: RawBayes, errors: &mut dyn FnMut(&str, String)) 
         model: raw.model.map(|m| super::policy::config_dir(origin).join(m)),
         ..BayesConfig::default()
     };
+    c.redis = super::state::model_storage(raw.storage, raw.redis_key, raw.poll, errors);
     c.min_spam = raw.min_spam.unwrap_or(c.min_spam);
     c.min_ham = raw.min_ham.unwrap_or(c.min_ham);
     for (id, score) in raw.scores {

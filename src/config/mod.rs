@@ -6,13 +6,16 @@
 pub mod admin;
 pub mod auth;
 pub mod bayes;
+pub mod greylist;
 pub mod lists;
 mod locate;
 pub mod policy;
 pub mod pool;
 pub mod proxy;
+pub mod ratelimit;
 pub mod raw;
 pub mod reputation;
+pub mod state;
 mod validate;
 pub mod values;
 
@@ -52,6 +55,10 @@ pub struct Config {
     pub reputation: reputation::ReputationConfig,
     /// Listeners behind a load balancer that sends a PROXY protocol header.
     pub proxy: proxy::ProxyConfig,
+    /// Shared state (memory or Redis), rate limits and greylisting.
+    pub state: state::StateConfig,
+    pub ratelimit: ratelimit::RateLimitConfig,
+    pub greylist: greylist::GreylistConfig,
 }
 
 /// Domains Moat accepts mail for, lower-cased.

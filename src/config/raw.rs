@@ -42,6 +42,12 @@ pub struct RawConfig {
     pub reputation: super::reputation::RawReputation,
     #[serde(default)]
     pub proxy_protocol: super::proxy::RawProxy,
+    #[serde(default)]
+    pub state: super::state::RawState,
+    #[serde(default)]
+    pub ratelimit: super::ratelimit::RawRateLimit,
+    #[serde(default)]
+    pub greylist: super::greylist::RawGreylist,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

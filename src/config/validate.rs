@@ -179,6 +179,9 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let (dns, auth) = super::auth::build(raw.dns, raw.auth, &mut problems);
     let reputation = super::reputation::build(raw.reputation, &mut problems);
     let proxy = super::proxy::build(raw.proxy_protocol, &listen, &mut problems);
+    let state = super::state::build(raw.state, &mut problems);
+    let ratelimit = super::ratelimit::build(raw.ratelimit, &mut problems);
+    let greylist = super::greylist::build(raw.greylist, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -187,6 +190,12 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         Default::default()
     });
 
+    let bayes = super::bayes::build(origin, raw.bayes, &mut |key, message| {
+        errors.push(key, message)
+    });
+    if let Some((key, message)) = super::state::check_model_storage(&bayes, &state) {
+        errors.push(&key, message);
+    }
     Config {
         origin: origin.to_string(),
         hostname,
@@ -207,11 +216,12 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         dns,
         auth,
         admin,
-        bayes: super::bayes::build(origin, raw.bayes, &mut |key, message| {
-            errors.push(key, message)
-        }),
+        bayes,
         reputation,
         proxy,
+        state,
+        ratelimit,
+        greylist,
         policy: super::policy::build(
             origin,
             raw.rules,

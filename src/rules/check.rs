@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct RulesCheck {
     pub rules: Arc<RuleSet>,
     /// The statistical classifier; it reads the same parsed message as the rules.
-    pub bayes: Option<Arc<crate::bayes::Classifier>>,
+    pub bayes: crate::bayes::shared::Handle,
 }
 
 impl Check for RulesCheck {
@@ -21,7 +21,7 @@ impl Check for RulesCheck {
         Box::pin(async move {
             // Decoding and matching a large message is CPU work: keep it off the threads
             // that serve sessions. A panic in it propagates (→ CHECK_FAILED).
-            let (rules, load, bayes) = (self.rules.clone(), m.facts_loader(), self.bayes.clone());
+            let (rules, load, bayes) = (self.rules.clone(), m.facts_loader(), self.bayes.get());
             tokio::task::spawn_blocking(move || {
                 let facts = load();
                 let mut findings = rules.evaluate(&facts);
@@ -36,8 +36,8 @@ impl Check for RulesCheck {
 
 /// The rules check for a configuration (none when no rule files are configured).
 pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Check>>, RuleErrors> {
-    let bayes = crate::bayes::from_config(&config.bayes);
-    if config.policy.rule_files.is_empty() && bayes.is_none() {
+    let bayes = crate::bayes::shared::handle(config);
+    if config.policy.rule_files.is_empty() && bayes.is_off() {
         return Ok(None);
     }
     let rules = Arc::new(load(&config.policy.rule_files)?);

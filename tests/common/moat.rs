@@ -169,6 +169,14 @@ impl RawClient {
         }
     }
 
+    /// A client over an already connected stream (e.g. one bound to a chosen source address).
+    pub fn from_stream(stream: TcpStream) -> RawClient {
+        RawClient {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).unwrap();
     }

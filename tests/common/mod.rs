@@ -8,5 +8,6 @@ pub mod fault_backend;
 pub mod haproxy;
 pub mod mailbox;
 pub mod moat;
+pub mod redis;
 pub mod sink;
 pub mod tools;

@@ -1,0 +1,234 @@
+//! The classifier model in Redis (`bayes.storage: redis`), so that several Moat instances
+//! share one model: `moat learn` publishes it (the file's checksummed format, with a version,
+//! compare-and-set), and every instance polls the version every `bayes.poll` and swaps a
+//! newer model in whole. A missing or corrupt model in Redis is what a missing or corrupt
+//! file is: logged clearly, classifier silent.
+
+use super::store;
+use super::{Classifier, model::Model};
+use crate::config::Config;
+use crate::config::bayes::BayesConfig;
+use crate::config::state::RedisModel;
+use crate::state::Store;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+
+/// The classifier as the rules check sees it: fixed for a configuration (a model file), or
+/// live (a model in Redis that a background task replaces when a newer version appears).
+pub enum Handle {
+    Fixed(Option<Arc<Classifier>>),
+    Live(Arc<Live>),
+}
+
+impl Handle {
+    /// The classifier to use for the next message, if any.
+    pub fn get(&self) -> Option<Arc<Classifier>> {
+        match self {
+            Handle::Fixed(c) => c.clone(),
+            Handle::Live(l) => l.current.read().expect("model lock").clone(),
+        }
+    }
+
+    /// No classifier now and none can appear later.
+    pub fn is_off(&self) -> bool {
+        matches!(self, Handle::Fixed(None))
+    }
+}
+
+/// The model currently loaded from Redis.
+#[derive(Default)]
+pub struct Live {
+    current: RwLock<Option<Arc<Classifier>>>,
+    /// Version of the last blob examined (0: none), so a bad version is not re-read each poll.
+    version: AtomicU64,
+    /// "No model in Redis" was logged (once, not at every poll).
+    reported_missing: AtomicBool,
+}
+
+/// The classifier for a configuration. With a model in Redis, the first load happens at
+/// once and a task polls for newer versions for as long as the handle lives; outside a
+/// Tokio runtime (`moat scan`) the model is loaded once, synchronously.
+pub fn handle(config: &Config) -> Handle {
+    let Some(redis) = config.bayes.redis.clone() else {
+        return Handle::Fixed(super::from_config(&config.bayes));
+    };
+    let live = Arc::new(Live::default());
+    let store = Store::new(&config.state);
+    let bayes = config.bayes.clone();
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn(poll(Arc::downgrade(&live), store, redis, bayes));
+        }
+        Err(_) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            rt.block_on(refresh(&live, &store, &redis, &bayes));
+        }
+    }
+    Handle::Live(live)
+}
+
+/// Refreshes until the handle is dropped (the configuration it belongs to is gone).
+async fn poll(live: Weak<Live>, store: Store, redis: RedisModel, bayes: BayesConfig) {
+    loop {
+        let Some(l) = live.upgrade() else { return };
+        refresh(&l, &store, &redis, &bayes).await;
+        drop(l);
+        tokio::time::sleep(redis.poll).await;
+    }
+}
+
+/// Loads the model from Redis if its version changed since the last look.
+async fn refresh(live: &Live, store: &Store, redis: &RedisModel, bayes: &BayesConfig) {
+    let seen = live.version.load(Ordering::Relaxed);
+    match store.version(&redis.key).await {
+        Ok(Some(v)) if v == seen => return,
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            if !live.reported_missing.swap(true, Ordering::Relaxed) {
+                tracing::warn!(key = %redis.key, "bayes model missing in Redis: classifier off until `moat learn` stores one");
+            }
+            return;
+        }
+        Err(e) => return crate::state::metrics::failed("model", &e),
+    }
+    let (version, blob) = match store.fetch(&redis.key).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return,
+        Err(e) => return crate::state::metrics::failed("model", &e),
+    };
+    live.version.store(version, Ordering::Relaxed);
+    let classifier = match store::decode(&blob) {
+        Err(why) => {
+            tracing::error!(key = %redis.key, version, "the bayes model in Redis is corrupt ({why}); classifier off until `moat learn` stores a good one");
+            None
+        }
+        Ok(model) => usable(model, bayes, &redis.key, version),
+    };
+    *live.current.write().expect("model lock") = classifier;
+}
+
+fn usable(model: Model, bayes: &BayesConfig, key: &str, version: u64) -> Option<Arc<Classifier>> {
+    if !Classifier::trained(&model, bayes) {
+        tracing::warn!(
+            key,
+            version,
+            spam = model.nspam,
+            ham = model.nham,
+            min_spam = bayes.min_spam,
+            min_ham = bayes.min_ham,
+            "bayes model has too little training: classifier off"
+        );
+        return None;
+    }
+    tracing::info!(
+        key,
+        version,
+        spam = model.nspam,
+        ham = model.nham,
+        tokens = model.tokens.len(),
+        "bayes model loaded from Redis"
+    );
+    Some(Arc::new(Classifier {
+        model,
+        config: bayes.clone(),
+    }))
+}
+
+/// Where `moat learn` reads the model it adds to and writes the result.
+pub enum Target {
+    File(std::path::PathBuf),
+    Redis {
+        store: Store,
+        key: String,
+        /// The version learning started from: publishing fails if another learner moved it.
+        base: Option<u64>,
+        rt: tokio::runtime::Runtime,
+    },
+}
+
+impl Target {
+    /// `--model FILE` wins; then `bayes.storage: redis`; then `bayes.model`.
+    pub fn for_learn(config: &Config, model: Option<std::path::PathBuf>) -> anyhow::Result<Target> {
+        if let Some(path) = model.or_else(|| {
+            config
+                .bayes
+                .model
+                .clone()
+                .filter(|_| config.bayes.redis.is_none())
+        }) {
+            return Ok(Target::File(path));
+        }
+        let Some(redis) = &config.bayes.redis else {
+            anyhow::bail!("no model file: set bayes.model in the configuration or pass --model");
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Target::Redis {
+            store: Store::new(&config.state),
+            key: redis.key.clone(),
+            base: None,
+            rt,
+        })
+    }
+
+    /// The current model (empty when there is none yet).
+    pub fn open(&mut self) -> anyhow::Result<Model> {
+        match self {
+            Target::File(path) => Ok(super::learn::open(path)?),
+            Target::Redis {
+                store,
+                key,
+                base,
+                rt,
+            } => {
+                let found = rt
+                    .block_on(store.fetch(key))
+                    .map_err(|e| anyhow::anyhow!("cannot read the bayes model from Redis: {e}"))?;
+                let Some((version, blob)) = found else {
+                    return Ok(Model::default());
+                };
+                *base = Some(version);
+                store::decode(&blob).map_err(|why| {
+                    anyhow::anyhow!("the bayes model in Redis ({key}) is corrupt ({why}); delete it and learn again")
+                })
+            }
+        }
+    }
+
+    /// Writes the model: the file atomically replaced, or a new version in Redis.
+    pub fn save(&self, model: &Model) -> anyhow::Result<()> {
+        match self {
+            Target::File(path) => Ok(store::save(path, model)?),
+            Target::Redis {
+                store,
+                key,
+                base,
+                rt,
+            } => {
+                let published = rt
+                    .block_on(store.publish(key, &store::encode(model), *base))
+                    .map_err(|e| anyhow::anyhow!("cannot store the bayes model in Redis: {e}"))?;
+                match published {
+                    Some(v) => {
+                        println!("published version {v} to Redis");
+                        Ok(())
+                    }
+                    None => anyhow::bail!(
+                        "the bayes model in Redis changed while learning (another `moat learn`?); run again"
+                    ),
+                }
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Target::File(path) => path.display().to_string(),
+            Target::Redis { key, .. } => format!("redis:{key}"),
+        }
+    }
+}

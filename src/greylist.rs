@@ -1,0 +1,204 @@
+//! Greylisting at RCPT: the first attempt of an unknown (client network, sender, recipient)
+//! triplet gets `451 4.7.1`; a retry after `delay` and within `retry_window` passes, and the
+//! triplet then stays passed for `expiry` (renewed by each use). Real MTAs retry; most bots
+//! fire once. Allow-listed clients and senders, DNSWL-listed clients and (with `auth`) SPF-
+//! pass senders are never greylisted.
+//!
+//! The state store keeps, per triplet, `f<unix seconds of first sight>` or `p` (passed), with
+//! a TTL, so several instances sharing Redis recognise each other's triplets. A store failure
+//! passes by default (`greylist.on_error`): greylisting is a filter, not a gate worth losing
+//! mail for.
+
+use crate::checks::Finding;
+use crate::config::greylist::GreylistConfig;
+use crate::config::ratelimit::OnError;
+use crate::server::Runtime;
+use crate::smtp::Reply;
+use crate::smtp::address::{Mailbox, ReversePath};
+use crate::state::{StateError, Store};
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// What greylisting decided for one recipient; `as_str` is the metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// First sight (or first since the retry window ran out): deferred.
+    First,
+    /// Retried before `delay`: deferred again.
+    Early,
+    /// Retried in time: passes, and the triplet is remembered as passed.
+    Passed,
+    /// Already passed earlier.
+    Known,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::First => "first",
+            Decision::Early => "early",
+            Decision::Passed => "passed",
+            Decision::Known => "known",
+        }
+    }
+
+    pub fn defers(self) -> bool {
+        matches!(self, Decision::First | Decision::Early)
+    }
+}
+
+/// The triplet's key: lowercased addresses, the client's network.
+pub fn key(cfg: &GreylistConfig, ip: IpAddr, from: &str, to: &str) -> String {
+    let net = crate::ratelimit::network(ip, cfg.prefixes);
+    let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
+    format!("grey:{net}|{from}|{to}")
+}
+
+/// Looks the triplet up, records what changes, and decides. `now` is Unix seconds.
+pub async fn decide(
+    store: &Store,
+    cfg: &GreylistConfig,
+    key: &str,
+    now: u64,
+) -> Result<Decision, StateError> {
+    let seen = store.get(key).await?;
+    let first_seen = seen.as_deref().and_then(|v| {
+        let text = std::str::from_utf8(v.strip_prefix(b"f")?).ok()?;
+        text.parse::<u64>().ok()
+    });
+    let decision = match (seen.as_deref(), first_seen) {
+        (Some(b"p"), _) => Decision::Known,
+        (_, Some(t)) if now < t + cfg.delay.as_secs() => Decision::Early,
+        (_, Some(_)) => Decision::Passed,
+        // Absent, expired, or unreadable: start over.
+        _ => Decision::First,
+    };
+    match decision {
+        Decision::First => {
+            let value = format!("f{now}");
+            store.set(key, value.as_bytes(), cfg.retry_window).await?;
+        }
+        Decision::Passed | Decision::Known => store.set(key, b"p", cfg.expiry).await?,
+        Decision::Early => {}
+    }
+    Ok(decision)
+}
+
+/// Why a client or sender skips greylisting, if it does (the SPF exemption is separate:
+/// it needs to wait for a lookup).
+fn exemption(rt: &Runtime, ip: IpAddr, from: &str, findings: &[Finding]) -> Option<&'static str> {
+    if rt.config.policy.allow.matches(from, ip).is_some() {
+        return Some("allow_list");
+    }
+    if findings.iter().any(|f| f.id.starts_with("DNSWL_")) {
+        return Some("dnswl");
+    }
+    None
+}
+
+/// Whether SPF passed for the sender, waiting for the lookup started at MAIL FROM at most
+/// `spf_wait`. The finished result is put back for the end-of-DATA authentication.
+async fn spf_passed(cfg: &GreylistConfig, auth: &mut Option<crate::auth::EnvelopeTask>) -> bool {
+    let Some(task) = auth.as_mut().filter(|_| cfg.spf_pass) else {
+        return false;
+    };
+    match tokio::time::timeout(cfg.spf_wait, &mut *task).await {
+        Ok(Ok(envelope)) => {
+            let passed = envelope.spf_passed();
+            *auth = Some(tokio::spawn(std::future::ready(envelope)));
+            passed
+        }
+        Ok(Err(_)) => {
+            *auth = None;
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+/// At RCPT, before the backend is asked: the recipient rate limit, then greylisting.
+/// `Some(reply)` refuses the recipient. SPF is awaited only for a triplet that would be
+/// deferred, so known triplets pass without waiting for DNS.
+pub async fn rcpt_gate(
+    rt: &Runtime,
+    ip: IpAddr,
+    from: Option<&ReversePath>,
+    to: &Mailbox,
+    findings: &[Finding],
+    auth: &mut Option<crate::auth::EnvelopeTask>,
+) -> Option<Reply> {
+    if let Some(refusal) = crate::ratelimit::check(rt, ip, crate::ratelimit::Kind::Recipients).await
+    {
+        return Some(refusal);
+    }
+    let cfg = &rt.config.greylist;
+    if !cfg.enabled {
+        return None;
+    }
+    let from = from.map(ReversePath::address).unwrap_or_default();
+    if let Some(why) = exemption(rt, ip, &from, findings) {
+        tracing::debug!(target: "moat::greylist", client = %ip, why, "not greylisted");
+        crate::state::metrics::greylist("exempt");
+        return None;
+    }
+    let key = key(cfg, ip, &from, &to.address());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let result = match decide(&rt.state, cfg, &key, now).await {
+        Ok(d) if d.defers() && spf_passed(cfg, auth).await => "exempt",
+        Ok(d) => d.as_str(),
+        Err(e) => {
+            crate::state::metrics::failed("greylist", &e);
+            "error"
+        }
+    };
+    crate::state::metrics::greylist(result);
+    tracing::info!(target: "moat::greylist", client = %ip, result, "greylist");
+    let defer = match result {
+        "first" | "early" => true,
+        "error" => cfg.on_error == OnError::Defer,
+        _ => false,
+    };
+    defer.then(|| Reply::status(451, 7, 1, "Greylisted, try again later"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn greylist_first_early_passed_known() {
+        let store = Store::new(&Default::default());
+        let cfg = GreylistConfig {
+            delay: Duration::from_secs(300),
+            ..Default::default()
+        };
+        let k = key(&cfg, "192.0.2.9".parse().unwrap(), "A@x.org", "b@Y.org");
+        assert_eq!(k, "grey:192.0.2.0/24|a@x.org|b@y.org");
+        let t = 1_000_000;
+        assert_eq!(decide(&store, &cfg, &k, t).await, Ok(Decision::First));
+        assert_eq!(decide(&store, &cfg, &k, t + 299).await, Ok(Decision::Early));
+        assert_eq!(
+            decide(&store, &cfg, &k, t + 300).await,
+            Ok(Decision::Passed)
+        );
+        assert_eq!(decide(&store, &cfg, &k, t + 301).await, Ok(Decision::Known));
+    }
+
+    #[tokio::test]
+    async fn greylist_early_retry_does_not_restart_the_delay() {
+        let store = Store::new(&Default::default());
+        let cfg = GreylistConfig::default();
+        let k = key(&cfg, "2001:db8::1".parse().unwrap(), "", "b@y.org");
+        let t = 5_000;
+        decide(&store, &cfg, &k, t).await.unwrap();
+        decide(&store, &cfg, &k, t + 100).await.unwrap();
+        assert_eq!(
+            decide(&store, &cfg, &k, t + 300).await,
+            Ok(Decision::Passed)
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Rate limits per client address and per client network: connections (refused at connect
+//! with `421 4.7.0`), messages (MAIL FROM → `451 4.7.1`) and recipients (RCPT TO →
+//! `451 4.7.1`) per `ratelimit.window`, counted in the shared state store so that every
+//! Moat instance behind a balancer counts together.
+//!
+//! Refused attempts count too: a client that keeps hammering stays refused. Clients on
+//! `lists.allow.clients` are exempt. When the store fails, `ratelimit.on_error` decides
+//! (pass by default): a Redis outage must not stop mail.
+
+use crate::config::ratelimit::{OnError, Prefixes};
+use crate::server::Runtime;
+use crate::smtp::Reply;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Connections,
+    Messages,
+    Recipients,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Connections => "connections",
+            Kind::Messages => "messages",
+            Kind::Recipients => "recipients",
+        }
+    }
+
+    fn refusal(self) -> Reply {
+        match self {
+            Kind::Connections => Reply::status(421, 7, 0, "Too many connections, try again later"),
+            _ => Reply::status(451, 7, 1, "Rate limit exceeded, try again later"),
+        }
+    }
+}
+
+/// The client's network as `address/prefix` with the host bits cleared, e.g. `192.0.2.0/24`.
+pub fn network(ip: IpAddr, prefixes: Prefixes) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(prefixes.v4))
+                .unwrap_or(0);
+            format!("{}/{}", std::net::Ipv4Addr::from(bits & mask), prefixes.v4)
+        }
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(prefixes.v6))
+                .unwrap_or(0);
+            format!("{}/{}", std::net::Ipv6Addr::from(bits & mask), prefixes.v6)
+        }
+    }
+}
+
+/// Counts one `kind` event for `ip` and returns the refusal when a limit is exceeded.
+pub async fn check(rt: &Runtime, ip: IpAddr, kind: Kind) -> Option<Reply> {
+    let cfg = &rt.config.ratelimit;
+    let limit = |c: &crate::config::ratelimit::Counts| match kind {
+        Kind::Connections => c.connections,
+        Kind::Messages => c.messages,
+        Kind::Recipients => c.recipients,
+    };
+    let (per_client, per_network) = (limit(&cfg.client), limit(&cfg.network));
+    if per_client == 0 && per_network == 0 || allow_listed(rt, ip) {
+        return None;
+    }
+    let k = kind.as_str();
+    let client_key = format!("rl:{k}:ip:{ip}");
+    let network_key = format!("rl:{k}:net:{}", network(ip, cfg.prefixes));
+    let count = |key: String, limit: u64| async move {
+        if limit == 0 {
+            return Ok(0.0);
+        }
+        rt.state.hit(&key, cfg.window).await
+    };
+    let (client, net) = tokio::join!(
+        count(client_key, per_client),
+        count(network_key, per_network)
+    );
+    for (scope, counted, limit) in [
+        ("client", client, per_client),
+        ("network", net, per_network),
+    ] {
+        match counted {
+            Ok(n) if limit > 0 && n > limit as f64 => {
+                tracing::info!(target: "moat::ratelimit", client = %ip, kind = k, scope, count = n, limit, "rate limit exceeded");
+                crate::state::metrics::refused(k, scope);
+                return Some(kind.refusal());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                crate::state::metrics::failed("ratelimit", &e);
+                if cfg.on_error == OnError::Defer {
+                    return Some(kind.refusal());
+                }
+            }
+        }
+    }
+    None
+}
+
+fn allow_listed(rt: &Runtime, ip: IpAddr) -> bool {
+    rt.config
+        .policy
+        .allow
+        .clients
+        .iter()
+        .any(|c| c.contains(ip))
+}
+
+/// At connect (after the PROXY header, before DNS lists): the connection-rate refusal.
+pub async fn connection(rt: &Runtime, ip: IpAddr) -> Option<Reply> {
+    let refusal = check(rt, ip, Kind::Connections).await;
+    if refusal.is_some() {
+        crate::metrics::connection("refused", "ratelimit");
+    }
+    refusal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_clears_host_bits() {
+        let p = Prefixes { v4: 24, v6: 64 };
+        assert_eq!(network("192.0.2.77".parse().unwrap(), p), "192.0.2.0/24");
+        assert_eq!(
+            network("2001:db8:1:2:3:4:5:6".parse().unwrap(), p),
+            "2001:db8:1:2::/64"
+        );
+        let all = Prefixes { v4: 0, v6: 0 };
+        assert_eq!(network("10.1.2.3".parse().unwrap(), all), "0.0.0.0/0");
+        let host = Prefixes { v4: 32, v6: 128 };
+        assert_eq!(network("10.1.2.3".parse().unwrap(), host), "10.1.2.3/32");
+    }
+}

@@ -1,0 +1,101 @@
+//! Helpers: a Moat with the admin listener on (for /metrics), clients bound to a chosen
+//! loopback source address, and metric reading.
+
+use crate::common::fault_backend::FaultBackend;
+use crate::common::moat::{Moat, RawClient, free_port};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+pub struct Instance {
+    pub moat: Moat,
+    pub admin: SocketAddr,
+}
+
+/// Starts Moat relaying to `backend` with `extra` top-level YAML (state, greylist, …).
+pub fn start(backend: &FaultBackend, extra: &str) -> Instance {
+    let port = free_port();
+    let yaml = format!(
+        "hostname: mx.example.test\n\
+         listen:\n  - 127.0.0.1:{{PORT}}\n\
+         domains:\n  - example.test\n\
+         backend:\n  protocol: smtp\n  address: {}\n  timeouts:\n    connect: 2s\n    command: 2s\n    data: 2s\n\
+         shutdown_grace: 1s\n\
+         log:\n  level: info\n\
+         rules:\n  files: []\n\
+         admin:\n  listen: 127.0.0.1:{port}\n{extra}",
+        backend.addr
+    );
+    let moat = Moat::start(&yaml);
+    let admin: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    for _ in 0..500 {
+        if TcpStream::connect(admin).is_ok() {
+            return Instance { moat, admin };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("admin listener {admin} did not come up");
+}
+
+/// A client connected from `source` (e.g. `127.0.0.2`): all of 127/8 is loopback on Linux.
+pub fn connect_from(source: &str, to: SocketAddr) -> RawClient {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let s = rt
+        .block_on(async {
+            let sock = tokio::net::TcpSocket::new_v4()?;
+            sock.bind(format!("{source}:0").parse().unwrap())?;
+            sock.connect(to).await
+        })
+        .expect("connect from a loopback source address");
+    let stream = s.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    RawClient::from_stream(stream)
+}
+
+/// The value of one sample (`name{labels}` exactly as exported), 0 when absent.
+pub fn metric(admin: SocketAddr, series: &str) -> f64 {
+    let mut s = TcpStream::connect(admin).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET /metrics HTTP/1.0\r\nHost: {admin}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Greets, says EHLO, and returns the client; panics if the greeting is not 220.
+pub fn session(source: &str, to: SocketAddr) -> RawClient {
+    let mut c = connect_from(source, to);
+    let greeting = c.reply();
+    assert!(greeting.starts_with("220"), "{greeting}");
+    assert!(c.cmd("EHLO client.test").starts_with("250"));
+    c
+}
+
+/// One transaction from `source`: MAIL, RCPT, then DATA if the RCPT was accepted. Returns
+/// the RCPT reply, and the end-of-DATA reply when there was one.
+pub fn attempt(source: &str, to: SocketAddr, from: &str, rcpt: &str) -> (String, Option<String>) {
+    let mut c = session(source, to);
+    let mail = c.cmd(&format!("MAIL FROM:<{from}>"));
+    assert!(mail.starts_with("250"), "{mail}");
+    let rcpt_reply = c.cmd(&format!("RCPT TO:<{rcpt}>"));
+    if !rcpt_reply.starts_with("250") {
+        c.cmd("QUIT");
+        return (rcpt_reply, None);
+    }
+    assert!(c.cmd("DATA").starts_with("354"));
+    let end = c.cmd("Subject: state test\r\n\r\nhello\r\n.");
+    c.cmd("QUIT");
+    (rcpt_reply, Some(end))
+}
