@@ -188,7 +188,8 @@ impl Conn {
                 }
                 Event::Mail { from, params } => {
                     let limited = crate::ratelimit::Kind::Messages;
-                    let limit = Box::pin(crate::ratelimit::check(&self.rt, self.peer.ip(), limited));
+                    let limit =
+                        Box::pin(crate::ratelimit::check(&self.rt, self.peer.ip(), limited));
                     let reply = match limit.await {
                         Some(refusal) => refusal,
                         None => Box::pin(self.backend_mail(&from, &params)).await,
