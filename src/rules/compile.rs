@@ -193,7 +193,11 @@ impl TextGroup {
     /// Builds the set and the automaton from the patterns collected so far.
     pub fn build(&mut self, words: Vec<String>) -> Result<(), String> {
         if !self.regexes.is_empty() {
-            let patterns = self.regexes.iter().map(|(_, r)| r.as_str());
+            // The set only nominates candidates; see `prefilter` for why its patterns differ.
+            let patterns = self
+                .regexes
+                .iter()
+                .map(|(_, r)| super::prefilter::set_pattern(r.as_str()));
             self.set = Some(
                 regex::RegexSetBuilder::new(patterns)
                     .size_limit(64 << 20)
