@@ -29,7 +29,10 @@ fn bench(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("mime");
     group.throughput(Throughput::Elements(messages.len() as u64));
-    group.bench_function(format!("facts_extract_{}_messages", messages.len()), extract);
+    group.bench_function(
+        format!("facts_extract_{}_messages", messages.len()),
+        extract,
+    );
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function(format!("facts_extract_{}_bytes", bytes), extract);
     group.finish();

@@ -36,11 +36,14 @@ fn commands(c: &mut Criterion) {
 /// A message of about `size` bytes: 72-column text lines, some starting with a dot (which
 /// the client stuffed), then the end marker.
 fn stuffed_message(size: usize) -> Vec<u8> {
-    let mut m = b"From: a@sender.example\r\nTo: alice@example.test\r\nSubject: load\r\n\r\n".to_vec();
+    let mut m =
+        b"From: a@sender.example\r\nTo: alice@example.test\r\nSubject: load\r\n\r\n".to_vec();
     let mut n = 0;
     while m.len() < size {
         if n % 20 == 0 {
-            m.extend_from_slice(b"..a line the client dot-stuffed because it starts with a dot\r\n");
+            m.extend_from_slice(
+                b"..a line the client dot-stuffed because it starts with a dot\r\n",
+            );
         } else {
             m.extend_from_slice(
                 b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod\r\n",
