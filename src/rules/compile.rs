@@ -201,6 +201,10 @@ impl TextGroup {
             self.set = Some(
                 regex::RegexSetBuilder::new(patterns)
                     .size_limit(64 << 20)
+                    // The lazy DFA of a set of Unicode patterns needs room: with the default
+                    // 2 MiB cache it keeps rebuilding states on large HTML bodies and gives up
+                    // to the PikeVM. The cache grows only as far as the text needs.
+                    .dfa_size_limit(32 << 20)
                     .build()
                     .map_err(|e| e.to_string())?,
             );
@@ -209,6 +213,8 @@ impl TextGroup {
             self.words = Some(
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
+                    // A full DFA: the fastest overlapping search; a few hundred words fit.
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .build(&words)
                     .map_err(|e| e.to_string())?,
             );
