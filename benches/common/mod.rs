@@ -21,7 +21,9 @@ pub fn read_dir(dir: &str) -> Vec<Vec<u8>> {
 
 /// The bench messages: MOAT_BENCH_MESSAGES's or the built-in sample.
 pub fn sample() -> Vec<Vec<u8>> {
-    if let Ok(dir) = std::env::var("MOAT_BENCH_MESSAGES") {
+    if let Ok(dir) = std::env::var("MOAT_BENCH_MESSAGES")
+        && !dir.is_empty()
+    {
         return read_dir(&dir);
     }
     let plain = "From: Anna <anna@family.test>\r\nTo: tom@example.test\r\nSubject: Sunday lunch\r\nDate: Thu, 01 Jan 2026 10:00:00 +0000\r\nMessage-ID: <1@family.test>\r\n\r\nHi Tom,\r\nare you coming on Sunday? Mum is making soup.\r\nAnna\r\n".to_string();
