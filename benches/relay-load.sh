@@ -22,7 +22,12 @@ MOAT_EXTRA="${MOAT_EXTRA:-}"
 # BACKEND_EXTRA=$'  pool:\n    max_idle: 0' (backend connection pool off).
 BACKEND_EXTRA="${BACKEND_EXTRA:-}"
 # A moat binary to use instead of building one (e.g. to compare two builds).
-MOAT_BIN="${MOAT_BIN:-}"
+MOAT_BIN="${MOAT_BIN:-${MOAT:-}}"  # MOAT= is accepted too
+# AUTH=1: SPF/DKIM/DMARC/iprev on, against a loopback dnsmasq serving the sender's zone.
+AUTH="${AUTH:-0}"
+# PACED=RATE: afterwards, paced.py at RATE messages/s for PACED_SECONDS, direct and via Moat.
+PACED="${PACED:-}"
+PACED_SECONDS="${PACED_SECONDS:-10}"
 
 for tool in smtp-sink smtp-source; do
     command -v "$tool" >/dev/null || { echo "$tool not found (Debian package postfix)" >&2; exit 1; }
@@ -70,7 +75,27 @@ smtp-sink "${sink_user[@]}" -h sink.bench.test "127.0.0.1:$sink_port" 1024 >"$wo
 pids+=($!)
 wait_port "$sink_port"
 
+# The sender's DNS, answered at once from loopback (NXDOMAIN for every other name): SPF passes
+# for 127.0.0.1, DMARC p=none, 127.0.0.1 ↔ client.bench.test for iprev. Moat's resolver
+# caches the answers, as in production for a steady sender.
+auth_yaml=""
+if [ "$AUTH" = 1 ]; then
+    command -v dnsmasq >/dev/null || { echo "dnsmasq not found (Debian package dnsmasq-base)" >&2; exit 1; }
+    dns_port=$(free_port)
+    dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
+        --port="$dns_port" --address=/#/ --user=root --group=root --pid-file= \
+        --txt-record=origin.test,"v=spf1 ip4:127.0.0.1 -all" \
+        --txt-record=_dmarc.origin.test,"v=DMARC1; p=none" \
+        --txt-record=client.bench.test,"v=spf1 ip4:127.0.0.1 -all" \
+        --ptr-record=1.0.0.127.in-addr.arpa,client.bench.test \
+        --host-record=client.bench.test,127.0.0.1 >"$work/dnsmasq.log" 2>&1 &
+    pids+=($!)
+    wait_port "$dns_port"
+    auth_yaml=$(printf 'dns:\n  nameservers: ["127.0.0.1:%s"]\nauth:\n  enabled: true' "$dns_port")
+fi
+
 moat_port=$(free_port)
+admin_port=$(free_port)
 cat >"$work/moat.yaml" <<EOF
 hostname: mx.bench.test
 listen:
@@ -86,12 +111,21 @@ limits:
   max_connections_per_ip: 10000
 log:
   level: $LOG_LEVEL
+admin:
+  listen: 127.0.0.1:$admin_port
+$auth_yaml
 $MOAT_EXTRA
 EOF
 "$moat" serve --config "$work/moat.yaml" >"$work/moat.log" 2>&1 &
 moat_pid=$!
 pids+=("$moat_pid")
 wait_port "$moat_port"
+wait_port "$admin_port"
+
+scrape() {
+    python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+        "http://127.0.0.1:$admin_port/metrics" >"$1"
+}
 
 # Runs smtp-source against a port; prints elapsed seconds.
 run_source() {
@@ -111,14 +145,18 @@ run_source() {
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }'
 }
 
-echo "smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE $SOURCE_OPTS (moat log level: $LOG_LEVEL)"
+auth_note=""
+[ "$AUTH" = 1 ] && auth_note=", SPF/DKIM/DMARC/iprev on"
+echo "smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE $SOURCE_OPTS (moat log level: $LOG_LEVEL$auth_note)"
 direct=$(run_source "$sink_port")
 # Moat's CPU time (user + system, in clock ticks) around its run: unlike the rates, it hardly
 # depends on what else the machine is doing.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$moat_pid/stat"; }
 cpu_before=$(cpu_ticks)
+scrape "$work/before"
 via_moat=$(run_source "$moat_port")
 cpu_after=$(cpu_ticks)
+scrape "$work/after"
 
 awk -v n="$MESSAGES" -v d="$direct" -v m="$via_moat" 'BEGIN {
     printf "%-22s %8.2f s %10.0f messages/s\n", "smtp-sink directly:", d, n / d
@@ -128,3 +166,20 @@ awk -v n="$MESSAGES" -v d="$direct" -v m="$via_moat" 'BEGIN {
 awk -v n="$MESSAGES" -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
     printf "Moat CPU time: %.2f s, %.0f us per message\n", t / hz, t / hz / n * 1e6
 }'
+echo "Moat's stage histograms over the run (transaction = end of DATA -> reply, relay = backend):"
+python3 benches/histogram.py "$work/before" "$work/after"
+# One line for benches/relay-matrix.sh.
+awk -v n="$MESSAGES" -v d="$direct" -v m="$via_moat" 'BEGIN {
+    printf "RESULT direct=%.0f moat=%.0f ratio=%.2f\n", n / d, n / m, (n / m) / (n / d)
+}'
+
+if [ -n "$PACED" ]; then
+    echo "paced: $PACED messages/s for $PACED_SECONDS s, $SIZE bytes, 20 persistent connections"
+    printf '  %-14s ' "directly:"
+    python3 benches/paced.py "$sink_port" --rate "$PACED" --seconds "$PACED_SECONDS" --size "$SIZE"
+    scrape "$work/paced-before"
+    printf '  %-14s ' "through Moat:"
+    python3 benches/paced.py "$moat_port" --rate "$PACED" --seconds "$PACED_SECONDS" --size "$SIZE"
+    scrape "$work/paced-after"
+    python3 benches/histogram.py "$work/paced-before" "$work/paced-after"
+fi

@@ -193,10 +193,18 @@ impl TextGroup {
     /// Builds the set and the automaton from the patterns collected so far.
     pub fn build(&mut self, words: Vec<String>) -> Result<(), String> {
         if !self.regexes.is_empty() {
-            let patterns = self.regexes.iter().map(|(_, r)| r.as_str());
+            // The set only nominates candidates; see `prefilter` for why its patterns differ.
+            let patterns = self
+                .regexes
+                .iter()
+                .map(|(_, r)| super::prefilter::set_pattern(r.as_str()));
             self.set = Some(
                 regex::RegexSetBuilder::new(patterns)
                     .size_limit(64 << 20)
+                    // The lazy DFA of a set of Unicode patterns needs room: with the default
+                    // 2 MiB cache it keeps rebuilding states on large HTML bodies and gives up
+                    // to the PikeVM. The cache grows only as far as the text needs.
+                    .dfa_size_limit(32 << 20)
                     .build()
                     .map_err(|e| e.to_string())?,
             );
@@ -205,6 +213,8 @@ impl TextGroup {
             self.words = Some(
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
+                    // A full DFA: the fastest overlapping search; a few hundred words fit.
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .build(&words)
                     .map_err(|e| e.to_string())?,
             );

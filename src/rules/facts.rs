@@ -67,16 +67,17 @@ impl Facts {
         };
         f.nums.insert(Num::Size, raw.len() as f64);
         f.nums.insert(Num::Recipients, env.rcpt_to.len() as f64);
-        let header_end = memchr::memmem::find(raw, b"\r\n\r\n")
-            .map(|i| i + 4)
-            .or_else(|| memchr::memmem::find(raw, b"\n\n").map(|i| i + 2))
-            .unwrap_or(raw.len());
-        f.rawbody
-            .push(String::from_utf8_lossy(&raw[header_end..]).into_owned());
         // mail-parser has a `debug_assert!` reachable from crafted MIME (found by the
         // `pipeline` fuzz target): in debug builds it panics. Treat that as unparseable.
         let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
         let Some(msg) = parsed.ok().flatten() else {
+            // Unparseable: rawbody rules still see the bytes after the header.
+            let header_end = memchr::memmem::find(raw, b"\r\n\r\n")
+                .map(|i| i + 4)
+                .or_else(|| memchr::memmem::find(raw, b"\n\n").map(|i| i + 2))
+                .unwrap_or(raw.len());
+            f.rawbody
+                .push(String::from_utf8_lossy(&raw[header_end..]).into_owned());
             return f;
         };
         let mut header_count = 0.0;

@@ -13,6 +13,7 @@ pub mod examples;
 pub mod facts;
 mod file;
 mod meta;
+mod prefilter;
 pub mod uri;
 
 use crate::checks::Finding;

@@ -1,0 +1,104 @@
+//! The patterns of a target's `RegexSet`, which only picks candidate rules.
+//!
+//! A Unicode word boundary (`\b`, the default) stops the regex crate's lazy DFA at the first
+//! non-ASCII byte of the text, and a set that gives up falls back to the PikeVM for the whole
+//! search, an order of magnitude slower. Most real mail has a non-ASCII byte somewhere, and
+//! most body rules use `\b`. So the set is built from each pattern with its Unicode
+//! word-boundary assertions erased: without a zero-width assertion a pattern matches
+//! everywhere the original did (and possibly more), and every candidate is confirmed by the
+//! rule's own regex (`eval::group`), which finds the match to quote anyway.
+
+use regex_syntax::hir::{Hir, HirKind, Look};
+
+/// `pattern` with its Unicode word-boundary assertions erased, as regex syntax; the pattern
+/// itself when it has none (or does not parse, which compiling it already ruled out).
+pub fn set_pattern(pattern: &str) -> String {
+    match regex_syntax::Parser::new().parse(pattern) {
+        Ok(hir) if has_unicode_word_look(&hir) => erase(hir).to_string(),
+        _ => pattern.to_string(),
+    }
+}
+
+fn is_unicode_word(look: Look) -> bool {
+    matches!(
+        look,
+        Look::WordUnicode
+            | Look::WordUnicodeNegate
+            | Look::WordStartUnicode
+            | Look::WordEndUnicode
+            | Look::WordStartHalfUnicode
+            | Look::WordEndHalfUnicode
+    )
+}
+
+fn has_unicode_word_look(hir: &Hir) -> bool {
+    hir.properties().look_set().iter().any(is_unicode_word)
+}
+
+fn erase(hir: Hir) -> Hir {
+    match hir.into_kind() {
+        HirKind::Look(l) if is_unicode_word(l) => Hir::empty(),
+        HirKind::Look(l) => Hir::look(l),
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(l) => Hir::literal(l.0),
+        HirKind::Class(c) => Hir::class(c),
+        HirKind::Repetition(mut r) => {
+            r.sub = Box::new(erase(*r.sub));
+            Hir::repetition(r)
+        }
+        HirKind::Capture(mut c) => {
+            c.sub = Box::new(erase(*c.sub));
+            Hir::capture(c)
+        }
+        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(erase).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.into_iter().map(erase).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    #[test]
+    fn pattern_without_word_boundary_is_kept_verbatim() {
+        assert_eq!(set_pattern(r"(?i)free\s+gift"), r"(?i)free\s+gift");
+    }
+
+    #[test]
+    fn erased_pattern_matches_wherever_the_original_does() {
+        let original = r"(?i)\b(cash|money)\b|\Bx\b";
+        let set = Regex::new(&set_pattern(original)).unwrap();
+        let original = Regex::new(original).unwrap();
+        for text in [
+            "cash now",
+            "Geld – money!",
+            "cashier",
+            "café money é",
+            "taxi",
+            "x",
+        ] {
+            if original.is_match(text) {
+                assert!(set.is_match(text), "{text}");
+            }
+        }
+        assert!(
+            set.is_match("cashier"),
+            "a candidate the rule's own regex then rejects"
+        );
+        assert!(!original.is_match("cashier"));
+    }
+
+    #[test]
+    fn unicode_word_boundaries_are_erased() {
+        let p = set_pattern(r"\bviagra\b");
+        assert!(!p.contains(r"\b"), "{p}");
+        assert!(Regex::new(&p).unwrap().is_match("café viagra"));
+    }
+
+    #[test]
+    fn ascii_word_boundaries_stay() {
+        let p = r"(?-u:\b)abc(?-u:\b)";
+        assert_eq!(set_pattern(p), p);
+    }
+}
