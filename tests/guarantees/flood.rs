@@ -102,8 +102,9 @@ fn flood_slow_connections_legit_client_delivers_and_slots_freed() {
             };
             let connected = connected.clone();
             // Paced so that the kernel's accept queue (Moat listens with a backlog of 1,024)
-            // does not overflow: dropped handshakes would stall the test, not Moat.
-            if i % 200 == 199 {
+            // does not overflow even when the machine is busy: a dropped handshake is retried
+            // by the kernel after seconds and would look like a greeting Moat never sent.
+            if i % 100 == 99 {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             tasks.push(tokio::spawn(async move {
