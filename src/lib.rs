@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod conn;
 pub mod deliver;
+pub mod fuzzing;
 pub mod dns;
 pub mod headers;
 pub mod judge;
