@@ -11,6 +11,7 @@ pub mod config;
 pub mod conn;
 pub mod deliver;
 pub mod dns;
+pub mod fuzzing;
 pub mod greylist;
 pub mod headers;
 pub mod judge;

@@ -77,6 +77,10 @@ pub struct Arc {
     pub sealer: Option<String>,
 }
 
+/// A message may carry thousands of DKIM signatures; listing each would make Moat's own header
+/// hundreds of kilobytes. Beyond this many, the header says how many it left out.
+pub const MAX_LISTED_DKIM: usize = 20;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Results {
     pub helo: String,
@@ -111,7 +115,7 @@ impl Results {
         if self.dkim.is_empty() {
             h.push_str(";\r\n\tdkim=none");
         }
-        for sig in &self.dkim {
+        for sig in self.listed_dkim() {
             let _ = write!(h, ";\r\n\tdkim={}", sig.result.as_str());
             if let Some(reason) = &sig.reason {
                 let _ = write!(h, " ({})", comment(reason));
@@ -122,6 +126,10 @@ impl Results {
                 value(&sig.domain),
                 value(&sig.selector)
             );
+        }
+        if self.dkim.len() > MAX_LISTED_DKIM {
+            let more = self.dkim.len() - MAX_LISTED_DKIM;
+            let _ = write!(h, " ({more} more DKIM signatures not listed)");
         }
         let _ = write!(h, ";\r\n\tarc={}", self.arc.result.as_str());
         if let Some(sealer) = &self.arc.sealer {
@@ -153,6 +161,14 @@ impl Results {
         }
         h.push_str("\r\n");
         h
+    }
+
+    /// The DKIM results the header lists: passes first (what DMARC and the backend's filters
+    /// rely on), then the others in message order, at most `MAX_LISTED_DKIM` of them.
+    fn listed_dkim(&self) -> impl Iterator<Item = &DkimSignature> {
+        let passed = self.dkim.iter().filter(|s| s.result == Res::Pass);
+        let others = self.dkim.iter().filter(|s| s.result != Res::Pass);
+        passed.chain(others).take(MAX_LISTED_DKIM)
     }
 
     /// One finding per method (DKIM: per distinct result), scored by the policy table.

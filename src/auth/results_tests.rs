@@ -90,3 +90,24 @@ fn header_values_cannot_inject_fields() {
     let h = r.header("mx");
     assert!(h.contains("smtp.helo=\"evil;X-Injected:1\""), "{h}");
 }
+
+#[test]
+fn thousands_of_dkim_signatures_listed_bounded_passes_first() {
+    let mut r = results();
+    let sig = |result, i: usize| DkimSignature {
+        result,
+        domain: format!("d{i}.test"),
+        selector: "s".into(),
+        reason: None,
+    };
+    r.dkim = (0..5_000).map(|i| sig(Res::Fail, i)).collect();
+    r.dkim.push(sig(Res::Pass, 5_000));
+    let h = r.header("mx.example.test");
+    assert_eq!(h.matches("dkim=").count(), MAX_LISTED_DKIM, "{h}");
+    assert!(
+        h.contains("dkim=pass header.d=d5000.test"),
+        "a pass is listed first: {h}"
+    );
+    assert!(h.contains("(4981 more DKIM signatures not listed);"), "{h}");
+    assert!(h.len() < 4096, "{} bytes", h.len());
+}

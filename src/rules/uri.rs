@@ -27,7 +27,11 @@ pub fn collect(text: &str, html: &[String], uris: &mut Vec<String>, mismatches: 
     for h in html {
         for c in HREF.captures_iter(h) {
             let u = &c[1];
-            if u.len() > 4 && (u[..4].eq_ignore_ascii_case("http") || u.starts_with("www.")) {
+            // Bytes, not `&u[..4]`: a multi-byte character across byte 4 (`src="日本.png"`)
+            // would panic the string slice.
+            if u.len() > 4
+                && (u.as_bytes()[..4].eq_ignore_ascii_case(b"http") || u.starts_with("www."))
+            {
                 uris.push(trim_uri(u));
             }
         }
@@ -123,6 +127,20 @@ mod tests {
             "198.51.100.7"
         );
         assert_eq!(host("www.Example.test/a").unwrap(), "www.example.test");
+    }
+
+    /// Found by `fuzz/run.sh pipeline` (seed `regression-uri-href-char-boundary`): a `src`
+    /// or `href` whose fourth byte falls inside a multi-byte character panicked the whole
+    /// message pipeline, in release builds too.
+    #[test]
+    fn href_with_multibyte_char_across_byte_four_does_not_panic() {
+        let (mut uris, mut mismatches) = (Vec::new(), Vec::new());
+        let html = vec![
+            "<img src=\"x.\u{20ac}ng\"><img src=\"日本.png\"><a href=\"http://a.test/\">x</a>"
+                .to_string(),
+        ];
+        collect("", &html, &mut uris, &mut mismatches);
+        assert_eq!(uris, ["http://a.test/"]);
     }
 
     #[test]

@@ -102,8 +102,9 @@ fn flood_slow_connections_legit_client_delivers_and_slots_freed() {
             };
             let connected = connected.clone();
             // Paced so that the kernel's accept queue (Moat listens with a backlog of 1,024)
-            // does not overflow even when the machine is busy: a dropped handshake is retried
-            // by the kernel after seconds and would look like a greeting Moat never sent.
+            // does not overflow: dropped handshakes would stall the test, not Moat. At 2,000/s
+            // a debug build on a busy 2-core machine fell behind and a handshake or two was
+            // retransmitted past the 10 s greeting bound; 1,000/s keeps the flood under 5 s.
             if i % 100 == 99 {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
