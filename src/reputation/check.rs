@@ -2,6 +2,7 @@
 //! the registrable domains of the message's links, as one `Check`.
 
 use super::Reputation;
+use super::psl::SuffixList;
 use crate::checks::{Check, CheckFuture, Finding, MessageContext};
 use crate::rules::facts::Facts;
 use std::sync::Arc;
@@ -18,14 +19,15 @@ impl Check for DomainCheck {
     fn check<'a>(&'a self, message: &'a MessageContext) -> CheckFuture<'a> {
         Box::pin(async move {
             let config = self.reputation.config();
-            let rhs = sender_domains(message);
+            let suffixes = config.suffixes.clone();
+            let rhs = sender_domains(message, &suffixes);
             let links = if config.uribl.is_empty() {
                 Vec::new()
             } else {
                 // The rules check decodes the same message: share its parse (CPU work, so
                 // off the session threads).
                 let (load, max) = (message.facts_loader(), config.max_uri_lookups);
-                tokio::task::spawn_blocking(move || link_domains(&load(), max))
+                tokio::task::spawn_blocking(move || link_domains(&load(), max, &suffixes))
                     .await
                     .unwrap_or_default()
             };
@@ -41,7 +43,7 @@ impl Check for DomainCheck {
 
 /// The HELO name (when it is a domain) and the MAIL FROM domain, each as written and as its
 /// registrable domain (lists name either), deduplicated.
-fn sender_domains(m: &MessageContext) -> Vec<String> {
+fn sender_domains(m: &MessageContext, suffixes: &SuffixList) -> Vec<String> {
     let mut names = vec![m.helo.trim_end_matches('.').to_ascii_lowercase()];
     if let crate::smtp::address::ReversePath::Mailbox(mb) = &m.from {
         names.push(mb.domain.trim_end_matches('.').to_ascii_lowercase());
@@ -51,7 +53,7 @@ fn sender_domains(m: &MessageContext) -> Vec<String> {
         if !(name.contains('.') && crate::config::auth::is_domain(&name)) {
             continue;
         }
-        let registrable = super::psl::registrable(&name);
+        let registrable = suffixes.registrable(&name);
         for d in std::iter::once(name).chain(registrable) {
             if !out.contains(&d) {
                 out.push(d);
@@ -63,10 +65,10 @@ fn sender_domains(m: &MessageContext) -> Vec<String> {
 
 /// Registrable domains of the links, in order of first appearance, deduplicated, at most
 /// `max` (a message with thousands of links must not become thousands of lookups).
-pub fn link_domains(facts: &Facts, max: usize) -> Vec<String> {
+pub fn link_domains(facts: &Facts, max: usize, suffixes: &SuffixList) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for uri in &facts.uri {
-        let Some(domain) = crate::rules::uri::host(uri).and_then(|h| super::psl::registrable(&h))
+        let Some(domain) = crate::rules::uri::host(uri).and_then(|h| suffixes.registrable(&h))
         else {
             continue;
         };
@@ -105,16 +107,17 @@ mod tests {
              http://www.shop.example.co.uk/ http://one.test http://two.test\r\n",
         );
         let facts = m.facts_loader()();
-        let mut all = link_domains(&facts, 10);
+        let builtin = SuffixList::builtin();
+        let mut all = link_domains(&facts, 10, &builtin);
         all.sort();
         assert_eq!(all, ["evil.test", "example.co.uk", "one.test", "two.test"]);
-        assert_eq!(link_domains(&facts, 2).len(), 2);
+        assert_eq!(link_domains(&facts, 2, &builtin).len(), 2);
     }
 
     #[test]
     fn rhsbl_asks_helo_and_null_sender_has_no_domain() {
         assert_eq!(
-            sender_domains(&message("\r\n")),
+            sender_domains(&message("\r\n"), &SuffixList::builtin()),
             ["mail.sender.test", "sender.test"]
         );
     }

@@ -48,6 +48,9 @@ impl Reputation {
         if config.is_empty() {
             return Ok(None);
         }
+        if !(config.rhsbl.is_empty() && config.uribl.is_empty()) {
+            tracing::info!(source = %config.suffixes.source, "public suffix list for RHSBL/URIBL");
+        }
         Ok(Some(Arc::new(Reputation {
             resolver: crate::dns::authenticator(dns)?,
             config: config.clone(),

@@ -1,11 +1,15 @@
 //! Registrable domain of a host name, for URIBL lookups (URI blocklists list registrable
 //! domains, so `a.b.evil.test` is asked as `evil.test`).
 //!
-//! A small embedded approximation of the Public Suffix List rather than the full list (a
-//! dependency and a data file to keep current): the public suffixes of more than one label
-//! that spam actually uses (country second levels, common hosting suffixes). Anything else
-//! is taken as a one-label suffix. A miss costs a lookup of a too-short domain (no listing),
+//! The full Public Suffix List is read from a file (`reputation.public_suffix_list`; by default
+//! Debian's `publicsuffix` package, `/usr/share/publicsuffix/public_suffix_list.dat`, which the
+//! distribution keeps current), with its wildcard (`*.ck`) and exception (`!www.ck`) rules.
+//! Without the file, a small embedded approximation serves: the public suffixes of more than
+//! one label that spam actually uses (country second levels, common hosting suffixes), anything
+//! else taken as a one-label suffix. A miss costs a lookup of a too-short domain (no listing),
 //! never a false listing of an unrelated domain.
+
+use std::collections::HashSet;
 
 /// Multi-label public suffixes (lower case).
 const MULTI: &[&str] = &[
@@ -81,19 +85,100 @@ const MULTI: &[&str] = &[
     "ddns.net",
 ];
 
-/// `www.shop.example.co.uk` → `example.co.uk`. `None` for an IP literal or a bare suffix.
-pub fn registrable(host: &str) -> Option<String> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.parse::<std::net::IpAddr>().is_ok() || !host.contains('.') {
-        return None;
+/// Where Debian's `publicsuffix` package installs the list.
+pub const DEBIAN_PATH: &str = "/usr/share/publicsuffix/public_suffix_list.dat";
+
+/// Public suffix rules: plain (`co.uk`), wildcard (`*.ck`, stored as `ck`) and exception
+/// (`!www.ck`, stored as `www.ck`), all lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SuffixList {
+    plain: HashSet<String>,
+    wildcard: HashSet<String>,
+    exception: HashSet<String>,
+    /// Where the rules came from, for logs (`builtin` or a path).
+    pub source: String,
+}
+
+impl SuffixList {
+    /// The small embedded list.
+    pub fn builtin() -> SuffixList {
+        SuffixList {
+            plain: MULTI.iter().map(|s| s.to_string()).collect(),
+            source: "builtin".into(),
+            ..SuffixList::default()
+        }
     }
-    let labels: Vec<&str> = host.split('.').collect();
-    let n = labels.len();
-    let suffix_len = (2..=n)
-        .rev()
-        .find(|&k| MULTI.contains(&labels[n - k..].join(".").as_str()))
-        .unwrap_or(1);
-    (n > suffix_len).then(|| labels[n - suffix_len - 1..].join("."))
+
+    /// Parses the list's format: one rule per line, `//` comments, blank lines ignored, only
+    /// the first word of a line counts. Errors give the 1-based line.
+    pub fn parse(text: &str, source: &str) -> Result<SuffixList, (usize, String)> {
+        let mut list = SuffixList {
+            source: source.into(),
+            ..SuffixList::default()
+        };
+        for (i, line) in text.lines().enumerate() {
+            let Some(rule) = line.split_whitespace().next() else {
+                continue;
+            };
+            if rule.starts_with("//") {
+                continue;
+            }
+            let rule = rule.trim_end_matches('.').to_lowercase();
+            let (set, name) = if let Some(name) = rule.strip_prefix('!') {
+                (&mut list.exception, name)
+            } else if let Some(name) = rule.strip_prefix("*.") {
+                (&mut list.wildcard, name)
+            } else {
+                (&mut list.plain, rule.as_str())
+            };
+            if name.is_empty()
+                || name.contains(['*', '!', '/'])
+                || name.split('.').any(str::is_empty)
+            {
+                return Err((i + 1, format!("`{rule}` is not a public suffix rule")));
+            }
+            set.insert(name.to_string());
+        }
+        if list.plain.is_empty() && list.wildcard.is_empty() {
+            return Err((0, "no public suffix rules".into()));
+        }
+        Ok(list)
+    }
+
+    /// Number of labels of the public suffix of `labels` (the PSL algorithm: the longest
+    /// matching rule wins, an exception rule wins over all and drops its leftmost label, and
+    /// an unlisted top-level label is a suffix of its own).
+    fn suffix_len(&self, labels: &[&str]) -> usize {
+        let n = labels.len();
+        let mut best = 1;
+        for k in 1..=n {
+            let name = labels[n - k..].join(".");
+            if self.exception.contains(&name) {
+                return k - 1;
+            }
+            if self.plain.contains(&name) {
+                best = best.max(k);
+            }
+            if k < n && self.wildcard.contains(&name) {
+                best = best.max(k + 1);
+            }
+        }
+        best
+    }
+
+    /// `www.shop.example.co.uk` → `example.co.uk`. `None` for an IP literal or a bare suffix.
+    pub fn registrable(&self, host: &str) -> Option<String> {
+        let host = host.trim_end_matches('.').to_lowercase();
+        if host.parse::<std::net::IpAddr>().is_ok() || !host.contains('.') {
+            return None;
+        }
+        let labels: Vec<&str> = host.split('.').collect();
+        if labels.iter().any(|l| l.is_empty()) {
+            return None;
+        }
+        let suffix = self.suffix_len(&labels);
+        (labels.len() > suffix).then(|| labels[labels.len() - suffix - 1..].join("."))
+    }
 }
 
 #[cfg(test)]
@@ -101,15 +186,69 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registrable_domain_of_link_hosts() {
-        assert_eq!(registrable("a.b.evil.test").unwrap(), "evil.test");
+    fn builtin_registrable_domain_of_link_hosts() {
+        let list = SuffixList::builtin();
+        assert_eq!(list.registrable("a.b.evil.test").unwrap(), "evil.test");
         assert_eq!(
-            registrable("www.shop.example.co.uk").unwrap(),
+            list.registrable("www.shop.example.co.uk").unwrap(),
             "example.co.uk"
         );
-        assert_eq!(registrable("phish.github.io").unwrap(), "phish.github.io");
-        assert_eq!(registrable("co.uk"), None);
-        assert_eq!(registrable("198.51.100.7"), None);
-        assert_eq!(registrable("localhost"), None);
+        assert_eq!(
+            list.registrable("phish.github.io").unwrap(),
+            "phish.github.io"
+        );
+        assert_eq!(list.registrable("co.uk"), None);
+        assert_eq!(list.registrable("198.51.100.7"), None);
+        assert_eq!(list.registrable("localhost"), None);
+    }
+
+    const SAMPLE: &str = "// comment\n\ncom\nuk\nco.uk\n*.ck\n!www.ck\n*.compute.example.com\n\
+                          jp\n\u{5927}\u{962a}.jp   trailing words ignored\n";
+
+    #[test]
+    fn full_list_rules_plain_wildcard_and_exception() {
+        let list = SuffixList::parse(SAMPLE, "sample").unwrap();
+        assert_eq!(
+            list.registrable("a.b.example.co.uk").unwrap(),
+            "example.co.uk"
+        );
+        assert_eq!(list.registrable("x.shop.ck").unwrap(), "x.shop.ck");
+        assert_eq!(list.registrable("shop.ck"), None);
+        assert_eq!(list.registrable("a.www.ck").unwrap(), "www.ck");
+        assert_eq!(
+            list.registrable("h.node.eu.compute.example.com").unwrap(),
+            "node.eu.compute.example.com"
+        );
+        assert_eq!(list.registrable("x.example.com").unwrap(), "example.com");
+        // Unlisted top-level label: a suffix of its own (the PSL's default rule `*`).
+        assert_eq!(list.registrable("a.b.evil.test").unwrap(), "evil.test");
+        assert_eq!(
+            list.registrable("www.shop.\u{5927}\u{962a}.jp").unwrap(),
+            "shop.\u{5927}\u{962a}.jp"
+        );
+        assert_eq!(list.registrable("a..b.com"), None);
+    }
+
+    #[test]
+    fn malformed_rule_names_its_line() {
+        let err = SuffixList::parse("com\n\nfoo..bar\n", "x").unwrap_err();
+        assert_eq!(err.0, 3);
+        assert!(SuffixList::parse("// only comments\n", "x").is_err());
+    }
+
+    #[test]
+    fn debian_list_when_installed_knows_deep_suffixes() {
+        let Ok(text) = std::fs::read_to_string(DEBIAN_PATH) else {
+            return;
+        };
+        let list = SuffixList::parse(&text, DEBIAN_PATH).unwrap();
+        assert_eq!(
+            list.registrable("a.b.example.co.uk").unwrap(),
+            "example.co.uk"
+        );
+        assert_eq!(
+            list.registrable("evil.s3.amazonaws.com").unwrap(),
+            "evil.s3.amazonaws.com"
+        );
     }
 }
