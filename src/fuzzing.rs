@@ -16,7 +16,7 @@ use crate::verdict::{Thresholds, decide};
 use std::sync::{Arc, LazyLock};
 
 /// The names of the targets, as `fuzz/Cargo.toml` and `fuzz/seeds/` know them.
-pub const TARGETS: [&str; 9] = [
+pub const TARGETS: [&str; 10] = [
     "command",
     "data_receiver",
     "session",
@@ -26,6 +26,7 @@ pub const TARGETS: [&str; 9] = [
     "rules",
     "pipeline",
     "resp_reply",
+    "suffix_list",
 ];
 
 /// Runs the target called `name` on `data`; false if there is no such target.
@@ -40,6 +41,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "rules" => rules(data),
         "pipeline" => pipeline(data),
         "resp_reply" => resp_reply(data),
+        "suffix_list" => suffix_list(data),
         _ => return false,
     }
     true
@@ -59,6 +61,22 @@ pub fn resp_reply(data: &[u8]) {
         assert!(used <= data.len());
         let again = crate::state::resp::parse(&data[..used]);
         assert_eq!(again, Ok(Some((value, used))));
+    }
+}
+
+/// Public Suffix List files: a parsed list answers for any host without panicking, and a
+/// registrable domain is a suffix of the host it came from.
+pub fn suffix_list(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (rules, hosts) = text
+        .split_once("\n\n")
+        .unwrap_or((&text, "a.b.example.co.uk"));
+    if let Ok(list) = crate::reputation::psl::SuffixList::parse(rules, "fuzz") {
+        for host in hosts.lines().take(64) {
+            if let Some(domain) = list.registrable(host) {
+                assert!(host.trim_end_matches('.').to_lowercase().ends_with(&domain));
+            }
+        }
     }
 }
 

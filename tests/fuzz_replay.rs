@@ -153,6 +153,11 @@ fn redis_reply_parser_survives_seeds_and_mutations() {
 }
 
 #[test]
+fn suffix_list_parser_survives_seeds_and_mutations() {
+    replay("suffix_list", 2_000);
+}
+
+#[test]
 fn message_pipeline_survives_seeds_and_mutations() {
     replay("pipeline", 100);
 }
