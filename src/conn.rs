@@ -4,11 +4,11 @@
 
 use crate::deliver;
 use crate::headers::TlsInfo;
-use crate::relay::{BackendSession, RelayError};
+use crate::relay::BackendSession;
 use crate::server::Runtime;
+use crate::smtp::Reply;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::smtp::session::{Event, Session};
-use crate::smtp::{MailParams, Reply};
 use crate::stream::Stream;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -329,55 +329,6 @@ impl Conn {
         }
     }
 
-    /// MAIL FROM in lockstep: the backend session is opened (or reused) and asked first.
-    async fn backend_mail(&mut self, from: &ReversePath, params: &MailParams) -> Reply {
-        if !self.backend.as_ref().is_some_and(BackendSession::is_usable) {
-            let connect = Instant::now();
-            let opened = self.rt.relay.open().await;
-            crate::metrics::relay_step("connect", connect.elapsed().as_secs_f64());
-            match opened {
-                Ok(b) => self.backend = Some(b),
-                Err(e) => return self.relay_failed(e),
-            }
-        }
-        let backend = self.backend.as_mut().expect("opened above");
-        let asked = Instant::now();
-        let result = backend.mail(&from.address(), params).await;
-        crate::metrics::relay_step("mail", asked.elapsed().as_secs_f64());
-        match result {
-            Ok(reply) => {
-                self.backend_in_transaction = reply.is_positive();
-                reply
-            }
-            Err(e) => self.relay_failed(e),
-        }
-    }
-
-    async fn backend_rcpt(&mut self, to: &Mailbox) -> Reply {
-        let Some(backend) = self.backend.as_mut().filter(|b| b.is_usable()) else {
-            return Reply::status(451, 4, 1, "Backend unavailable, try again later");
-        };
-        let asked = Instant::now();
-        let result = backend.rcpt(&to.address()).await;
-        crate::metrics::relay_step("rcpt", asked.elapsed().as_secs_f64());
-        match result {
-            Ok(reply) => reply,
-            Err(e) => self.relay_failed(e),
-        }
-    }
-
-    async fn backend_reset(&mut self) {
-        if !std::mem::take(&mut self.backend_in_transaction) {
-            return;
-        }
-        if let Some(backend) = self.backend.as_mut()
-            && let Err(e) = backend.rset().await
-        {
-            tracing::info!(session = self.session.id(), error = %e, "backend RSET failed; reconnecting next time");
-            self.backend = None;
-        }
-    }
-
     /// End of DATA: checks, verdict, delivery; the backend's answer becomes the client's.
     async fn message(&mut self, body: Vec<u8>) -> Reply {
         let started = Instant::now();
@@ -450,31 +401,6 @@ impl Conn {
             task.abort();
         }
     }
-
-    /// After Moat itself refused a message, the backend still holds MAIL and RCPTs.
-    async fn backend_reset_after_refusal(&mut self) {
-        self.backend_in_transaction = true;
-        self.backend_reset().await;
-    }
-
-    fn relay_failed(&mut self, e: RelayError) -> Reply {
-        tracing::warn!(
-            session = self.session.id(),
-            reference = %self.session.reference(),
-            stage = e.stage().as_str(),
-            kind = e.kind(),
-            error = %e,
-            "backend failed"
-        );
-        crate::metrics::relay_result(e.kind(), None);
-        self.backend = None;
-        self.backend_in_transaction = false;
-        if e.is_timeout() {
-            Reply::status(451, 4, 2, "Backend timeout, try again later")
-        } else {
-            Reply::status(451, 4, 1, "Backend unavailable, try again later")
-        }
-    }
 }
 
 /// Sizes the read buffer for what comes next: `READ_CHUNK` inside DATA, `COMMAND_CHUNK`
@@ -516,35 +442,9 @@ pub fn new_session_id() -> String {
         .collect()
 }
 
+#[path = "conn_backend.rs"]
+mod backend;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every open connection holds its session task; 10,000 idle ones must stay cheap
-    /// (≤ 32 KiB each in all), so the task must not embed the large message-handling futures.
-    #[tokio::test]
-    async fn idle_session_task_stays_small() {
-        let rt = Arc::new(Runtime::new(crate::config::Config::embedded_default()).unwrap());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap());
-        let (client, accepted) = tokio::join!(client, listener.accept());
-        let (tcp, peer) = accepted.unwrap();
-        let (_tx, rx) = watch::channel(false);
-        let conn = Conn::new(rt, tcp, peer, rx);
-        let task = conn.run();
-        let size = std::mem::size_of_val(&task);
-        assert!(size <= 4096, "session task is {size} bytes");
-        drop(client);
-    }
-
-    #[test]
-    fn read_buffer_is_large_only_during_data() {
-        let mut buf = Vec::new();
-        read_buffer(&mut buf, false);
-        assert_eq!(buf.len(), COMMAND_CHUNK);
-        read_buffer(&mut buf, true);
-        assert_eq!(buf.len(), READ_CHUNK);
-        read_buffer(&mut buf, false);
-        assert_eq!((buf.len(), buf.capacity()), (COMMAND_CHUNK, COMMAND_CHUNK));
-    }
-}
+#[path = "conn_tests.rs"]
+mod tests;
