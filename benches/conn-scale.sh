@@ -31,17 +31,10 @@ else
     moat="$CARGO_TARGET_DIR/release/moat"
 fi
 
-work=$(mktemp -d -t moat-conn-scale-XXXXXX)
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. benches/lib.sh
+bench_workdir moat-conn-scale
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 # Limits raised out of the way, idle timeouts longer than the run; a Maildir backend.
 cat >"$work/moat.yaml" <<YAML
 hostname: mx.bench.test

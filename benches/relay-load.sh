@@ -42,30 +42,8 @@ else
     moat="$CARGO_TARGET_DIR/release/moat"
 fi
 
-work=$(mktemp -d -t moat-bench-XXXXXX)
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# A free loopback port (bound by Python for an instant, then released).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-    local port=$1 i
-    for i in $(seq 200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listens on 127.0.0.1:$port" >&2
-    return 1
-}
+. benches/lib.sh
+bench_workdir moat-bench
 
 # smtp-sink refuses to run as root without -u.
 sink_user=()

@@ -41,30 +41,9 @@ if [ ! -d "$CORPUS/spam-1" ] || [ ! -d "$CORPUS/easy-ham-1" ]; then
     scripts/corpus.sh "$moat" >/dev/null
 fi
 
-work=$(mktemp -d -t moat-scan-XXXXXX)
+. benches/lib.sh
+bench_workdir moat-scan
 chmod 755 "$work"
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-    local port=$1 i
-    for i in $(seq 3000); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "nothing listens on 127.0.0.1:$port" >&2
-    return 1
-}
 
 # The same files for every tool, dealt round-robin into one list per client.
 find "$CORPUS/spam-1" "$CORPUS/easy-ham-1" -type f | sort | awk -v k="$SAMPLE" 'NR % k == 0' >"$work/all"
@@ -79,7 +58,7 @@ dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
     --port="$dns_port" --address=/#/ --user=root --group=root --pid-file= \
     >"$work/dnsmasq.log" 2>&1 &
 pids+=($!)
-wait_port "$dns_port"
+wait_port "$dns_port" 300
 
 # --- Moat: the default config with the whole rule pack, sender authentication on, and
 # optionally a classifier trained on the same folders (training is not timed).
@@ -127,7 +106,7 @@ rspamd -f -u nobody -g nogroup -c /etc/rspamd/rspamd.conf \
     --var="LOCAL_CONFDIR=$work/rspamd" --var="DBDIR=$rspamd_db" \
     --var="RUNDIR=$work/rspamd/run" --var="LOGDIR=$work/rspamd" >"$work/rspamd.out" 2>&1 &
 pids+=($!)
-wait_port "$rspamd_port"
+wait_port "$rspamd_port" 300
 # Until the Hyperscan database is loaded (compiled: by the main process from the cache, else
 # by each worker once hs_helper has compiled it; before that rspamd runs slower PCRE).
 for i in $(seq 600); do
@@ -152,7 +131,7 @@ spamd -L --siteconfigpath="$work/sa" --listen="127.0.0.1:$spamd_port" \
     --min-spare=0 --max-spare="$JOBS" -u nobody -g nogroup --nouser-config \
     --syslog="$work/spamd.log" >"$work/spamd.out" 2>&1 &
 pids+=($!)
-wait_port "$spamd_port"
+wait_port "$spamd_port" 300
 fi
 
 # One client per list, all at once; prints the elapsed seconds.
