@@ -6,6 +6,7 @@ pub mod dns;
 pub mod dovecot;
 pub mod fault_backend;
 pub mod haproxy;
+pub mod http;
 pub mod mailbox;
 pub mod moat;
 pub mod redis;

@@ -2,8 +2,9 @@
 //! reading metric values from the text format.
 
 use crate::common::fault_backend::FaultBackend;
+pub use crate::common::http::{http, sample};
 use crate::common::moat::{Moat, RawClient, free_port};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -49,23 +50,6 @@ fn wait_listening(addr: SocketAddr) {
     panic!("admin listener {addr} did not come up");
 }
 
-/// One HTTP/1.0 request (so that no server answers with chunked encoding); returns the
-/// status code and the body.
-pub fn http(addr: SocketAddr, method: &str, target: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "{method} {target} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").expect("HTTP head");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_string())
-}
-
 /// Sends one message in its own session; returns the reply to the end of DATA.
 pub fn send(moat: &Moat, subject: &str) -> String {
     let mut c = RawClient::connect(moat.addr);
@@ -77,14 +61,6 @@ pub fn send(moat: &Moat, subject: &str) -> String {
     let reply = c.cmd(&format!("Subject: {subject}\r\n\r\nhello\r\n."));
     c.cmd("QUIT");
     reply
-}
-
-/// Value of the sample `name{labels}` (labels exactly as Prometheus writes them) or 0.
-pub fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .map(|v| v.trim().parse().unwrap())
-        .unwrap_or(0.0)
 }
 
 /// Sum of every sample of the metric `name` (any labels).

@@ -3,7 +3,6 @@
 
 use crate::common::fault_backend::FaultBackend;
 use crate::common::moat::{Moat, RawClient, free_port};
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -39,40 +38,10 @@ pub fn start(backend: &FaultBackend, extra: &str) -> Instance {
 
 /// A client connected from `source` (e.g. `127.0.0.2`): all of 127/8 is loopback on Linux.
 pub fn connect_from(source: &str, to: SocketAddr) -> RawClient {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .unwrap();
-    let s = rt
-        .block_on(async {
-            let sock = tokio::net::TcpSocket::new_v4()?;
-            sock.bind(format!("{source}:0").parse().unwrap())?;
-            sock.connect(to).await
-        })
-        .expect("connect from a loopback source address");
-    let stream = s.into_std().unwrap();
-    stream.set_nonblocking(false).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    RawClient::from_stream(stream)
+    RawClient::connect_from(source.parse().unwrap(), to)
 }
 
-/// The value of one sample (`name{labels}` exactly as exported), 0 when absent.
-pub fn metric(admin: SocketAddr, series: &str) -> f64 {
-    let mut s = TcpStream::connect(admin).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "GET /metrics HTTP/1.0\r\nHost: {admin}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0)
-}
+pub use crate::common::http::metric;
 
 /// Greets, says EHLO, and returns the client; panics if the greeting is not 220.
 pub fn session(source: &str, to: SocketAddr) -> RawClient {
