@@ -48,6 +48,33 @@ impl Classifier {
     pub fn trained(model: &Model, config: &BayesConfig) -> bool {
         model.nspam >= config.min_spam && model.nham >= config.min_ham
     }
+
+    /// The classifier over a loaded model, or `None` (logged) when it has too little training.
+    /// `source` names where the model came from (a file, or a Redis key and version).
+    pub fn usable(model: Model, config: &BayesConfig, source: &str) -> Option<Arc<Classifier>> {
+        if !Classifier::trained(&model, config) {
+            tracing::warn!(
+                model = source,
+                spam = model.nspam,
+                ham = model.nham,
+                min_spam = config.min_spam,
+                min_ham = config.min_ham,
+                "bayes model has too little training: classifier off"
+            );
+            return None;
+        }
+        tracing::info!(
+            model = source,
+            spam = model.nspam,
+            ham = model.nham,
+            tokens = model.tokens.len(),
+            "bayes model loaded"
+        );
+        Some(Arc::new(Classifier {
+            model,
+            config: config.clone(),
+        }))
+    }
 }
 
 /// The classifier for a configuration. Never fails the configuration: a missing, corrupt or
@@ -65,25 +92,5 @@ pub fn from_config(config: &BayesConfig) -> Option<Arc<Classifier>> {
             return None;
         }
     };
-    if !Classifier::trained(&model, config) {
-        tracing::warn!(
-            model = %path.display(),
-            spam = model.nspam,
-            ham = model.nham,
-            min_spam = config.min_spam,
-            min_ham = config.min_ham,
-            "bayes model has too little training: classifier off"
-        );
-        return None;
-    }
-    tracing::info!(
-        spam = model.nspam,
-        ham = model.nham,
-        tokens = model.tokens.len(),
-        "bayes model loaded"
-    );
-    Some(Arc::new(Classifier {
-        model,
-        config: config.clone(),
-    }))
+    Classifier::usable(model, config, &path.display().to_string())
 }

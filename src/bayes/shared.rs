@@ -105,36 +105,13 @@ async fn refresh(live: &Live, store: &Store, redis: &RedisModel, bayes: &BayesCo
             tracing::error!(key = %redis.key, version, "the bayes model in Redis is corrupt ({why}); classifier off until `moat learn` stores a good one");
             None
         }
-        Ok(model) => usable(model, bayes, &redis.key, version),
+        Ok(model) => Classifier::usable(
+            model,
+            bayes,
+            &format!("redis:{} version {version}", redis.key),
+        ),
     };
     *live.current.write().expect("model lock") = classifier;
-}
-
-fn usable(model: Model, bayes: &BayesConfig, key: &str, version: u64) -> Option<Arc<Classifier>> {
-    if !Classifier::trained(&model, bayes) {
-        tracing::warn!(
-            key,
-            version,
-            spam = model.nspam,
-            ham = model.nham,
-            min_spam = bayes.min_spam,
-            min_ham = bayes.min_ham,
-            "bayes model has too little training: classifier off"
-        );
-        return None;
-    }
-    tracing::info!(
-        key,
-        version,
-        spam = model.nspam,
-        ham = model.nham,
-        tokens = model.tokens.len(),
-        "bayes model loaded from Redis"
-    );
-    Some(Arc::new(Classifier {
-        model,
-        config: bayes.clone(),
-    }))
 }
 
 /// Where `moat learn` reads the model it adds to and writes the result.

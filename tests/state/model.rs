@@ -106,11 +106,8 @@ fn bayes_model_in_redis_is_learned_shared_and_swapped_live() {
     );
 
     // The running instance notices the new version by itself.
-    assert!(
-        a.moat.wait_log("bayes model loaded from Redis"),
-        "{}",
-        a.moat.log()
-    );
+    assert!(a.moat.wait_log("bayes model loaded"), "{}", a.moat.log());
+    assert!(a.moat.log().contains("model=\"redis:"), "{}", a.moat.log());
     let marked = relay_spam(&a, &backend, 1001);
     assert!(
         marked.contains("X-Spam-Flag: YES") && marked.contains("BAYES_99"),
@@ -118,11 +115,8 @@ fn bayes_model_in_redis_is_learned_shared_and_swapped_live() {
     );
     // A second instance loads it at start.
     let b = start(&backend, &yaml);
-    assert!(
-        b.moat.wait_log("bayes model loaded from Redis"),
-        "{}",
-        b.moat.log()
-    );
+    assert!(b.moat.wait_log("bayes model loaded"), "{}", b.moat.log());
+    assert!(b.moat.log().contains("model=\"redis:"), "{}", b.moat.log());
     assert!(relay_spam(&b, &backend, 1002).contains("BAYES_99"));
 
     // A damaged version: refused, classifier silent, Moat keeps serving.
