@@ -22,16 +22,9 @@ if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
 fi
 ulimit -n "$need"
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/moat-target}"
-if [ -n "$MOAT_BIN" ]; then
-    moat="$MOAT_BIN"
-else
-    echo "building: cargo build --release"
-    cargo build --release --quiet
-    moat="$CARGO_TARGET_DIR/release/moat"
-fi
-
 . benches/lib.sh
+bench_binary
+
 bench_workdir moat-conn-scale
 
 port=$(free_port)

@@ -32,3 +32,14 @@ wait_port() {
     echo "nothing listens on 127.0.0.1:$port" >&2
     return 1
 }
+
+# Sets $moat: the binary named by MOAT_BIN (or MOAT), else a fresh `cargo build --release`.
+bench_binary() {
+    moat="${MOAT_BIN:-${MOAT:-}}"
+    if [ -z "$moat" ]; then
+        export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/moat-target}"
+        echo "building: cargo build --release"
+        cargo build --release --quiet
+        moat="$CARGO_TARGET_DIR/release/moat"
+    fi
+}

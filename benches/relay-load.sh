@@ -33,16 +33,9 @@ for tool in smtp-sink smtp-source; do
     command -v "$tool" >/dev/null || { echo "$tool not found (Debian package postfix)" >&2; exit 1; }
 done
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/moat-target}"
-if [ -n "$MOAT_BIN" ]; then
-    moat="$MOAT_BIN"
-else
-    echo "building: cargo build --release"
-    cargo build --release --quiet
-    moat="$CARGO_TARGET_DIR/release/moat"
-fi
-
 . benches/lib.sh
+bench_binary
+
 bench_workdir moat-bench
 
 # smtp-sink refuses to run as root without -u.

@@ -26,14 +26,8 @@ done
 
 # MOAT=path: that binary instead of building one. MOAT_BASELINE=path: also time that binary
 # (e.g. a build of the previous commit), for before/after figures from the same run.
-if [ -n "${MOAT:-}" ]; then
-    moat="$MOAT"
-else
-    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/moat-target}"
-    echo "building: cargo build --release"
-    cargo build --release --quiet
-    moat="$CARGO_TARGET_DIR/release/moat"
-fi
+. benches/lib.sh
+bench_binary
 baseline="${MOAT_BASELINE:-}"
 
 if [ ! -d "$CORPUS/spam-1" ] || [ ! -d "$CORPUS/easy-ham-1" ]; then
@@ -41,7 +35,6 @@ if [ ! -d "$CORPUS/spam-1" ] || [ ! -d "$CORPUS/easy-ham-1" ]; then
     scripts/corpus.sh "$moat" >/dev/null
 fi
 
-. benches/lib.sh
 bench_workdir moat-scan
 chmod 755 "$work"
 
