@@ -10,5 +10,6 @@ pub mod http;
 pub mod mailbox;
 pub mod moat;
 pub mod redis;
+pub mod rng;
 pub mod sink;
 pub mod tools;

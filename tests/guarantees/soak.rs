@@ -18,20 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// xorshift64*: reproducible from the printed seed, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::common::rng::Rng;
 
 /// Half the time healthy; otherwise one fault at one stage.
 fn random_fault(rng: &mut Rng) -> Fault {
@@ -52,7 +39,7 @@ fn random_fault(rng: &mut Rng) -> Fault {
         14 => Fault::Rcpt(reply("rcpt")),
         15 => Fault::Data(reply("data")),
         16 => Fault::EndOfData(reply("end of data")),
-        17 => Fault::CloseMidData(rng.below(20_000) as usize),
+        17 => Fault::CloseMidData(rng.below(20_000)),
         18 => Fault::CloseAtEndOfData,
         // Moat's backend data timeout is 2s in these tests.
         _ => Fault::StallAtEndOfData(Duration::from_millis(2_500)),
@@ -129,7 +116,7 @@ fn soak(messages: usize, clients: usize, seed: u64) -> Tally {
             let mut rng = Rng(seed | 1);
             while !done.load(Ordering::Relaxed) {
                 backend.set_fault(random_fault(&mut rng));
-                std::thread::sleep(Duration::from_millis(1 + rng.below(8)));
+                std::thread::sleep(Duration::from_millis(1 + rng.below(8) as u64));
             }
             backend.set_fault(Fault::None);
         })
