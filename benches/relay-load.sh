@@ -47,8 +47,10 @@ pids+=($!)
 wait_port "$sink_port"
 
 # The sender's DNS, answered at once from loopback (NXDOMAIN for every other name): SPF passes
-# for 127.0.0.1, DMARC p=none, 127.0.0.1 ↔ client.bench.test for iprev. Moat's resolver
-# caches the answers, as in production for a steady sender.
+# for 127.0.0.1, DMARC p=none, 127.0.0.1 ↔ client.bench.test for iprev. dnsmasq answers as the
+# authority for `test` and 127/8, with a 300 s TTL and an SOA on NXDOMAIN, as a real zone does:
+# Moat's resolver caches the answers (and the "no such record" answers, RFC 2308), as in
+# production for a steady sender. Without the SOA and the TTL every message would query again.
 auth_yaml=""
 if [ "$AUTH" = 1 ]; then
     command -v dnsmasq >/dev/null || { echo "dnsmasq not found (Debian package dnsmasq-base)" >&2; exit 1; }
@@ -59,7 +61,9 @@ if [ "$AUTH" = 1 ]; then
         --txt-record=_dmarc.origin.test,"v=DMARC1; p=none" \
         --txt-record=client.bench.test,"v=spf1 ip4:127.0.0.1 -all" \
         --ptr-record=1.0.0.127.in-addr.arpa,client.bench.test \
-        --host-record=client.bench.test,127.0.0.1 >"$work/dnsmasq.log" 2>&1 &
+        --host-record=client.bench.test,127.0.0.1 --local-ttl=300 \
+        --auth-zone=test,127.0.0.0/8 --auth-server=ns.test,127.0.0.1 \
+        --auth-soa=1,hostmaster.test,1200,120,604800 >"$work/dnsmasq.log" 2>&1 &
     pids+=($!)
     wait_port "$dns_port"
     auth_yaml=$(printf 'dns:\n  nameservers: ["127.0.0.1:%s"]\nauth:\n  enabled: true' "$dns_port")
