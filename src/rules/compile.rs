@@ -172,6 +172,9 @@ pub struct TextGroup {
     pub set: Option<RegexSet>,
     /// Per pattern of `set`: the rule index and its own regex (to quote the match).
     pub regexes: Vec<(usize, Regex)>,
+    /// Patterns that can match one or two bytes (`\w`, `[!?]`): run on their own, see
+    /// `prefilter::is_dense`.
+    pub dense: Vec<(usize, Regex)>,
     pub words: Option<AhoCorasick>,
     /// Per word pattern: the rule index.
     pub word_rules: Vec<usize>,
@@ -184,6 +187,7 @@ impl TextGroup {
             key,
             set: None,
             regexes: Vec::new(),
+            dense: Vec::new(),
             words: None,
             word_rules: Vec::new(),
             exists: Vec::new(),
@@ -192,6 +196,10 @@ impl TextGroup {
 
     /// Builds the set and the automaton from the patterns collected so far.
     pub fn build(&mut self, words: Vec<String>) -> Result<(), String> {
+        let (dense, sparse) = std::mem::take(&mut self.regexes)
+            .into_iter()
+            .partition(|(_, re)| super::prefilter::is_dense(re.as_str()));
+        (self.dense, self.regexes) = (dense, sparse);
         if !self.regexes.is_empty() {
             // The set only nominates candidates; see `prefilter` for why its patterns differ.
             let patterns = self

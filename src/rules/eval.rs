@@ -30,7 +30,16 @@ pub fn group(g: &TextGroup, values: &[String], fired: &mut [Option<String>]) {
         }
     }
     for v in values {
-        if let Some(set) = &g.set {
+        for (i, re) in &g.dense {
+            if fired[*i].is_none() {
+                fired[*i] = re.find(v).map(|m| m.as_str().to_string());
+            }
+        }
+        // Most text matches none of a target's patterns. `is_match` answers that with the
+        // DFA's fast forward loop and literal prefilters, and stops at the first match; the
+        // overlapping search, which must visit every byte in every state, runs only when
+        // there is something to find.
+        if let Some(set) = g.set.as_ref().filter(|set| set.is_match(v)) {
             for p in set.matches(v).iter() {
                 let (i, re) = &g.regexes[p];
                 if fired[*i].is_none() {

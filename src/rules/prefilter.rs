@@ -19,6 +19,17 @@ pub fn set_pattern(pattern: &str) -> String {
     }
 }
 
+/// Whether `pattern` can match two bytes or fewer. Such a pattern (`\w`, `[!?]`, `\d+`)
+/// matches almost everywhere, and an overlapping set search stops and restarts at every match
+/// of every pattern: one `\w` in a set made the set search of a 4 KB body restart 2,400
+/// times and cost six times a plain scan. On its own, a leftmost search stops at the first
+/// match, which is what a rule needs.
+pub fn is_dense(pattern: &str) -> bool {
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .is_ok_and(|hir| hir.properties().minimum_len().is_some_and(|n| n <= 2))
+}
+
 fn is_unicode_word(look: Look) -> bool {
     matches!(
         look,
@@ -87,6 +98,16 @@ mod tests {
             "a candidate the rule's own regex then rejects"
         );
         assert!(!original.is_match("cashier"));
+    }
+
+    #[test]
+    fn patterns_matching_two_bytes_or_fewer_are_dense() {
+        for p in [r"\w", r"[!?]", r"\d+", r"(?i)ab|x{3}"] {
+            assert!(is_dense(p), "{p}");
+        }
+        for p in [r"\bviagra\b", r"(?i)free\s+gift", r"\$\d{3}"] {
+            assert!(!is_dense(p), "{p}");
+        }
     }
 
     #[test]
