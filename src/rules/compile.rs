@@ -82,7 +82,8 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
 /// What a rule tests, once its target is known.
 #[derive(Debug, Clone)]
 pub enum Cond {
-    Regex(String),
+    /// Compiled once, when the rule is checked; the set is built from its pattern.
+    Regex(Regex),
     Words(Vec<String>),
     Exists(bool),
     Cidr(Vec<Cidr>),
@@ -131,8 +132,7 @@ pub fn condition(r: &RawRule) -> Result<(Option<Target>, Cond), String> {
         } else {
             format!("(?{flags}){re}")
         };
-        Regex::new(&pattern).map_err(|e| format!("regex: {e}"))?;
-        Cond::Regex(pattern)
+        Cond::Regex(Regex::new(&pattern).map_err(|e| format!("regex: {e}"))?)
     } else if let Some(words) = &r.words {
         if words.is_empty() || words.iter().any(|w| w.trim().is_empty()) {
             return Err("`words` needs non-empty entries".into());

@@ -229,10 +229,7 @@ impl RuleSet {
                 self.groups.len() - 1
             });
             match &r.cond {
-                Cond::Regex(p) => {
-                    let re = regex::Regex::new(p).expect("checked in compile::condition");
-                    self.groups[g].regexes.push((i, re));
-                }
+                Cond::Regex(re) => self.groups[g].regexes.push((i, re.clone())),
                 Cond::Words(ws) => {
                     for w in ws {
                         words[g].push(w.clone());
