@@ -1,6 +1,9 @@
 //! Where checks plug in. A check looks at a message and reports findings — facts with a
 //! score and a reason — and never decides; `crate::verdict` turns findings into one action.
-//! Each check runs in its own task, so a check that panics costs its findings, not the message.
+//! The checks of a message run concurrently (`join`); a check that panics costs its findings,
+//! not the message.
+
+pub mod join;
 
 use crate::headers::TlsInfo;
 use crate::rules::facts::{Envelope, Facts};
@@ -87,27 +90,25 @@ impl Checks {
     /// Runs every check concurrently and gathers their findings. A check that panics is
     /// logged and reported as a zero-score `CHECK_FAILED` finding.
     pub async fn run(&self, message: Arc<MessageContext>) -> Vec<Finding> {
-        let tasks: Vec<_> = self
+        let futures = self
             .list
             .iter()
-            .map(|check| {
-                let check = check.clone();
-                let message = message.clone();
-                let name = check.name();
-                (
-                    name,
-                    tokio::spawn(async move {
-                        let started = std::time::Instant::now();
-                        let findings = check.check(&message).await;
-                        crate::metrics::check_ran(name, started.elapsed().as_secs_f64(), &findings);
-                        findings
-                    }),
-                )
+            .map(|check| -> join::Boxed<'_, Vec<Finding>> {
+                let message = &message;
+                Box::pin(async move {
+                    let started = std::time::Instant::now();
+                    let findings = check.check(message).await;
+                    let seconds = started.elapsed().as_secs_f64();
+                    crate::metrics::check_ran(check.name(), seconds, &findings);
+                    findings
+                })
             })
             .collect();
+        let results = join::join_catching(futures).await;
         let mut findings = Vec::new();
-        for (name, task) in tasks {
-            match task.await {
+        for (check, result) in self.list.iter().zip(results) {
+            let name = check.name();
+            match result {
                 Ok(mut f) => findings.append(&mut f),
                 Err(e) => {
                     crate::metrics::check_failed(name);

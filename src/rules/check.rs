@@ -12,6 +12,10 @@ pub struct RulesCheck {
     pub bayes: crate::bayes::shared::Handle,
 }
 
+/// Messages up to this size are judged on the session's own thread: about 100 µs of rules
+/// for a 32 KiB message, in the range of a few context switches (see docs/PERFORMANCE.md).
+const INLINE_MAX_BYTES: usize = 32 * 1024;
+
 impl Check for RulesCheck {
     fn name(&self) -> &'static str {
         "rules"
@@ -19,17 +23,22 @@ impl Check for RulesCheck {
 
     fn check<'a>(&'a self, m: &'a MessageContext) -> CheckFuture<'a> {
         Box::pin(async move {
-            // Decoding and matching a large message is CPU work: keep it off the threads
-            // that serve sessions. A panic in it propagates (→ CHECK_FAILED).
             let (rules, load, bayes) = (self.rules.clone(), m.facts_loader(), self.bayes.get());
-            tokio::task::spawn_blocking(move || {
+            let judge = move || {
                 let facts = load();
                 let mut findings = rules.evaluate(&facts);
                 findings.extend(bayes.and_then(|b| b.finding(&facts)));
                 findings
-            })
-            .await
-            .expect("rules evaluation does not panic")
+            };
+            // Decoding and matching a large message is CPU work: keep it off the threads
+            // that serve sessions. A small one takes less time than handing it to another
+            // thread and back, so it runs here. A panic propagates either way (→ CHECK_FAILED).
+            if m.body.len() <= INLINE_MAX_BYTES {
+                return judge();
+            }
+            tokio::task::spawn_blocking(judge)
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
         })
     }
 }

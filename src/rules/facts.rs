@@ -194,11 +194,14 @@ fn lenient(part: &mail_parser::MessagePart, text: &str) -> String {
     let base64 = part
         .content_transfer_encoding()
         .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
-    let still_encoded = text.len() >= 16
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n\t ".contains(&b));
-    if !(base64 && still_encoded) {
+    let still_encoded = || {
+        text.len() >= 16
+            && text.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b'\t' | b' ')
+            })
+    };
+    if !(base64 && still_encoded()) {
         return text.to_string();
     }
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
@@ -245,11 +248,25 @@ fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
 /// that short words like "OK" or "FYI" don't count as shouting.
 pub fn uppercase_ratio(text: &str) -> f64 {
     let (mut letters, mut upper) = (0usize, 0usize);
-    for c in text.chars().filter(|c| c.is_alphabetic()) {
-        letters += 1;
-        if c.is_uppercase() {
-            upper += 1;
+    // Byte by byte (the compiler vectorises this) over ASCII runs, which most text mostly
+    // is; character by character over the runs that are not.
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        for b in rest[..ascii].bytes() {
+            letters += usize::from(b.is_ascii_alphabetic());
+            upper += usize::from(b.is_ascii_uppercase());
         }
+        let mut chars = rest[ascii..].chars();
+        while let Some(c) = chars.clone().next().filter(|c| !c.is_ascii()) {
+            letters += usize::from(c.is_alphabetic());
+            upper += usize::from(c.is_uppercase());
+            chars.next();
+        }
+        rest = chars.as_str();
     }
     if letters < 10 {
         0.0
@@ -299,6 +316,13 @@ mod tests {
         let f = Facts::extract(raw, &env(), 0);
         assert_eq!(f.attachment_name, vec!["invoice.exe"]);
         assert_eq!(f.attachment_type, vec!["application/octet-stream"]);
+    }
+
+    #[test]
+    fn uppercase_ratio_counts_letters_of_every_script() {
+        assert_eq!(uppercase_ratio("ÄÖÜ ÉÈ ΣΩ abcde"), 7.0 / 12.0);
+        assert_eq!(uppercase_ratio("1234567890 !!! ABCDEFGHIJ"), 1.0);
+        assert_eq!(uppercase_ratio("straße STRASSE öffnen"), 7.0 / 19.0);
     }
 
     #[test]
