@@ -11,6 +11,8 @@ pub mod config;
 pub mod conn;
 pub mod deliver;
 pub mod dns;
+#[cfg(test)]
+mod future_sizes;
 pub mod fuzzing;
 pub mod greylist;
 pub mod headers;

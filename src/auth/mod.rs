@@ -97,7 +97,9 @@ impl Authenticator {
         tokio::spawn(async move { this.envelope(ip, helo, from).await })
     }
 
-    async fn envelope(&self, ip: IpAddr, helo: String, from: String) -> Envelope {
+    /// The mail-auth lookups inside are boxed: unboxed, they made this future 20 KB, copied
+    /// on every `tokio::spawn` of it (once per transaction).
+    pub(crate) async fn envelope(&self, ip: IpAddr, helo: String, from: String) -> Envelope {
         let identity = identity(&helo, from);
         let mail_from_domain = identity.rsplit_once('@').map_or("", |(_, d)| d).to_string();
         let helo_is_domain = crate::config::auth::is_domain(&helo);
@@ -106,19 +108,19 @@ impl Authenticator {
                 return SpfOutput::new(helo.clone()).with_result(SpfResult::None);
             }
             let params = SpfParameters::verify_ehlo(ip, &helo, &self.hostname);
-            self.bounded_spf("spf_helo", &helo, self.resolver.verify_spf(params))
-                .await
+            let lookup = Box::pin(self.resolver.verify_spf(params));
+            self.bounded_spf("spf_helo", &helo, lookup).await
         };
         let spf_mail_from = async {
             let params = SpfParameters::verify_mail_from(ip, &helo, &self.hostname, &identity);
-            let lookup = self.resolver.verify_spf(params);
+            let lookup = Box::pin(self.resolver.verify_spf(params));
             self.bounded_spf("spf", &mail_from_domain, lookup).await
         };
         let iprev = async {
             if !self.config.iprev {
                 return None;
             }
-            let lookup = self.resolver.verify_iprev(ip);
+            let lookup = Box::pin(self.resolver.verify_iprev(ip));
             let (outcome, seconds) =
                 metrics::timed(tokio::time::timeout(self.deadline, lookup)).await;
             let (res, ptr) = match outcome {
@@ -239,8 +241,8 @@ impl Authenticator {
         envelope: &Envelope,
     ) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
         let ((dkim_out, dkim_secs), (arc_out, arc_secs)) = tokio::join!(
-            metrics::timed(self.resolver.verify_dkim(msg)),
-            metrics::timed(self.resolver.verify_arc(msg))
+            metrics::timed(Box::pin(self.resolver.verify_dkim(msg))),
+            metrics::timed(Box::pin(self.resolver.verify_arc(msg)))
         );
         metrics::dns_lookup("dkim", dkim_summary(&dkim_out).as_str(), dkim_secs);
         let dkim = dkim_out
@@ -272,7 +274,7 @@ impl Authenticator {
             &envelope.mail_from_domain,
             &envelope.spf_output,
         );
-        let (out, seconds) = metrics::timed(self.resolver.verify_dmarc(params)).await;
+        let (out, seconds) = metrics::timed(Box::pin(self.resolver.verify_dmarc(params))).await;
         metrics::dns_lookup("dmarc", dmarc_res(&out.result()).as_str(), seconds);
         let mut dmarc = Dmarc {
             result: dmarc_res(&out.result()),
@@ -285,7 +287,8 @@ impl Authenticator {
             bad_from: None,
         };
         if dmarc.result == Res::Fail {
-            dmarc.policy = pct::apply(&self.resolver, &dmarc.from_domain, dmarc.policy).await;
+            let apply = pct::apply(&self.resolver, &dmarc.from_domain, dmarc.policy);
+            dmarc.policy = Box::pin(apply).await;
         }
         (dkim, arc, dmarc)
     }

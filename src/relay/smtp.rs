@@ -149,16 +149,17 @@ impl Conn {
                 }
                 Ok(None) => {}
             }
-            let mut chunk = [0u8; 4096];
+            // Straight into the buffer's spare room: no zeroed 4 KiB chunk to copy from,
+            // and none held in this future (and in every future awaiting it).
+            self.rbuf.reserve(4096);
             let n = self
                 .stream
-                .read(&mut chunk)
+                .read_buf(&mut self.rbuf)
                 .await
                 .map_err(|source| RelayError::Io { stage, source })?;
             if n == 0 {
                 return Err(RelayError::Closed { stage });
             }
-            self.rbuf.extend_from_slice(&chunk[..n]);
         }
     }
 

@@ -63,7 +63,11 @@ impl RedisStore {
             return Err(StateError::Unavailable);
         }
         let bound = timeout.unwrap_or(self.timeout);
-        let replies = match tokio::time::timeout(bound, self.exchange(commands)).await {
+        // Boxed: the exchange (connection set-up, reads) is a large future, and without the
+        // box every caller's future — rate limits and greylisting on every MAIL and RCPT,
+        // even with Redis unused — would carry its size.
+        let exchange = Box::pin(self.exchange(commands));
+        let replies = match tokio::time::timeout(bound, exchange).await {
             Ok(result) => result?,
             Err(_) => {
                 // A server that does not answer (or a black-holed address) would cost every
