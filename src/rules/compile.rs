@@ -5,10 +5,12 @@
 use super::cidr::Cidr;
 use super::facts::Num;
 use super::file::RawRule;
+use super::lazy::{self, LazyRegex};
 use super::meta::{self, Expr};
 use crate::verdict::Action;
 use aho_corasick::AhoCorasick;
-use regex::{Regex, RegexSet};
+use regex::RegexSet;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TextKey {
@@ -82,8 +84,8 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
 /// What a rule tests, once its target is known.
 #[derive(Debug, Clone)]
 pub enum Cond {
-    /// Compiled once, when the rule is checked; the set is built from its pattern.
-    Regex(Regex),
+    /// Checked when the rule is loaded, compiled when first needed (see `lazy`).
+    Regex(Arc<LazyRegex>),
     Words(Vec<String>),
     Exists(bool),
     Cidr(Vec<Cidr>),
@@ -132,7 +134,9 @@ pub fn condition(r: &RawRule) -> Result<(Option<Target>, Cond), String> {
         } else {
             format!("(?{flags}){re}")
         };
-        Cond::Regex(Regex::new(&pattern).map_err(|e| format!("regex: {e}"))?)
+        Cond::Regex(Arc::new(
+            LazyRegex::new(pattern).map_err(|e| format!("regex: {e}"))?,
+        ))
     } else if let Some(words) = &r.words {
         if words.is_empty() || words.iter().any(|w| w.trim().is_empty()) {
             return Err("`words` needs non-empty entries".into());
@@ -171,10 +175,10 @@ pub struct TextGroup {
     pub key: TextKey,
     pub set: Option<RegexSet>,
     /// Per pattern of `set`: the rule index and its own regex (to quote the match).
-    pub regexes: Vec<(usize, Regex)>,
+    pub regexes: Vec<(usize, Arc<LazyRegex>)>,
     /// Patterns that can match one or two bytes (`\w`, `[!?]`): run on their own, see
     /// `prefilter::is_dense`.
-    pub dense: Vec<(usize, Regex)>,
+    pub dense: Vec<(usize, Arc<LazyRegex>)>,
     pub words: Option<AhoCorasick>,
     /// Per word pattern: the rule index.
     pub word_rules: Vec<usize>,
@@ -200,6 +204,13 @@ impl TextGroup {
             .into_iter()
             .partition(|(_, re)| super::prefilter::is_dense(re.as_str()));
         (self.dense, self.regexes) = (dense, sparse);
+        // Dense patterns are searched on every message: compile them now, so that a size
+        // error is a load error.
+        for (_, re) in &self.dense {
+            if re.get().is_none() {
+                return Err(format!("regex `{}` exceeds the size limit", re.as_str()));
+            }
+        }
         if !self.regexes.is_empty() {
             // The set only nominates candidates; see `prefilter` for why its patterns differ.
             let patterns = self
@@ -208,7 +219,7 @@ impl TextGroup {
                 .map(|(_, r)| super::prefilter::set_pattern(r.as_str()));
             self.set = Some(
                 regex::RegexSetBuilder::new(patterns)
-                    .size_limit(64 << 20)
+                    .size_limit(lazy::SIZE_LIMIT)
                     // The lazy DFA of a set of Unicode patterns needs room: with the default
                     // 2 MiB cache it keeps rebuilding states on large HTML bodies and gives up
                     // to the PikeVM. The cache grows only as far as the text needs.

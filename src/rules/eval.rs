@@ -2,6 +2,7 @@
 
 use super::compile::{Cond, TextGroup, TextKey};
 use super::facts::Facts;
+use super::lazy::LazyRegex;
 
 pub fn values<'a>(f: &'a Facts, key: &TextKey) -> &'a [String] {
     match key {
@@ -32,7 +33,7 @@ pub fn group(g: &TextGroup, values: &[String], fired: &mut [Option<String>]) {
     for v in values {
         for (i, re) in &g.dense {
             if fired[*i].is_none() {
-                fired[*i] = re.find(v).map(|m| m.as_str().to_string());
+                fired[*i] = confirm(re, v);
             }
         }
         // Most text matches none of a target's patterns. `is_match` answers that with the
@@ -43,7 +44,7 @@ pub fn group(g: &TextGroup, values: &[String], fired: &mut [Option<String>]) {
             for p in set.matches(v).iter() {
                 let (i, re) = &g.regexes[p];
                 if fired[*i].is_none() {
-                    fired[*i] = re.find(v).map(|m| m.as_str().to_string());
+                    fired[*i] = confirm(re, v);
                 }
             }
         }
@@ -56,6 +57,12 @@ pub fn group(g: &TextGroup, values: &[String], fired: &mut [Option<String>]) {
             }
         }
     }
+}
+
+/// The rule's own match in `text`, to quote.
+fn confirm(re: &LazyRegex, text: &str) -> Option<String> {
+    let m = re.get()?.find(text)?;
+    Some(m.as_str().to_string())
 }
 
 /// A word matches only as a whole word: "sex" must not fire on "Sussex".

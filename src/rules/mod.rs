@@ -12,6 +12,7 @@ mod eval;
 pub mod examples;
 pub mod facts;
 mod file;
+mod lazy;
 mod meta;
 mod prefilter;
 pub mod uri;
