@@ -29,31 +29,28 @@ impl Default for DotStuffer {
 }
 
 impl DotStuffer {
-    /// Appends the stuffed form of `input` to `out`. Copies whole line segments at a time.
-    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+    /// Appends the stuffed form of `input` to `out`. Only the `LF .` pairs are searched for
+    /// (memmem), and the spans between them are copied whole.
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) {
         match input {
             [] => return,
             [.., a, b] => self.tail = [*a, *b],
             [b] => self.tail = [self.tail[1], *b],
         }
         self.written = true;
-        while !input.is_empty() {
-            if self.line_start && input[0] == b'.' {
-                out.push(b'.');
-            }
-            match input.iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    out.extend_from_slice(&input[..=i]);
-                    input = &input[i + 1..];
-                    self.line_start = true;
-                }
-                None => {
-                    out.extend_from_slice(input);
-                    input = &[];
-                    self.line_start = false;
-                }
-            }
+        out.reserve(input.len() + 8);
+        if self.line_start && input[0] == b'.' {
+            out.push(b'.');
         }
+        let mut copied = 0;
+        for lf in memchr::memmem::find_iter(input, b"\n.") {
+            // Through the LF, then the extra dot; the line's own dot is copied next time.
+            out.extend_from_slice(&input[copied..=lf]);
+            out.push(b'.');
+            copied = lf + 1;
+        }
+        out.extend_from_slice(&input[copied..]);
+        self.line_start = input.last() == Some(&b'\n');
     }
 
     /// Appends the terminator: `CRLF` if the stream does not already end in one, then `.CRLF`.
@@ -120,6 +117,46 @@ mod tests {
         let msg = b".x\r\n.\r\ny";
         let pieces: Vec<&[u8]> = msg.chunks(1).collect();
         assert_eq!(stuff(&pieces), b"..x\r\n..\r\ny\r\n.\r\n");
+    }
+
+    /// The straightforward definition: a dot after every LF (and at the start) is doubled.
+    fn reference(message: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut line_start = true;
+        for &b in message {
+            if line_start && b == b'.' {
+                out.push(b'.');
+            }
+            out.push(b);
+            line_start = b == b'\n';
+        }
+        out
+    }
+
+    #[test]
+    fn any_split_of_any_dotted_text_stuffs_like_the_definition() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let len = (next() % 40) as usize;
+            let text: Vec<u8> = (0..len).map(|_| b".\r\nx"[(next() % 4) as usize]).collect();
+            let cut = (next() as usize) % (len + 1);
+            let mut stuffer = DotStuffer::default();
+            let mut out = Vec::new();
+            stuffer.push(&text[..cut], &mut out);
+            stuffer.push(&text[cut..], &mut out);
+            assert_eq!(
+                out,
+                reference(&text),
+                "{:?} cut at {cut}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 
     #[test]
