@@ -431,7 +431,8 @@ pub fn new_session_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut v = RandomState::new().hash_one((n, std::process::id(), Instant::now()));
+    // RandomState's keys are random per process (and per thread): no getpid() per session.
+    let mut v = RandomState::new().hash_one((n, Instant::now()));
     const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     (0..12)
         .map(|_| {
