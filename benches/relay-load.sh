@@ -25,6 +25,9 @@ BACKEND_EXTRA="${BACKEND_EXTRA:-}"
 MOAT_BIN="${MOAT_BIN:-${MOAT:-}}"  # MOAT= is accepted too
 # AUTH=1: SPF/DKIM/DMARC/iprev on, against a loopback dnsmasq serving the sender's zone.
 AUTH="${AUTH:-0}"
+# CEILING=1: also relay through HAProxy in TCP mode (a byte splice, no SMTP at all): the most
+# any proxy between smtp-source and smtp-sink can keep of the direct rate on this machine.
+CEILING="${CEILING:-0}"
 # PACED=RATE: afterwards, paced.py at RATE messages/s for PACED_SECONDS, direct and via Moat.
 PACED="${PACED:-}"
 PACED_SECONDS="${PACED_SECONDS:-10}"
@@ -147,6 +150,32 @@ python3 benches/histogram.py "$work/before" "$work/after"
 awk -v n="$MESSAGES" -v d="$direct" -v m="$via_moat" 'BEGIN {
     printf "RESULT direct=%.0f moat=%.0f ratio=%.2f\n", n / d, n / m, (n / m) / (n / d)
 }'
+
+if [ "$CEILING" = 1 ]; then
+    command -v haproxy >/dev/null || { echo "haproxy not found (Debian package haproxy)" >&2; exit 1; }
+    splice_port=$(free_port)
+    cat >"$work/haproxy.cfg" <<EOF
+global
+    maxconn 4000
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+listen splice
+    bind 127.0.0.1:$splice_port
+    server sink 127.0.0.1:$sink_port
+EOF
+    haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
+    pids+=($!)
+    wait_port "$splice_port"
+    spliced=$(run_source "$splice_port")
+    awk -v n="$MESSAGES" -v d="$direct" -v h="$spliced" 'BEGIN {
+        printf "%-22s %8.2f s %10.0f messages/s\n", "through HAProxy (TCP):", h, n / h
+        printf "HAProxy / direct: %.2f of the direct rate (the ceiling for any proxy here)\n", (n / h) / (n / d)
+    }'
+fi
 
 if [ -n "$PACED" ]; then
     echo "paced: $PACED messages/s for $PACED_SECONDS s, $SIZE bytes, 20 persistent connections"
