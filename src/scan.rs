@@ -4,15 +4,16 @@
 //! sender, `To:`/`Cc:` the recipients.
 
 use crate::checks::MessageContext;
+use crate::rules::facts::Facts;
 use crate::server::Runtime;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::verdict::{Action, Verdict};
-use mail_parser::{Host, MessageParser};
+use mail_parser::{Host, Message};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub struct Options {
     pub explain: bool,
@@ -75,11 +76,26 @@ fn outside_ip(ip: &IpAddr) -> bool {
     }
 }
 
+/// The message's context, with its facts: the message is parsed once, for the envelope
+/// found in its headers and for the rules.
 fn context_of(raw: Vec<u8>) -> MessageContext {
-    let raw = strip_mbox_line(raw);
+    let raw = Arc::new(strip_mbox_line(raw));
+    let parsed = crate::rules::facts::parse(&raw);
+    let mut context = envelope_of(parsed.as_ref(), raw.clone());
+    let facts = Facts::from_parsed(
+        &raw,
+        parsed.as_ref(),
+        &context.envelope(),
+        crate::rules::check::now_unix(),
+    );
+    context.facts = Arc::new(OnceLock::from(Arc::new(facts)));
+    context
+}
+
+fn envelope_of(parsed: Option<&Message>, raw: Arc<Vec<u8>>) -> MessageContext {
     let (mut ip, mut helo, mut from, mut rcpts): (IpAddr, String, Option<Mailbox>, Vec<Mailbox>) =
         ([127, 0, 0, 1].into(), String::new(), None, Vec::new());
-    if let Some(m) = MessageParser::default().parse_headers(&raw[..]) {
+    if let Some(m) = parsed {
         let outside = m
             .received_all()
             .find(|r| r.from_ip().is_some_and(|ip| outside_ip(&ip)));
@@ -109,7 +125,7 @@ fn context_of(raw: Vec<u8>) -> MessageContext {
         tls: None,
         from: from.map(ReversePath::Mailbox).unwrap_or(ReversePath::Null),
         recipients: rcpts,
-        body: Arc::new(raw),
+        body: raw,
         facts: Default::default(),
     }
 }

@@ -49,17 +49,24 @@ impl MessageContext {
     pub fn facts_loader(&self) -> impl FnOnce() -> Arc<Facts> + Send + 'static {
         let cell = self.facts.clone();
         let body = self.body.clone();
-        let env = Envelope {
-            client_ip: self.client_ip,
-            helo: self.helo.clone(),
-            mail_from: self.from.address(),
-            rcpt_to: self.recipients.iter().map(|r| r.address()).collect(),
-        };
+        let env = self.envelope();
         move || {
             cell.get_or_init(|| {
                 Arc::new(Facts::extract(&body, &env, crate::rules::check::now_unix()))
             })
             .clone()
+        }
+    }
+}
+
+impl MessageContext {
+    /// The envelope as the rules see it.
+    pub fn envelope(&self) -> Envelope {
+        Envelope {
+            client_ip: self.client_ip,
+            helo: self.helo.clone(),
+            mail_from: self.from.address(),
+            rcpt_to: self.recipients.iter().map(|r| r.address()).collect(),
         }
     }
 }

@@ -56,8 +56,28 @@ pub struct Facts {
     pub nums: HashMap<Num, f64>,
 }
 
+/// Parses a message as the rules see it; `None` when mail-parser cannot. mail-parser has a
+/// `debug_assert!` reachable from crafted MIME (found by the `pipeline` fuzz target): in
+/// debug builds it panics, which counts as unparseable too.
+pub fn parse(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
+    std::panic::catch_unwind(|| MessageParser::default().parse(raw))
+        .ok()
+        .flatten()
+}
+
 impl Facts {
     pub fn extract(raw: &[u8], env: &Envelope, now_unix: i64) -> Facts {
+        Facts::from_parsed(raw, parse(raw).as_ref(), env, now_unix)
+    }
+
+    /// The facts of `raw`, already parsed by `parse` (for a caller that needed the parsed
+    /// message itself, so it is parsed once).
+    pub fn from_parsed(
+        raw: &[u8],
+        parsed: Option<&mail_parser::Message>,
+        env: &Envelope,
+        now_unix: i64,
+    ) -> Facts {
         let mut f = Facts {
             mail_from: vec![env.mail_from.clone()],
             rcpt_to: env.rcpt_to.clone(),
@@ -67,10 +87,7 @@ impl Facts {
         };
         f.nums.insert(Num::Size, raw.len() as f64);
         f.nums.insert(Num::Recipients, env.rcpt_to.len() as f64);
-        // mail-parser has a `debug_assert!` reachable from crafted MIME (found by the
-        // `pipeline` fuzz target): in debug builds it panics. Treat that as unparseable.
-        let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
-        let Some(msg) = parsed.ok().flatten() else {
+        let Some(msg) = parsed else {
             // Unparseable: rawbody rules still see the bytes after the header.
             let header_end = memchr::memmem::find(raw, b"\r\n\r\n")
                 .map(|i| i + 4)
@@ -122,7 +139,7 @@ impl Facts {
             let hours = (date.to_timestamp() - reference) as f64 / 3600.0;
             f.nums.insert(Num::DateSkewHours, hours);
         }
-        f.extract_parts(&msg);
+        f.extract_parts(msg);
         f
     }
 
