@@ -249,6 +249,8 @@ fn build_backend(
             data: Duration::from_secs(300),
         },
         pool: Default::default(),
+        pipelining: true,
+        chunking: true,
     };
     let Some(b) = raw else {
         errors.push("backend", "is required (protocol: maildir, smtp or lmtp)");
@@ -323,6 +325,8 @@ fn build_backend(
         target,
         helo,
         pool,
+        pipelining: b.pipelining,
+        chunking: b.chunking,
         timeouts: BackendTimeouts {
             connect: b.timeouts.connect.0,
             command: b.timeouts.command.0,

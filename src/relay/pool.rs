@@ -191,6 +191,34 @@ pub(super) async fn mail(
     s.mail(from, params).await
 }
 
+/// RCPT, which carries the held-back MAIL when there is one: a connection that had idled and
+/// is found dead at that first write is replaced and MAIL and RCPT sent again, as for a
+/// lockstep MAIL. Safe for the same reasons: the client has been answered nothing for this
+/// RCPT, and no data was sent, so a transaction the dead connection held cannot deliver.
+pub(super) async fn rcpt(s: &mut SmtpSession, to: &str) -> Result<Reply, RelayError> {
+    let Some(mail) = s.deferred_mail().filter(|m| m.idled).cloned() else {
+        return s.rcpt(to).await;
+    };
+    let first = s.rcpt(to).await;
+    let dead = match &first {
+        Ok(reply) => reply.code == 421,
+        Err(e) => !e.is_timeout(),
+    };
+    if !dead {
+        return first;
+    }
+    if let Err(e) = &first {
+        tracing::debug!(error = %e, "idle backend connection failed at MAIL+RCPT; retrying on a new one");
+    }
+    metrics::pool_event("retried");
+    *s = s.reopen().await?;
+    let reply = s.mail(&mail.from, &mail.params).await?;
+    if !reply.is_positive() {
+        return Ok(reply);
+    }
+    s.rcpt(to).await
+}
+
 impl Relay {
     /// Ends a client session's use of its backend session: a clean SMTP/LMTP connection goes
     /// back to the pool (after `RSET` if a transaction was left open), any other is closed
