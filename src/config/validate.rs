@@ -407,4 +407,14 @@ mod tests {
             "{shown}"
         );
     }
+
+    #[test]
+    fn backend_pipelining_and_chunking_default_on_and_can_be_switched_off() {
+        let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: lmtp\n  address: 127.0.0.1:24\n";
+        let c = Config::from_yaml(base, "t.yaml").unwrap();
+        assert!(c.backend.pipelining && c.backend.chunking);
+        let off = format!("{base}  pipelining: false\n  chunking: false\n");
+        let c = Config::from_yaml(&off, "t.yaml").unwrap();
+        assert!(!c.backend.pipelining && !c.backend.chunking);
+    }
 }

@@ -13,7 +13,9 @@
 //! - If a reused connection still fails at the first command of a new transaction (it closed
 //!   between the probe and MAIL), `BackendSession::mail` discards it and sends MAIL again on a
 //!   fresh connection: nothing has been answered to the client for that command yet, and no
-//!   backend transaction was open, so nothing can be lost or duplicated.
+//!   backend transaction was open, so nothing can be lost or duplicated. When MAIL is held
+//!   back for the first RCPT (PIPELINING), the same holds at that first write, and
+//!   `BackendSession::rcpt` retries MAIL and RCPT together.
 //!
 //! Idle connections are taken last in, first out, so that under light load the surplus ages
 //! out; a reaper task closes expired ones even when no session comes to take them.

@@ -209,7 +209,8 @@ pub struct SmtpSession {
     /// must be preceded by RSET, whatever the driver did in between.
     in_transaction: bool,
     /// A MAIL answered locally and not yet sent: it goes out with the next RCPT.
-    deferred: Option<pipeline::Deferred>,
+    /// Boxed: it is rare next to the session's lifetime, and keeps the session small.
+    deferred: Option<Box<pipeline::Deferred>>,
     /// RCPTs answered 2xx in this transaction: an LMTP server sends that many final replies.
     accepted_rcpts: usize,
     /// The backend answered 421 and is closing the connection.

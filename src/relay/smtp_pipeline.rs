@@ -26,7 +26,7 @@ pub struct Deferred {
 impl SmtpSession {
     /// The MAIL held back for the next RCPT, if any.
     pub fn deferred_mail(&self) -> Option<&Deferred> {
-        self.deferred.as_ref()
+        self.deferred.as_deref()
     }
 
     /// Holds MAIL back and answers it locally; the backend hears it with the first RCPT.
@@ -34,11 +34,11 @@ impl SmtpSession {
         let idled = self.has_idled();
         self.transactions += 1;
         self.accepted_rcpts = 0;
-        self.deferred = Some(Deferred {
+        self.deferred = Some(Box::new(Deferred {
             from: from.to_string(),
             params: params.clone(),
             idled,
-        });
+        }));
         tracing::debug!("backend MAIL deferred to the first RCPT");
         Reply::status(250, 1, 0, "Sender ok")
     }
@@ -47,7 +47,7 @@ impl SmtpSession {
     /// client hears the RCPT reply, or the MAIL reply when the backend refused MAIL.
     pub(super) async fn mail_and_rcpt(
         &mut self,
-        mail: Deferred,
+        mail: Box<Deferred>,
         to: &str,
     ) -> Result<Reply, RelayError> {
         // Unread bytes would be taken as the reply to MAIL and shift every later answer.
