@@ -1,5 +1,6 @@
 //! The connection's side of the lockstep backend transaction: MAIL and RCPT go to the backend
-//! as the client sends them, and a failing backend becomes a `451` for the client.
+//! as the client sends them (MAIL held back to travel with the first RCPT when the backend
+//! pipelines), and a failing backend becomes a `451` for the client.
 
 use super::Conn;
 use crate::relay::{BackendSession, RelayError};
@@ -23,7 +24,9 @@ impl Conn {
         let backend = self.backend.as_mut().expect("opened above");
         let asked = Instant::now();
         let result = backend.mail(&from.address(), params).await;
-        crate::metrics::relay_step("mail", asked.elapsed().as_secs_f64());
+        if !backend.mail_deferred() {
+            crate::metrics::relay_step("mail", asked.elapsed().as_secs_f64());
+        }
         match result {
             Ok(reply) => {
                 self.backend_in_transaction = reply.is_positive();
@@ -37,9 +40,15 @@ impl Conn {
         let Some(backend) = self.backend.as_mut().filter(|b| b.is_usable()) else {
             return Reply::status(451, 4, 1, "Backend unavailable, try again later");
         };
+        // With the MAIL held back, this RCPT is the pipelined MAIL+RCPT round trip.
+        let step = if backend.mail_deferred() {
+            "mail_rcpt"
+        } else {
+            "rcpt"
+        };
         let asked = Instant::now();
         let result = backend.rcpt(&to.address()).await;
-        crate::metrics::relay_step("rcpt", asked.elapsed().as_secs_f64());
+        crate::metrics::relay_step(step, asked.elapsed().as_secs_f64());
         match result {
             Ok(reply) => reply,
             Err(e) => self.relay_failed(e),

@@ -90,9 +90,10 @@ pub async fn deliver(
 /// where they are logged, in `conn`).
 async fn relay(backend: &mut BackendSession, header: &[u8], body: &[u8]) -> Result<Reply, Failure> {
     let started = std::time::Instant::now();
+    let step = backend.data_step();
     let result = backend.data(header, body).await;
     let seconds = started.elapsed().as_secs_f64();
-    crate::metrics::relay_step("data", seconds);
+    crate::metrics::relay_step(step, seconds);
     crate::metrics::stage("relay", seconds);
     if let Ok(reply) = &result {
         let result = if reply.is_positive() {

@@ -308,7 +308,7 @@ pub fn tls_handshake(version: &str, result: &str) {
         .inc();
 }
 
-/// Latency of one backend step (`connect`, `mail`, `rcpt`, `data`).
+/// Latency of one backend step (`connect`, `mail`, `rcpt`, `mail_rcpt`, `data`, `bdat`).
 pub fn relay_step(step: &str, seconds: f64) {
     get()
         .relay_duration

@@ -636,3 +636,6 @@ fn e2e_verdict_actions_into_dovecot_mark_reject_quarantine_release() {
         "{text}"
     );
 }
+
+#[path = "e2e/chunking.rs"]
+mod chunking;

@@ -49,3 +49,6 @@ mod flood;
 
 #[path = "guarantees/pool.rs"]
 mod pool;
+
+#[path = "guarantees/pipelining.rs"]
+mod pipelining;

@@ -99,6 +99,10 @@ pub struct BackendConfig {
     pub timeouts: BackendTimeouts,
     /// Reuse of idle SMTP/LMTP connections (`backend.pool`).
     pub pool: pool::PoolConfig,
+    /// Use the backend's PIPELINING (MAIL sent with the first RCPT) when it advertises it.
+    pub pipelining: bool,
+    /// Use the backend's CHUNKING (`BDAT`, no dot-stuffing) when it advertises it.
+    pub chunking: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -69,6 +69,16 @@ pub struct RawBackend {
     pub timeouts: RawBackendTimeouts,
     #[serde(default)]
     pub pool: super::pool::RawPool,
+    /// RFC 2920 PIPELINING with the backend, when it advertises it.
+    #[serde(default = "yes")]
+    pub pipelining: bool,
+    /// RFC 3030 CHUNKING (BDAT) with the backend, when it advertises it.
+    #[serde(default = "yes")]
+    pub chunking: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]

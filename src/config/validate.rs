@@ -249,6 +249,8 @@ fn build_backend(
             data: Duration::from_secs(300),
         },
         pool: Default::default(),
+        pipelining: true,
+        chunking: true,
     };
     let Some(b) = raw else {
         errors.push("backend", "is required (protocol: maildir, smtp or lmtp)");
@@ -323,6 +325,8 @@ fn build_backend(
         target,
         helo,
         pool,
+        pipelining: b.pipelining,
+        chunking: b.chunking,
         timeouts: BackendTimeouts {
             connect: b.timeouts.connect.0,
             command: b.timeouts.command.0,
@@ -402,5 +406,15 @@ mod tests {
             shown.contains("t.yaml:9: limits.timeouts.command"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn backend_pipelining_and_chunking_default_on_and_can_be_switched_off() {
+        let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: lmtp\n  address: 127.0.0.1:24\n";
+        let c = Config::from_yaml(base, "t.yaml").unwrap();
+        assert!(c.backend.pipelining && c.backend.chunking);
+        let off = format!("{base}  pipelining: false\n  chunking: false\n");
+        let c = Config::from_yaml(&off, "t.yaml").unwrap();
+        assert!(!c.backend.pipelining && !c.backend.chunking);
     }
 }

@@ -27,6 +27,8 @@ mod dotstuff;
 #[cfg(test)]
 mod fake_backend;
 pub mod maildir;
+#[cfg(test)]
+mod pipeline_tests;
 pub mod pool;
 #[cfg(test)]
 mod pool_tests;
@@ -180,6 +182,8 @@ impl Relay {
                     protocol: smtp::Protocol::Smtp,
                     helo: cfg.helo.clone(),
                     timeouts: t,
+                    pipelining: cfg.pipelining,
+                    chunking: cfg.chunking,
                 }),
                 pool(),
             ),
@@ -189,6 +193,8 @@ impl Relay {
                     protocol: smtp::Protocol::Lmtp,
                     helo: cfg.helo.clone(),
                     timeouts: t,
+                    pipelining: cfg.pipelining,
+                    chunking: cfg.chunking,
                 }),
                 pool(),
             ),
@@ -263,7 +269,7 @@ impl BackendSession {
     pub async fn rcpt(&mut self, to: &str) -> Result<Reply, RelayError> {
         self.check(Stage::Rcpt)?;
         let r = match &mut self.inner {
-            Inner::Smtp(s) => s.rcpt(to).await,
+            Inner::Smtp(s) => pool::rcpt(s, to).await,
             Inner::Maildir(m) => Ok(m.rcpt(to)),
         };
         self.note(r)
@@ -280,6 +286,19 @@ impl BackendSession {
             Inner::Maildir(m) => m.data(headers, body).await,
         };
         self.note(r)
+    }
+
+    /// MAIL was answered locally and waits to go to the backend with the next RCPT.
+    pub fn mail_deferred(&self) -> bool {
+        matches!(&self.inner, Inner::Smtp(s) if s.deferred_mail().is_some())
+    }
+
+    /// The name of the data step for metrics: `bdat` when the message goes with BDAT.
+    pub fn data_step(&self) -> &'static str {
+        match &self.inner {
+            Inner::Smtp(s) if s.uses_bdat() => "bdat",
+            _ => "data",
+        }
     }
 
     pub async fn rset(&mut self) -> Result<(), RelayError> {
@@ -345,6 +364,8 @@ mod tests {
                 data: t,
             },
             pool: Default::default(),
+            pipelining: true,
+            chunking: true,
         }
     }
 

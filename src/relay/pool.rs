@@ -13,7 +13,9 @@
 //! - If a reused connection still fails at the first command of a new transaction (it closed
 //!   between the probe and MAIL), `BackendSession::mail` discards it and sends MAIL again on a
 //!   fresh connection: nothing has been answered to the client for that command yet, and no
-//!   backend transaction was open, so nothing can be lost or duplicated.
+//!   backend transaction was open, so nothing can be lost or duplicated. When MAIL is held
+//!   back for the first RCPT (PIPELINING), the same holds at that first write, and
+//!   `BackendSession::rcpt` retries MAIL and RCPT together.
 //!
 //! Idle connections are taken last in, first out, so that under light load the surplus ages
 //! out; a reaper task closes expired ones even when no session comes to take them.
@@ -189,6 +191,34 @@ pub(super) async fn mail(
     metrics::pool_event("retried");
     *s = s.reopen().await?;
     s.mail(from, params).await
+}
+
+/// RCPT, which carries the held-back MAIL when there is one: a connection that had idled and
+/// is found dead at that first write is replaced and MAIL and RCPT sent again, as for a
+/// lockstep MAIL. Safe for the same reasons: the client has been answered nothing for this
+/// RCPT, and no data was sent, so a transaction the dead connection held cannot deliver.
+pub(super) async fn rcpt(s: &mut SmtpSession, to: &str) -> Result<Reply, RelayError> {
+    let Some(mail) = s.deferred_mail().filter(|m| m.idled).cloned() else {
+        return s.rcpt(to).await;
+    };
+    let first = s.rcpt(to).await;
+    let dead = match &first {
+        Ok(reply) => reply.code == 421,
+        Err(e) => !e.is_timeout(),
+    };
+    if !dead {
+        return first;
+    }
+    if let Err(e) = &first {
+        tracing::debug!(error = %e, "idle backend connection failed at MAIL+RCPT; retrying on a new one");
+    }
+    metrics::pool_event("retried");
+    *s = s.reopen().await?;
+    let reply = s.mail(&mail.from, &mail.params).await?;
+    if !reply.is_positive() {
+        return Ok(reply);
+    }
+    s.rcpt(to).await
 }
 
 impl Relay {

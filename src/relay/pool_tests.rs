@@ -24,6 +24,8 @@ fn relay_with(address: &str, pool: PoolConfig) -> Relay {
             data: t,
         },
         pool,
+        pipelining: true,
+        chunking: true,
     };
     Relay::new(&cfg, "mx.test")
 }
@@ -111,12 +113,19 @@ async fn idle_421_from_the_backend_is_never_taken_as_an_answer() {
 
 #[tokio::test]
 async fn reused_connection_that_dies_at_mail_is_replaced_and_mail_retried() {
+    // Lockstep MAIL, and MAIL held back and pipelined with the first RCPT.
+    for caps in [CAPS_LOCKSTEP, CAPS_ALL] {
+        reused_connection_dies_at_mail(caps).await;
+    }
+}
+
+async fn reused_connection_dies_at_mail(caps: &'static str) {
     // The second MAIL overall (the first on the reused connection) finds it closed.
     let mails = Arc::new(AtomicUsize::new(0));
     let n = mails.clone();
     let fake = Fake::start(
         r("220 fake\r\n"),
-        with(CAPS_ALL, move |c| {
+        with(caps, move |c| {
             let second = c.starts_with("MAIL") && n.fetch_add(1, Ordering::SeqCst) == 1;
             second.then_some(Act::Close)
         }),

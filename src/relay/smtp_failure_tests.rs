@@ -112,7 +112,7 @@ async fn backend_closing_mid_data_is_an_error() {
 
 #[tokio::test]
 async fn garbage_and_overlong_replies_are_errors() {
-    let script = with(CAPS_ALL, |c| match c {
+    let script = with(CAPS_LOCKSTEP, |c| match c {
         c if c.starts_with("MAIL") => Some(r("hello there\r\n")),
         c if c.starts_with("RCPT") => Some(Act::Reply(format!("250 {}\r\n", "x".repeat(70_000)))),
         "DATA" => Some(Act::Reply("250-x\r\n".repeat(600))),
@@ -160,7 +160,7 @@ async fn garbage_and_overlong_replies_are_errors() {
 
 #[tokio::test]
 async fn unsolicited_reply_lines_are_an_error() {
-    let script = with(CAPS_ALL, |c| {
+    let script = with(CAPS_LOCKSTEP, |c| {
         c.starts_with("MAIL")
             .then(|| r("250 2.1.0 Ok\r\n250 2.1.5 Extra\r\n"))
     });

@@ -7,8 +7,8 @@ use super::{RelayError, Stage};
 use crate::smtp::{BodyType, Enhanced, MailParams, Reply};
 
 #[tokio::test]
-async fn full_transaction_is_byte_exact() {
-    let fake = Fake::start(r("220 fake.test ESMTP\r\n"), standard(CAPS_ALL)).await;
+async fn lockstep_without_pipelining_is_byte_exact() {
+    let fake = Fake::start(r("220 fake.test ESMTP\r\n"), standard(CAPS_LOCKSTEP)).await;
     let mut s = smtp(&fake).await;
     let eight = params(Some(BodyType::EightBitMime), false);
     assert_eq!(
@@ -96,9 +96,16 @@ fn mail_parameters_follow_capabilities() {
     let all = Capabilities::from_ehlo(&Reply::multiline(
         250,
         None,
-        ["fake", "PIPELINING", "8bitmime", "SIZE 10", "SMTPUTF8"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "fake",
+            "PIPELINING",
+            "8bitmime",
+            "SIZE 10",
+            "SMTPUTF8",
+            "CHUNKING",
+        ]
+        .map(String::from)
+        .to_vec(),
     ));
     assert_eq!(
         all,
@@ -106,7 +113,8 @@ fn mail_parameters_follow_capabilities() {
             pipelining: true,
             eight_bit_mime: true,
             smtputf8: true,
-            size: true
+            size: true,
+            chunking: true,
         }
     );
     let none = Capabilities::default();
@@ -135,7 +143,7 @@ async fn smtputf8_without_backend_support_is_refused_locally() {
 
 #[tokio::test]
 async fn backend_refusals_are_passed_through() {
-    let script = with(CAPS_ALL, |c| match c {
+    let script = with(CAPS_LOCKSTEP, |c| match c {
         c if c.starts_with("MAIL FROM:<t") => Some(r("451 4.3.0 Try later\r\n")),
         c if c.starts_with("RCPT TO:<nobody") => Some(r("550-5.1.1 No such\r\n550 5.1.1 user\r\n")),
         "<DOT>" => Some(r("554 5.7.1 Spam\r\n")),
@@ -164,7 +172,7 @@ async fn backend_refusals_are_passed_through() {
 
 #[tokio::test]
 async fn data_refused_then_next_mail_starts_with_rset() {
-    let script = with(CAPS_ALL, |c| {
+    let script = with(CAPS_LOCKSTEP, |c| {
         (c == "DATA").then(|| r("554 5.5.1 No valid recipients\r\n"))
     });
     let fake = Fake::start(r("220 fake\r\n"), script).await;
@@ -181,7 +189,7 @@ async fn data_refused_then_next_mail_starts_with_rset() {
 
 #[tokio::test]
 async fn reply_421_makes_the_session_unusable() {
-    let script = with(CAPS_ALL, |c| {
+    let script = with(CAPS_LOCKSTEP, |c| {
         c.starts_with("MAIL")
             .then(|| Act::ReplyThenClose("421 4.3.2 Bye\r\n".into()))
     });

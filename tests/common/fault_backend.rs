@@ -76,6 +76,8 @@ impl Message {
 struct State {
     fault: Option<Fault>,
     lmtp: bool,
+    /// Advertises CHUNKING and takes `BDAT <n> LAST`.
+    chunking: bool,
     connections: usize,
     mail_froms: Vec<String>,
     rcpts: Vec<String>,
@@ -123,6 +125,13 @@ impl FaultBackend {
             }
         });
         FaultBackend { addr, state }
+    }
+
+    /// Advertises CHUNKING from the next EHLO/LHLO on, and takes `BDAT <n> LAST` (the chunk
+    /// is a DATA section, not dot-stuffed; the faults after the message apply to it too).
+    pub fn with_chunking(self) -> FaultBackend {
+        self.state.lock().unwrap().chunking = true;
+        self
     }
 
     /// A backend in normal (no-fault) mode.
@@ -243,7 +252,10 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
         let _ = w.shutdown(std::net::Shutdown::Both);
         return Ok(());
     }
-    let lmtp = state.lock().unwrap().lmtp;
+    let (lmtp, chunking) = {
+        let st = state.lock().unwrap();
+        (st.lmtp, st.chunking)
+    };
     if lmtp {
         send(&mut w, "220 backend.test LMTP fault-backend")?;
     } else {
@@ -285,9 +297,13 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
                 } else if verb == "HELO" {
                     send(&mut w, "250 backend.test")?;
                 } else {
+                    let chunking = if chunking { "250-CHUNKING\r\n" } else { "" };
                     w.write_all(
-                        b"250-backend.test\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n\
-                          250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n",
+                        format!(
+                            "250-backend.test\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n\
+                             250-8BITMIME\r\n{chunking}250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n"
+                        )
+                        .as_bytes(),
                     )?;
                 }
                 mail_from = None;
@@ -348,86 +364,30 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
                     return Ok(());
                 }
                 let (raw, data) = read_data(&mut r)?;
-                {
-                    let mut st = state.lock().unwrap();
-                    st.bare_newlines += count_bare(&raw);
-                    st.data_sections.push(raw.clone());
-                }
                 let from = mail_from.take().unwrap_or_default();
                 let to = std::mem::take(&mut rcpts);
-                if lmtp {
-                    let fault = current(&state);
-                    for rcpt in &to {
-                        let reply = match &fault {
-                            Fault::EndOfData(r) => r.clone(),
-                            Fault::LmtpRcptEndOfData(needle, r)
-                                if rcpt.contains(needle.as_str()) =>
-                            {
-                                r.clone()
-                            }
-                            _ => "250 2.0.0 delivered".to_string(),
-                        };
-                        if reply.starts_with('2') {
-                            state.lock().unwrap().messages.push(Message {
-                                mail_from: from.clone(),
-                                rcpts: vec![rcpt.clone()],
-                                data: data.clone(),
-                                raw: raw.clone(),
-                            });
-                        }
-                        send(&mut w, &reply)?;
-                    }
+                if !end::end_of_data(&mut w, &mut r, &state, from, to, raw, data)? {
+                    return Ok(());
+                }
+            }
+            "BDAT" if chunking => {
+                let Some(size) = end::bdat_size(&upper) else {
+                    send(&mut w, "501 5.5.4 only BDAT <n> LAST is supported here")?;
+                    continue;
+                };
+                if mail_from.is_none() || rcpts.is_empty() {
+                    // RFC 3030: the chunk is read (and thrown away) even when refused.
+                    end::read_chunk(&mut r, size)?;
+                    send(&mut w, "503 5.5.1 need RCPT")?;
                     continue;
                 }
-                match current(&state) {
-                    Fault::EndOfData(reply) => send(&mut w, &reply)?,
-                    Fault::CloseAtEndOfData => {
-                        let _ = w.shutdown(std::net::Shutdown::Both);
-                        return Ok(());
-                    }
-                    Fault::StallAtEndOfData(d) => {
-                        // Never reply; wait for the peer to give up (EOF) or for `d`.
-                        let deadline = Instant::now() + d;
-                        let inner = r.get_ref();
-                        inner.set_read_timeout(Some(Duration::from_millis(100)))?;
-                        let mut buf = [0u8; 512];
-                        while Instant::now() < deadline {
-                            match r.read(&mut buf) {
-                                Ok(0) => return Ok(()),
-                                Ok(_) => {}
-                                Err(e)
-                                    if matches!(
-                                        e.kind(),
-                                        std::io::ErrorKind::WouldBlock
-                                            | std::io::ErrorKind::TimedOut
-                                    ) => {}
-                                Err(_) => return Ok(()),
-                            }
-                        }
-                        let _ = w.shutdown(std::net::Shutdown::Both);
-                        return Ok(());
-                    }
-                    _ => {
-                        // Commit first (so the record exists by the time Moat can read the
-                        // 250), undo if the 250 cannot be written.
-                        let idx = {
-                            let mut st = state.lock().unwrap();
-                            st.messages.push(Message {
-                                mail_from: from,
-                                rcpts: to,
-                                data,
-                                raw,
-                            });
-                            st.messages.len() - 1
-                        };
-                        if send(&mut w, "250 2.0.0 queued as FAULTBACKEND").is_err() {
-                            let mut st = state.lock().unwrap();
-                            if idx < st.messages.len() {
-                                st.messages.remove(idx);
-                            }
-                            return Ok(());
-                        }
-                    }
+                let Some(chunk) = end::read_chunk_or_close(&mut r, &w, &state, size)? else {
+                    return Ok(());
+                };
+                let from = mail_from.take().unwrap_or_default();
+                let to = std::mem::take(&mut rcpts);
+                if !end::end_of_data(&mut w, &mut r, &state, from, to, chunk.clone(), chunk)? {
+                    return Ok(());
                 }
             }
             "RSET" => {
@@ -444,6 +404,9 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
         }
     }
 }
+
+#[path = "fault_backend_end.rs"]
+mod end;
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> &'a str {
     if s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
