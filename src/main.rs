@@ -10,6 +10,12 @@ use moat::bayes::model::Class;
 use moat::commands::{self, QuarantineCmd};
 use moat::config::{Config, LogFormat};
 use moat::server::{Reloader, Server};
+
+/// mimalloc instead of the C library's allocator: a message's checks allocate many small,
+/// short-lived strings on whichever worker thread runs the session, which glibc's arenas
+/// serve with locks and periodic consolidation (~11 % of Moat's CPU per relayed message).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
