@@ -103,12 +103,12 @@ async fn spf_passed(cfg: &GreylistConfig, auth: &mut Option<crate::auth::Envelop
         return false;
     };
     match tokio::time::timeout(cfg.spf_wait, &mut *task).await {
-        Ok(Ok(envelope)) => {
+        Ok(Some(envelope)) => {
             let passed = envelope.spf_passed();
-            *auth = Some(tokio::spawn(std::future::ready(envelope)));
+            *auth = Some(crate::auth::EnvelopeTask::done(envelope));
             passed
         }
-        Ok(Err(_)) => {
+        Ok(None) => {
             *auth = None;
             false
         }

@@ -23,7 +23,6 @@ use results::{Arc as ArcRes, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Sp
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::metrics;
@@ -61,7 +60,8 @@ pub struct Envelope {
     iprev: Option<(Res, Option<String>)>,
 }
 
-pub type EnvelopeTask = JoinHandle<Envelope>;
+mod task;
+pub use task::EnvelopeTask;
 
 /// What authentication adds to delivery.
 pub struct Outcome {
@@ -94,7 +94,7 @@ impl Authenticator {
     pub fn start(self: &Arc<Self>, ip: IpAddr, helo: &str, from: &ReversePath) -> EnvelopeTask {
         let this = self.clone();
         let (helo, from) = (helo.to_string(), sender(from));
-        tokio::spawn(async move { this.envelope(ip, helo, from).await })
+        EnvelopeTask::start(async move { this.envelope(ip, helo, from).await })
     }
 
     /// The mail-auth lookups inside are boxed: unboxed, they made this future 20 KB, copied
@@ -189,11 +189,11 @@ impl Authenticator {
             Some(task) => task,
             None => self.start(ip, helo, from),
         };
-        let abort = task.abort_handle();
-        let envelope = match tokio::time::timeout_at(until, task).await {
-            Ok(Ok(envelope)) => envelope,
+        let mut task = task;
+        let envelope = match tokio::time::timeout_at(until, &mut task).await {
+            Ok(Some(envelope)) => envelope,
             _ => {
-                abort.abort();
+                task.abort();
                 Envelope::timed_out(ip, helo, from, self.config.iprev)
             }
         };
