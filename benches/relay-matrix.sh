@@ -15,12 +15,6 @@ SIZES="${SIZES:-4096 102400}"
 SESSIONS_LIST="${SESSIONS_LIST:-1 20 200}"
 PACED="${PACED:-500}"
 export AUTH=1 LOG_LEVEL="${LOG_LEVEL:-warn}"
-# smtp-sink slows down with every idle connection it holds: 200 sessions of smtp-source that
-# took 0.5 s took 100 s with 500 idle connections open to the same smtp-sink. Above this many
-# sessions Moat's pool would keep that many idle backend connections between messages, so the
-# cell measures smtp-sink's weakness; there the pool is off (a fresh backend connection per
-# client session, as HAProxy does). The "pool" column says which.
-POOL_OFF_ABOVE="${POOL_OFF_ABOVE:-64}"
 
 out=$(mktemp -t moat-matrix-XXXXXX)
 trap 'rm -f "$out"' EXIT
@@ -45,17 +39,12 @@ settle() {
     done
 }
 
-printf '%-8s %-9s %-6s %-5s %10s %10s %7s %14s %14s\n' size sessions round pool direct/s moat/s ratio "moat p50 ms" "moat p99 ms"
+printf '%-8s %-9s %-6s %10s %10s %7s %14s %14s\n' size sessions round direct/s moat/s ratio "moat p50 ms" "moat p99 ms"
 for size in $SIZES; do
     for sessions in $SESSIONS_LIST; do
-        pool=on backend_extra=""
-        if [ "$sessions" -gt "$POOL_OFF_ABOVE" ]; then
-            pool=off backend_extra=$'  pool:\n    max_idle: 0'
-        fi
         for round in $(seq "$ROUNDS"); do
             settle
-            BACKEND_EXTRA="$backend_extra" SIZE=$size SESSIONS=$sessions \
-                MESSAGES=$(messages_for "$sessions" "$size") PACED= \
+            SIZE=$size SESSIONS=$sessions MESSAGES=$(messages_for "$sessions" "$size") PACED= \
                 benches/relay-load.sh >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
             result=$(grep '^RESULT' "$out")
             tx=$(grep -E '^  transaction ' "$out" || true)
@@ -63,8 +52,8 @@ for size in $SIZES; do
             p99=$(sed -nE 's/.*p99 +(<?[0-9.]+) ms.*/\1/p' <<<"$tx")
             eval "$(sed -E 's/^RESULT //' <<<"$result")"
             # shellcheck disable=SC2154 # direct, moat, ratio come from the RESULT line
-            printf '%-8s %-9s %-6s %-5s %10s %10s %7s %14s %14s\n' "$size" "$sessions" "$round" \
-                "$pool" "$direct" "$moat" "$ratio" "${p50:-?}" "${p99:-?}"
+            printf '%-8s %-9s %-6s %10s %10s %7s %14s %14s\n' "$size" "$sessions" "$round" \
+                "$direct" "$moat" "$ratio" "${p50:-?}" "${p99:-?}"
         done
     done
 done
