@@ -178,19 +178,27 @@ pub(super) async fn mail(
         return s.mail(from, params).await;
     }
     let first = s.mail(from, params).await;
-    let dead = match &first {
+    if !found_dead(&first, "MAIL") {
+        return first;
+    }
+    *s = s.reopen().await?;
+    s.mail(from, params).await
+}
+
+/// Whether the first command on a connection that had idled found it dead — closed, reset,
+/// or `421` — and is worth one retry on a fresh connection (counted). A timeout is not.
+fn found_dead(first: &Result<Reply, RelayError>, command: &str) -> bool {
+    let dead = match first {
         Ok(reply) => reply.code == 421,
         Err(e) => !e.is_timeout(),
     };
-    if !dead {
-        return first;
+    if dead {
+        if let Err(e) = first {
+            tracing::debug!(error = %e, command, "idle backend connection failed; retrying on a new one");
+        }
+        metrics::pool_event("retried");
     }
-    if let Err(e) = &first {
-        tracing::debug!(error = %e, "idle backend connection failed at MAIL; retrying on a new one");
-    }
-    metrics::pool_event("retried");
-    *s = s.reopen().await?;
-    s.mail(from, params).await
+    dead
 }
 
 /// RCPT, which carries the held-back MAIL when there is one: a connection that had idled and
@@ -202,17 +210,9 @@ pub(super) async fn rcpt(s: &mut SmtpSession, to: &str) -> Result<Reply, RelayEr
         return s.rcpt(to).await;
     };
     let first = s.rcpt(to).await;
-    let dead = match &first {
-        Ok(reply) => reply.code == 421,
-        Err(e) => !e.is_timeout(),
-    };
-    if !dead {
+    if !found_dead(&first, "MAIL+RCPT") {
         return first;
     }
-    if let Err(e) = &first {
-        tracing::debug!(error = %e, "idle backend connection failed at MAIL+RCPT; retrying on a new one");
-    }
-    metrics::pool_event("retried");
     *s = s.reopen().await?;
     let reply = s.mail(&mail.from, &mail.params).await?;
     if !reply.is_positive() {
