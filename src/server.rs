@@ -163,8 +163,7 @@ impl Server {
             .map(|a| rt.config.proxy.listen.contains(a))
             .collect();
         for &addr in &rt.config.listen {
-            let l = TcpListener::bind(addr)
-                .await
+            let l = listen(addr, rt.config.limits.listen_backlog)
                 .map_err(|source| ServerError::Bind { addr, source })?;
             listeners.push(l);
         }
@@ -318,6 +317,20 @@ impl Admission {
     }
 }
 
+/// A listening socket with room for `backlog` connections not yet accepted. tokio's
+/// `TcpListener::bind` leaves 128: 200 clients connecting at once overflowed it, and every
+/// dropped SYN cost its client a second (then three) before the retry.
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As std and tokio do: a restarted Moat can bind while old connections are in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 /// `421` to a connection over a limit, with a short write timeout so it cannot linger.
 async fn refuse(mut tcp: TcpStream) {
     let reply = b"421 4.7.0 Too many connections, try again later\r\n";
@@ -364,5 +377,27 @@ impl Drop for IpSlot {
                 counts.remove(&self.ip);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// 300 clients connecting at once, none accepted yet: the kernel completes every
+    /// handshake into the backlog. With tokio's default of 128, the rest would wait a
+    /// second or more for their SYNs to be retried.
+    #[tokio::test]
+    async fn a_burst_of_connections_fits_in_the_listen_backlog() {
+        let listener = super::listen("127.0.0.1:0".parse().unwrap(), 1024).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut clients = Vec::new();
+        for _ in 0..300 {
+            let connect = tokio::net::TcpStream::connect(addr);
+            let client = tokio::time::timeout(std::time::Duration::from_millis(900), connect)
+                .await
+                .expect("handshake completed without a SYN retry")
+                .unwrap();
+            clients.push(client);
+        }
+        assert_eq!(clients.len(), 300);
     }
 }

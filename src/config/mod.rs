@@ -132,6 +132,8 @@ pub struct TlsFiles {
 pub struct Limits {
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
+    /// Connections the kernel queues for each listener before Moat accepts them.
+    pub listen_backlog: u32,
     pub max_message_size: usize,
     pub max_recipients: usize,
     pub max_command_line: usize,

@@ -125,6 +125,7 @@ pub struct RawSmtp {
 pub struct RawLimits {
     pub max_connections: u32,
     pub max_connections_per_ip: u32,
+    pub listen_backlog: u32,
     pub max_message_size: ByteSize,
     pub max_recipients: u32,
     pub max_command_line: ByteSize,
@@ -139,6 +140,7 @@ impl Default for RawLimits {
         RawLimits {
             max_connections: 1000,
             max_connections_per_ip: 20,
+            listen_backlog: 1024,
             max_message_size: ByteSize(25 * 1024 * 1024),
             max_recipients: 100,
             max_command_line: ByteSize(2048),

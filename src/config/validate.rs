@@ -124,6 +124,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         "limits.max_connections_per_ip",
         l.max_connections_per_ip.into(),
     );
+    positive(errors, "limits.listen_backlog", l.listen_backlog.into());
     positive(errors, "limits.max_message_size", l.max_message_size.0);
     positive(errors, "limits.max_recipients", l.max_recipients.into());
     positive(errors, "limits.max_bad_commands", l.max_bad_commands.into());
@@ -154,6 +155,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let limits = Limits {
         max_connections: l.max_connections as usize,
         max_connections_per_ip: l.max_connections_per_ip as usize,
+        listen_backlog: l.listen_backlog,
         max_message_size: usize::try_from(l.max_message_size.0).unwrap_or(usize::MAX),
         max_recipients: l.max_recipients as usize,
         max_command_line: usize::try_from(l.max_command_line.0).unwrap_or(usize::MAX),
