@@ -12,9 +12,10 @@ pub struct RulesCheck {
     pub bayes: crate::bayes::shared::Handle,
 }
 
-/// Messages up to this size are judged on the session's own thread: about 100 µs of rules
-/// for a 32 KiB message, in the range of a few context switches (see docs/PERFORMANCE.md).
-const INLINE_MAX_BYTES: usize = 32 * 1024;
+/// Messages up to this size (most mail) are judged on the session's own thread: tens to a
+/// few hundred microseconds of rules, less than handing the work to the blocking pool and
+/// back costs, and a stall other sessions on the thread can afford (docs/performance-cpu.md).
+const INLINE_MAX_BYTES: usize = 16 * 1024;
 
 impl Check for RulesCheck {
     fn name(&self) -> &'static str {
