@@ -34,7 +34,11 @@ impl Check for RulesCheck {
             // Decoding and matching a large message is CPU work: keep it off the threads
             // that serve sessions. A small one takes less time than handing it to another
             // thread and back, so it runs here. A panic propagates either way (→ CHECK_FAILED).
-            if m.body.len() <= INLINE_MAX_BYTES {
+            // On a single-threaded runtime (`moat scan`) there is no session to keep serving
+            // meanwhile, and another thread would only need its own regex caches warmed.
+            let single_threaded = tokio::runtime::Handle::current().runtime_flavor()
+                == tokio::runtime::RuntimeFlavor::CurrentThread;
+            if m.body.len() <= INLINE_MAX_BYTES || single_threaded {
                 return judge();
             }
             tokio::task::spawn_blocking(judge)
