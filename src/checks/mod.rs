@@ -73,6 +73,9 @@ impl MessageContext {
 
 pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Vec<Finding>> + Send + 'a>>;
 
+/// A check's future is polled in the session's own task, beside the other checks (`join`):
+/// waiting is free, but blocking or long CPU work stalls the thread's other sessions, so such
+/// work belongs in `spawn_blocking` (as `rules::check` does for large messages).
 pub trait Check: Send + Sync + 'static {
     /// Short name for logs and metric labels (`spf`, `dkim`, `rules` …).
     fn name(&self) -> &'static str;
