@@ -225,32 +225,10 @@ fn read_logs(dir: &Path) -> String {
         .collect()
 }
 
-/// A self-signed certificate for 127.0.0.1 (not a CA, so that a TLS client may trust it as
-/// its own anchor) made by openssl in `dir`: `<name>.pem`, key in `<name>.key`.
+/// A self-signed certificate for 127.0.0.1 (see `tools::self_signed`) in `dir`:
+/// `<name>.pem`, key in `<name>.key`.
 pub fn self_signed(dir: &Path, name: &str) -> PathBuf {
-    let cert = dir.join(format!("{name}.pem"));
-    let status = Command::new(tools::find_program("openssl").expect("openssl"))
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(dir.join(format!("{name}.key")))
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run openssl");
-    assert!(status.success(), "openssl req failed");
-    cert
+    tools::self_signed(dir, name, "127.0.0.1", "IP:127.0.0.1,DNS:localhost")
 }
 
 /// `config` with TLS on: the certificate from `self_signed(dir, "dovecot")`, an IMAPS

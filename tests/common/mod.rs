@@ -2,6 +2,7 @@
 //! Each test binary includes this with `mod common;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod dns;
 pub mod dovecot;
 pub mod fault_backend;

@@ -146,3 +146,30 @@ pub fn transcript(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// A self-signed certificate for `cn` with the subject alternative names `san` (e.g.
+/// `IP:127.0.0.1,DNS:localhost`), not a CA so that a TLS client may trust it as its own
+/// anchor, made by openssl in `dir`: `<name>.pem`, key in `<name>.key`.
+pub fn self_signed(dir: &Path, name: &str, cn: &str, san: &str) -> PathBuf {
+    let cert = dir.join(format!("{name}.pem"));
+    let out = Command::new(find_program("openssl").expect("openssl"))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", &format!("/CN={cn}")])
+        .args(["-addext", &format!("subjectAltName={san}")])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(dir.join(format!("{name}.key")))
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl");
+    assert!(out.status.success(), "openssl req: {}", transcript(&out));
+    cert
+}

@@ -14,29 +14,8 @@ fn e2e_starttls_relayed_message_marked_esmtps() {
         return;
     };
     let certs = tempfile::tempdir().unwrap();
-    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
-    let openssl = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", &format!("/CN={HOSTNAME}")])
-        .args(["-addext", &format!("subjectAltName=DNS:{HOSTNAME}")])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("run openssl");
-    assert!(
-        openssl.status.success(),
-        "openssl: {}",
-        transcript(&openssl)
-    );
+    let cert = tools::self_signed(certs.path(), "cert", HOSTNAME, &format!("DNS:{HOSTNAME}"));
+    let key = certs.path().join("cert.key");
     let backend = format!("  protocol: smtp\n  address: {}", sink.addr);
     let tls = format!(
         "tls:\n  certificate: {}\n  key: {}\n",

@@ -3,51 +3,19 @@
 
 use crate::common::fault_backend::FaultBackend;
 pub use crate::common::http::{http, sample};
-use crate::common::moat::{Moat, RawClient, free_port};
+use crate::common::moat::{Moat, RawClient};
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
-/// A running Moat and the address of its admin listener.
-pub struct Admin {
-    pub moat: Moat,
-    pub admin: SocketAddr,
-}
+pub use crate::common::admin::Admin;
 
 /// Starts Moat relaying to `backend`, with `admin.listen` on a free loopback port.
 pub fn start(backend: &FaultBackend, log_format: &str) -> Admin {
     start_with(backend, log_format, "")
 }
 
-/// `start` with more top-level YAML (e.g. a `limits:` section). Content rules are off: these
-/// tests count relay outcomes and need every message's action to be `accept`.
+/// `start` with more top-level YAML (e.g. a `limits:` section).
 pub fn start_with(backend: &FaultBackend, log_format: &str, extra: &str) -> Admin {
-    let port = free_port();
-    let yaml = format!(
-        "hostname: mx.example.test\n\
-         listen:\n  - 127.0.0.1:{{PORT}}\n\
-         domains:\n  - example.test\n\
-         backend:\n  protocol: smtp\n  address: {}\n  timeouts:\n    connect: 2s\n    command: 2s\n    data: 2s\n\
-         shutdown_grace: 1s\n\
-         log:\n  format: {log_format}\n  level: info\n\
-         rules:\n  files: []\n\
-         admin:\n  listen: 127.0.0.1:{port}\n{extra}",
-        backend.addr
-    );
-    let moat = Moat::start(&yaml);
-    let admin: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    wait_listening(admin);
-    Admin { moat, admin }
-}
-
-fn wait_listening(addr: SocketAddr) {
-    for _ in 0..500 {
-        if TcpStream::connect(addr).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("admin listener {addr} did not come up");
+    crate::common::admin::start_with_admin(backend, log_format, extra)
 }
 
 /// Sends one message in its own session; returns the reply to the end of DATA.

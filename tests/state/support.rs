@@ -2,38 +2,14 @@
 //! loopback source address, and metric reading.
 
 use crate::common::fault_backend::FaultBackend;
-use crate::common::moat::{Moat, RawClient, free_port};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use crate::common::moat::RawClient;
+use std::net::SocketAddr;
 
-pub struct Instance {
-    pub moat: Moat,
-    pub admin: SocketAddr,
-}
+pub use crate::common::admin::Admin as Instance;
 
 /// Starts Moat relaying to `backend` with `extra` top-level YAML (state, greylist, …).
 pub fn start(backend: &FaultBackend, extra: &str) -> Instance {
-    let port = free_port();
-    let yaml = format!(
-        "hostname: mx.example.test\n\
-         listen:\n  - 127.0.0.1:{{PORT}}\n\
-         domains:\n  - example.test\n\
-         backend:\n  protocol: smtp\n  address: {}\n  timeouts:\n    connect: 2s\n    command: 2s\n    data: 2s\n\
-         shutdown_grace: 1s\n\
-         log:\n  level: info\n\
-         rules:\n  files: []\n\
-         admin:\n  listen: 127.0.0.1:{port}\n{extra}",
-        backend.addr
-    );
-    let moat = Moat::start(&yaml);
-    let admin: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    for _ in 0..500 {
-        if TcpStream::connect(admin).is_ok() {
-            return Instance { moat, admin };
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("admin listener {admin} did not come up");
+    crate::common::admin::start_with_admin(backend, "text", extra)
 }
 
 /// A client connected from `source` (e.g. `127.0.0.2`): all of 127/8 is loopback on Linux.
