@@ -99,12 +99,7 @@ fn allow_recipient_receives_from_denied_sender_others_refused() {
 
 #[test]
 fn allow_client_skips_dnsbl_screen_and_checks() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dns = rt.block_on(TestDns::start());
+    let (_rt, dns) = TestDns::start_with_runtime();
     dns.a("67.0.0.127.bl.test", Ipv4Addr::new(127, 0, 0, 2));
     dns.a("68.0.0.127.bl.test", Ipv4Addr::new(127, 0, 0, 2));
     let backend = FaultBackend::normal();

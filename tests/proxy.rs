@@ -25,12 +25,7 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dns = rt.block_on(TestDns::start());
+    let (rt, dns) = TestDns::start_with_runtime();
     let backend = FaultBackend::normal();
     let moat = Moat::start(&format!(
         "hostname: mx.moat.test\nlisten: [\"127.0.0.1:{{PORT}}\"]\ndomains: [example.test]\n\

@@ -22,12 +22,7 @@ struct Env {
 impl Env {
     /// The DNS server and backend; Moat starts with `reputation` (YAML under the key).
     fn new() -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let dns = rt.block_on(TestDns::start());
+        let (rt, dns) = TestDns::start_with_runtime();
         let (stop, _) = tokio::sync::oneshot::channel();
         Env {
             rt,

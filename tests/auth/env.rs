@@ -37,12 +37,7 @@ impl Env {
 
     /// As `start`, with `backend_yaml` as the body of the `backend:` section.
     pub fn with_backend(backend_yaml: &str, auth: &str, backend: FaultBackend) -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let dns = rt.block_on(TestDns::start());
+        let (rt, dns) = TestDns::start_with_runtime();
         standard_zone(&dns);
         let config = config(&dns, backend_yaml, auth);
         let server = rt.block_on(moat::server::Server::bind(config)).unwrap();

@@ -45,6 +45,18 @@ fn fqdn(name: &str) -> String {
 }
 
 impl TestDns {
+    /// For a synchronous test: the server on a runtime of its own, which must live as long as
+    /// the server is needed.
+    pub fn start_with_runtime() -> (tokio::runtime::Runtime, TestDns) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dns = rt.block_on(TestDns::start());
+        (rt, dns)
+    }
+
     /// Binds UDP and TCP on one free loopback port and serves on the current tokio runtime.
     pub async fn start() -> TestDns {
         let zone = Arc::new(Zone::default());

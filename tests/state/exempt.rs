@@ -9,12 +9,7 @@ use std::net::Ipv4Addr;
 
 #[test]
 fn greylist_passes_spf_pass_senders_and_dnswl_clients() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dns = rt.block_on(TestDns::start());
+    let (_rt, dns) = TestDns::start_with_runtime();
     dns.txt("spf-ok.test", "v=spf1 ip4:127.0.0.0/8 -all");
     dns.txt("spf-fail.test", "v=spf1 ip4:192.0.2.1 -all");
     // 127.0.0.2 is on the allow list zone; 127.0.0.1 is not.
