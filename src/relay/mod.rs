@@ -45,7 +45,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{BackendConfig, BackendTarget, BackendTimeouts};
+use crate::config::{BackendConfig, BackendTarget};
 use crate::smtp::{MailParams, Reply};
 
 pub use reply::ReplyError;
@@ -170,34 +170,23 @@ enum Target {
 impl Relay {
     /// `hostname` is Moat's own name; Maildir uses it in file names.
     pub fn new(cfg: &BackendConfig, hostname: &str) -> Relay {
-        let t: BackendTimeouts = cfg.timeouts;
-        let pool = || pool::Pool::new(cfg.pool);
+        let smtp = |address: &String, protocol| {
+            let target = smtp::SmtpTarget {
+                address: address.clone(),
+                protocol,
+                helo: cfg.helo.clone(),
+                timeouts: cfg.timeouts,
+                pipelining: cfg.pipelining,
+                chunking: cfg.chunking,
+            };
+            Target::Smtp(Arc::new(target), pool::Pool::new(cfg.pool))
+        };
         let target = match &cfg.target {
             BackendTarget::Maildir { path } => Target::Maildir(Arc::new(
                 maildir::MaildirTarget::new(path.clone(), hostname),
             )),
-            BackendTarget::Smtp { address } => Target::Smtp(
-                Arc::new(smtp::SmtpTarget {
-                    address: address.clone(),
-                    protocol: smtp::Protocol::Smtp,
-                    helo: cfg.helo.clone(),
-                    timeouts: t,
-                    pipelining: cfg.pipelining,
-                    chunking: cfg.chunking,
-                }),
-                pool(),
-            ),
-            BackendTarget::Lmtp { address } => Target::Smtp(
-                Arc::new(smtp::SmtpTarget {
-                    address: address.clone(),
-                    protocol: smtp::Protocol::Lmtp,
-                    helo: cfg.helo.clone(),
-                    timeouts: t,
-                    pipelining: cfg.pipelining,
-                    chunking: cfg.chunking,
-                }),
-                pool(),
-            ),
+            BackendTarget::Smtp { address } => smtp(address, smtp::Protocol::Smtp),
+            BackendTarget::Lmtp { address } => smtp(address, smtp::Protocol::Lmtp),
         };
         Relay { target }
     }
@@ -352,6 +341,7 @@ impl BackendSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::BackendTimeouts;
 
     fn config(target: BackendTarget) -> BackendConfig {
         let t = Duration::from_secs(1);
