@@ -40,7 +40,7 @@ pub fn files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 
 /// Judges one stored message.
 pub async fn scan_one(rt: &Runtime, raw: Vec<u8>) -> Verdict {
-    let context = Arc::new(context_of(raw));
+    let context = Arc::new(context_of(raw, !rt.checks.is_empty()));
     crate::judge::judge(rt, context, Vec::new()).await
 }
 
@@ -76,12 +76,15 @@ fn outside_ip(ip: &IpAddr) -> bool {
     }
 }
 
-/// The message's context, with its facts: the message is parsed once, for the envelope
-/// found in its headers and for the rules.
-fn context_of(raw: Vec<u8>) -> MessageContext {
+/// The message's context, with its facts when checks will read them: the message is parsed
+/// once, for the envelope found in its headers and for the rules.
+fn context_of(raw: Vec<u8>, with_facts: bool) -> MessageContext {
     let raw = Arc::new(strip_mbox_line(raw));
     let parsed = crate::rules::facts::parse(&raw);
     let mut context = envelope_of(parsed.as_ref(), raw.clone());
+    if !with_facts {
+        return context;
+    }
     let facts = Facts::from_parsed(
         &raw,
         parsed.as_ref(),
