@@ -196,6 +196,8 @@ static SESSION_CONFIG: LazyLock<Arc<SessionConfig>> = LazyLock::new(|| {
         postmaster_domain: "example.test".into(),
         limits,
         bare_newline: c.bare_newline,
+        nul_bytes: c.nul_bytes,
+        quoted_local_parts: c.quoted_local_parts,
         tls_available: true,
         backend_max_recipients: None,
         deny_list: c.policy.deny.clone(),

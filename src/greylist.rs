@@ -135,13 +135,13 @@ pub async fn rcpt_gate(
     if !cfg.enabled {
         return None;
     }
-    let from = from.map(ReversePath::address).unwrap_or_default();
+    let from = from.map(ReversePath::key).unwrap_or_default();
     if let Some(why) = exemption(rt, ip, &from, findings) {
         tracing::debug!(target: "moat::greylist", client = %ip, why, "not greylisted");
         crate::state::metrics::greylist("exempt");
         return None;
     }
-    let key = key(cfg, ip, &from, &to.address());
+    let key = key(cfg, ip, &from, &to.key());
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -51,12 +51,12 @@ pub fn judge(policy: &Policy, message: &MessageContext) -> Option<Verdict> {
         && message
             .recipients
             .iter()
-            .all(|r| policy.allow.recipient(&r.address()).is_some());
+            .all(|r| policy.allow.recipient(&r.key()).is_some());
     if all_allowed {
         let why = format!("recipients {}", message.recipients.len());
         return Some(listed("ALLOWLIST", why, Action::Accept, t));
     }
-    let sender = message.from.address();
+    let sender = message.from.key();
     let deny = policy.deny.matches(&sender, message.client_ip);
     if let Some(why) = deny.or_else(|| policy.deny.helo(&message.helo)) {
         return Some(listed("DENYLIST", why, Action::Reject, t));

@@ -45,13 +45,7 @@ pub async fn scan_one(rt: &Runtime, raw: Vec<u8>) -> Verdict {
 }
 
 fn mailbox(addr: &str) -> Option<Mailbox> {
-    let (local, domain) = addr.trim().trim_matches(['<', '>']).rsplit_once('@')?;
-    Some(Mailbox {
-        local: local.into(),
-        domain: domain.into(),
-        quoted: false,
-        source_route: false,
-    })
+    crate::smtp::address::parse_mailbox(addr.trim().trim_matches(['<', '>'])).ok()
 }
 
 /// Stored mail often starts with an mbox `From ` line, which is not a header.

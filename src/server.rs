@@ -64,6 +64,8 @@ impl Runtime {
             postmaster_domain,
             limits: config.limits.clone(),
             bare_newline: config.bare_newline,
+            nul_bytes: config.nul_bytes,
+            quoted_local_parts: config.quoted_local_parts,
             tls_available: tls.is_some(),
             backend_max_recipients: relay.max_recipients_per_transaction(),
             deny_list: config.policy.deny.clone(),

@@ -475,6 +475,8 @@ fn e2e_check_config_unknown_key_names_file_line_and_key() {
     assert!(said.contains("conect"), "names the key:\n{said}");
 }
 
+#[path = "e2e/addresses.rs"]
+mod addresses;
 #[path = "e2e/chunking.rs"]
 mod chunking;
 #[path = "e2e/starttls.rs"]

@@ -188,3 +188,82 @@ fn list_file_reread_at_sighup_without_file_watch() {
     assert!(ehlo("a.old.test").starts_with("250"));
     assert!(ehlo("b.new.test").starts_with("550"));
 }
+
+/// Spellings of one address that RFC 5321 makes equal: quotes around a dot-atom, quoted-pairs,
+/// case. Issue: `"blocked"@example.test` passed `lists.deny.recipients`, `"spammer"@…` passed
+/// `lists.deny.senders`.
+const SPELLINGS: [&str; 5] = [
+    "{l}@{d}",
+    "\"{l}\"@{d}",
+    "\"{l}\"@{D}",
+    "\"\\{l}\"@{d}",
+    "{L}@{D}",
+];
+
+fn spell(template: &str, address: &str) -> String {
+    let (l, d) = address.split_once('@').unwrap();
+    let escaped: String = l.chars().flat_map(|c| ['\\', c]).collect();
+    template
+        .replace("\"\\{l}\"", &format!("\"{escaped}\""))
+        .replace("{l}", l)
+        .replace("{d}", d)
+        .replace("{L}", &l.to_uppercase())
+        .replace("{D}", &d.to_uppercase())
+}
+
+#[test]
+fn deny_recipient_refuses_every_spelling_of_the_address() {
+    let backend = FaultBackend::normal();
+    let moat = start(
+        &backend,
+        "lists:\n  deny:\n    recipients: [blocked@example.test]",
+    );
+    let mut c = RawClient::connect(moat.addr);
+    c.reply();
+    assert!(c.cmd("EHLO good.test").starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
+    for template in SPELLINGS {
+        let spelling = spell(template, "blocked@example.test");
+        let r = c.cmd(&format!("RCPT TO:<{spelling}>"));
+        assert!(r.starts_with("550 5.7.1 "), "{spelling}: {r}");
+    }
+    assert!(c.cmd("RCPT TO:<\"alice\"@example.test>").starts_with("250"));
+    // The backend was asked only about alice, in canonical form.
+    assert_eq!(backend.rcpts(), ["<alice@example.test>"]);
+}
+
+#[test]
+fn deny_sender_refuses_every_spelling_of_the_address() {
+    let backend = FaultBackend::normal();
+    let moat = start(
+        &backend,
+        "lists:\n  deny:\n    senders: [spammer@other.example]",
+    );
+    for template in SPELLINGS {
+        let spelling = spell(template, "spammer@other.example");
+        let mut c = RawClient::connect(moat.addr);
+        c.reply();
+        let r = send(&mut c, &spelling, &["alice@example.test"]);
+        assert!(r.starts_with("550 5.7.1 "), "{spelling}: {r}");
+    }
+    assert!(
+        backend.messages().is_empty(),
+        "nothing from the denied sender"
+    );
+}
+
+/// List entries are canonical too: a quoted or upper-case entry matches the plain address.
+#[test]
+fn deny_list_entries_in_any_spelling_match_the_canonical_address() {
+    let backend = FaultBackend::normal();
+    let moat = start(
+        &backend,
+        "lists:\n  deny:\n    recipients: [\"\\\"Blocked\\\"@EXAMPLE.test\"]",
+    );
+    let mut c = RawClient::connect(moat.addr);
+    c.reply();
+    assert!(c.cmd("EHLO good.test").starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
+    let r = c.cmd("RCPT TO:<blocked@example.test>");
+    assert!(r.starts_with("550 5.7.1 "), "{r}");
+}

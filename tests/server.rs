@@ -163,3 +163,100 @@ async fn stand_alone_maildir_delivery_is_byte_exact() {
     let tmp = dir.path().join("mail/example.test/bob/tmp");
     assert_eq!(std::fs::read_dir(tmp).unwrap().count(), 0);
 }
+
+/// Issue: the Maildir backend stored `"bob"@example.test` in a directory called `"bob"` that
+/// no IMAP server reads. Every spelling of bob's address lands in bob's one Maildir.
+#[tokio::test]
+async fn quoted_local_part_lands_in_the_unquoted_maildir() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::bind(config(dir.path(), "")).await.unwrap();
+    let addr = server.local_addrs()[0];
+    tokio::spawn(server.run(std::future::pending()));
+    let mut c = Client::connect(addr).await;
+    c.cmd("EHLO client.test").await;
+    c.cmd("MAIL FROM:<a@b.test>").await;
+    for spelling in [
+        "\"bob\"@example.test",
+        "\"b\\ob\"@EXAMPLE.test",
+        "BOB@example.test",
+    ] {
+        let r = c.cmd(&format!("RCPT TO:<{spelling}>")).await;
+        assert!(r.starts_with("250"), "{spelling}: {r}");
+    }
+    c.cmd("DATA").await;
+    c.write
+        .write_all(b"Subject: quoted\r\n\r\nhi\r\n.\r\n")
+        .await
+        .unwrap();
+    assert!(c.reply().await.starts_with("250"));
+    let domain = dir.path().join("mail/example.test");
+    let mailboxes: Vec<_> = std::fs::read_dir(&domain)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(mailboxes, ["bob"], "one mailbox for every spelling");
+    let copies = std::fs::read_dir(domain.join("bob/new")).unwrap().count();
+    assert_eq!(copies, 1, "the same mailbox thrice gets one copy");
+}
+
+/// A local part that needs quotes even in canonical form is refused by default (553 5.1.3 /
+/// 5.1.7), and accepted as written with `smtp.quoted_local_parts: accept`.
+#[tokio::test]
+async fn quoted_local_part_that_needs_quotes_refused_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::bind(config(dir.path(), "")).await.unwrap();
+    let addr = server.local_addrs()[0];
+    tokio::spawn(server.run(std::future::pending()));
+    let mut c = Client::connect(addr).await;
+    c.cmd("EHLO client.test").await;
+    let r = c.cmd("MAIL FROM:<\"john doe\"@b.test>").await;
+    assert!(r.starts_with("553 5.1.7"), "{r}");
+    assert!(c.cmd("MAIL FROM:<a@b.test>").await.starts_with("250"));
+    let r = c.cmd("RCPT TO:<\"john doe\"@example.test>").await;
+    assert!(r.starts_with("553 5.1.3"), "{r}");
+    assert!(
+        c.cmd("NOOP").await.starts_with("250"),
+        "the session goes on"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "smtp:\n  quoted_local_parts: accept";
+    let server = Server::bind(config(dir.path(), extra)).await.unwrap();
+    let addr = server.local_addrs()[0];
+    tokio::spawn(server.run(std::future::pending()));
+    let mut c = Client::connect(addr).await;
+    c.cmd("EHLO client.test").await;
+    assert!(
+        c.cmd("MAIL FROM:<\"john doe\"@b.test>")
+            .await
+            .starts_with("250")
+    );
+    let r = c.cmd("RCPT TO:<\"john doe\"@example.test>").await;
+    assert!(r.starts_with("250"), "{r}");
+}
+
+/// A NUL byte in a message is refused (550 5.6.0) by default: a backend that drops NUL could
+/// otherwise read `<CRLF>NUL.<CRLF>` as the end of the message and a smuggled second one.
+#[tokio::test]
+async fn nul_byte_in_data_refused_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::bind(config(dir.path(), "")).await.unwrap();
+    let addr = server.local_addrs()[0];
+    tokio::spawn(server.run(std::future::pending()));
+    let mut c = Client::connect(addr).await;
+    c.cmd("EHLO client.test").await;
+    c.cmd("MAIL FROM:<a@b.test>").await;
+    c.cmd("RCPT TO:<bob@example.test>").await;
+    c.cmd("DATA").await;
+    c.write
+        .write_all(b"Subject: nul\r\n\r\nfirst\r\n\0.\r\nMAIL FROM:<evil@x.test>\r\n.\r\n")
+        .await
+        .unwrap();
+    let r = c.reply().await;
+    assert!(r.starts_with("550 5.6.0"), "{r}");
+    assert!(
+        c.cmd("NOOP").await.starts_with("250"),
+        "the session goes on"
+    );
+    assert!(!dir.path().join("mail/example.test/bob/new").exists());
+}

@@ -215,11 +215,10 @@ impl List {
         }
         match kind {
             Kind::Clients => self.clients.push(v.parse()?),
-            Kind::Senders if v.contains('@') => _ = self.senders.insert(v),
-            Kind::Senders => return Err(format!("`{value}` is not an address (local@domain)")),
-            Kind::Domains => _ = self.domains.insert(hostname(&v, value)?.to_string()),
+            Kind::Senders => _ = self.senders.insert(address_key(&v, value)?),
+            Kind::Domains => _ = self.domains.insert(hostname(&v, value)?),
             Kind::Helo => match v.strip_prefix("*.") {
-                Some(suffix) => _ = self.helo_suffixes.insert(hostname(suffix, value)?.into()),
+                Some(suffix) => _ = self.helo_suffixes.insert(hostname(suffix, value)?),
                 None => _ = self.helo_names.insert(v.trim_end_matches('.').to_string()),
             },
             Kind::Recipients => self.add_recipient(&v, value)?,
@@ -229,13 +228,13 @@ impl List {
 
     fn add_recipient(&mut self, v: &str, value: &str) -> Result<(), String> {
         match v.rsplit_once('@') {
-            Some(("", domain)) => {
-                _ = self
-                    .recipient_domains
-                    .insert(hostname(domain, value)?.into())
+            Some(("", domain)) => _ = self.recipient_domains.insert(hostname(domain, value)?),
+            Some((local, "")) => {
+                let key = address_key(&format!("{local}@local.invalid"), value)?;
+                let local = key.rsplit_once('@').map_or(key.as_str(), |(l, _)| l);
+                _ = self.recipient_locals.insert(local.to_string());
             }
-            Some((local, "")) => _ = self.recipient_locals.insert(local.to_string()),
-            Some(_) => _ = self.recipient_addresses.insert(v.to_string()),
+            Some(_) => _ = self.recipient_addresses.insert(address_key(v, value)?),
             None => {
                 return Err(format!(
                     "`{value}` is not a recipient (local@domain, @domain or local@)"
@@ -246,9 +245,19 @@ impl List {
     }
 }
 
-/// A domain as written (a leading `@` or trailing dot allowed), or why it is not one.
-fn hostname<'a>(v: &'a str, original: &str) -> Result<&'a str, String> {
+/// An address entry in the canonical form the session compares against
+/// ([`crate::smtp::address::Mailbox::key`]): `"Bob"@Example.TEST` is `bob@example.test`.
+fn address_key(v: &str, original: &str) -> Result<String, String> {
+    crate::smtp::address::parse_mailbox(v)
+        .map(|m| m.key())
+        .map_err(|_| format!("`{original}` is not an address (local@domain)"))
+}
+
+/// A domain as written (a leading `@` or trailing dot allowed), in canonical form (lower case,
+/// IDNA A-labels), or why it is not one.
+fn hostname(v: &str, original: &str) -> Result<String, String> {
     let d = v.trim_start_matches('@').trim_end_matches('.');
+    let d = crate::smtp::address::canonical_domain(d).unwrap_or_default();
     let ok = !d.is_empty()
         && d.split('.').all(|label| {
             !label.is_empty()

@@ -133,3 +133,21 @@ fn comments_need_whitespace_before_hash() {
     assert_eq!(strip_comment("x@example.test # note"), "x@example.test");
     assert_eq!(strip_comment("   # all comment"), "");
 }
+
+/// Entries are stored in the canonical form the session compares: quotes around a dot-atom,
+/// quoted-pairs and case do not matter, internationalised domains become A-labels.
+#[test]
+fn address_entries_are_canonical() {
+    let c = Config::from_yaml(
+        &yaml(
+            "  deny:\n    senders: [\"\\\"Sp\\\\ammer\\\"@Other.Example\"]\n    recipients: [\"\\\"Bob\\\"@\", \"@B\u{fc}cher.example\"]\n    domains: [B\u{fc}cher.example]\n",
+        ),
+        "m.yaml",
+    )
+    .unwrap();
+    let deny = &c.policy.deny;
+    assert!(deny.sender("spammer@other.example").is_some());
+    assert!(deny.recipient("bob@example.test").is_some());
+    assert!(deny.recipient("x@xn--bcher-kva.example").is_some());
+    assert!(deny.sender("x@xn--bcher-kva.example").is_some());
+}

@@ -19,7 +19,7 @@ pub mod state;
 mod validate;
 pub mod values;
 
-pub use raw::{BareNewline, LogFormat};
+pub use raw::{BareNewline, LogFormat, NulBytes, QuotedLocalParts};
 use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
@@ -41,6 +41,8 @@ pub struct Config {
     pub backend: BackendConfig,
     pub tls: Option<TlsFiles>,
     pub bare_newline: BareNewline,
+    pub nul_bytes: NulBytes,
+    pub quoted_local_parts: QuotedLocalParts,
     pub limits: Limits,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
@@ -73,7 +75,7 @@ impl Domains {
     pub fn new(domains: impl IntoIterator<Item = String>) -> Domains {
         let list: Vec<String> = domains
             .into_iter()
-            .map(|d| d.to_ascii_lowercase())
+            .map(|d| crate::smtp::address::canonical_domain(&d).unwrap_or(d))
             .collect();
         Domains {
             primary: list.first().cloned(),
@@ -82,8 +84,10 @@ impl Domains {
     }
 
     pub fn contains(&self, domain: &str) -> bool {
-        let domain = domain.strip_suffix('.').unwrap_or(domain);
-        self.set.contains(&domain.to_ascii_lowercase())
+        match crate::smtp::address::canonical_domain(domain) {
+            Some(d) => self.set.contains(&d),
+            None => false,
+        }
     }
 
     pub fn primary(&self) -> Option<&str> {

@@ -114,10 +114,33 @@ pub enum BareNewline {
     Normalize,
 }
 
+/// `smtp.nul_bytes`: what a NUL byte inside a message does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NulBytes {
+    /// The message is refused with 550 5.6.0.
+    #[default]
+    Reject,
+    /// Moat removes every NUL byte before judging and relaying.
+    Strip,
+}
+
+/// `smtp.quoted_local_parts`: addresses whose local part needs quotes (`"john doe"@…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotedLocalParts {
+    /// MAIL FROM / RCPT TO with such an address get 553 5.1.7 / 553 5.1.3.
+    #[default]
+    Reject,
+    Accept,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawSmtp {
     pub bare_newline: BareNewline,
+    pub nul_bytes: NulBytes,
+    pub quoted_local_parts: QuotedLocalParts,
 }
 
 #[derive(Debug, Deserialize)]

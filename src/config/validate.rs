@@ -206,6 +206,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         backend,
         tls,
         bare_newline: raw.smtp.bare_newline,
+        nul_bytes: raw.smtp.nul_bytes,
+        quoted_local_parts: raw.smtp.quoted_local_parts,
         limits,
         shutdown_grace: raw
             .shutdown_grace

@@ -1,17 +1,33 @@
 //! Envelope addresses (RFC 5321 4.1.2): `<local@domain>` paths, with the routing forms that
 //! open relays were abused through kept visible so the policy can refuse them.
+//!
+//! Every address is put in **one canonical form** as it is parsed, so that no spelling of an
+//! address can slip past a comparison that another spelling would fail (`"blocked"@EXAMPLE.test`
+//! is `blocked@example.test` to the deny list, the greylist, the rate limits, the Maildir path,
+//! the quarantine and the backend alike):
+//! - a quoted local part whose content (quoted-pairs resolved) is a dot-atom is unquoted:
+//!   `"bob"` and `"b\ob"` are `bob` (RFC 5321 4.1.2: the two forms are the same mailbox);
+//! - any other quoted local part stays quoted, re-escaped minimally (`quoted` is set; the
+//!   session refuses such paths unless `smtp.quoted_local_parts: accept`);
+//! - the domain is lower-cased, and internationalised names become IDNA A-labels;
+//! - [`Mailbox::key`] lower-cases the local part too: the form every list, counter and store
+//!   compares. The local part's case is kept on the wire, where the backend decides.
 
-/// A mailbox from a MAIL FROM or RCPT TO path.
+/// A mailbox from a MAIL FROM or RCPT TO path, in canonical form (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mailbox {
-    /// Local part as written on the wire (quoted strings keep their quotes).
+    /// Local part, canonical: unquoted where the quotes were needless; otherwise a quoted
+    /// string with only `"` and `\` escaped. Case as the client wrote it.
     pub local: String,
-    /// Domain as written (a name or an address literal such as `[192.0.2.1]`).
+    /// Domain, canonical: lower case, A-labels; or an address literal such as `[192.0.2.1]`.
     pub domain: String,
-    /// The local part was a quoted string.
+    /// The local part is a quoted string that is not a dot-atom (`"john doe"`).
     pub quoted: bool,
     /// The path carried an RFC 821 source route (`<@a.test:u@b.test>`).
     pub source_route: bool,
+    /// The path as the client wrote it had non-ASCII characters (needs SMTPUTF8), even where
+    /// the canonical domain is ASCII again.
+    pub utf8: bool,
 }
 
 impl Mailbox {
@@ -20,8 +36,14 @@ impl Mailbox {
         format!("{}@{}", self.local, self.domain)
     }
 
+    /// The comparison key: the canonical address with the local part lower-cased. Every
+    /// allow/deny list, greylist triplet, rate-limit key and Maildir path uses this.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.local.to_lowercase(), self.domain)
+    }
+
     pub fn is_ascii(&self) -> bool {
-        self.local.is_ascii() && self.domain.is_ascii()
+        !self.utf8
     }
 
     /// Routing tricks: `%` and `!` hacks, quoted `@`, source routes. Such a recipient could be
@@ -47,6 +69,14 @@ impl ReversePath {
         match self {
             ReversePath::Null => String::new(),
             ReversePath::Mailbox(m) => m.address(),
+        }
+    }
+
+    /// The sender's comparison key ([`Mailbox::key`]); empty for the null sender.
+    pub fn key(&self) -> String {
+        match self {
+            ReversePath::Null => String::new(),
+            ReversePath::Mailbox(m) => m.key(),
         }
     }
 }
@@ -86,53 +116,101 @@ pub fn parse_path(text: &str, allow_postmaster: bool) -> Result<Option<Mailbox>,
             domain: String::new(),
             quoted: false,
             source_route: false,
+            utf8: false,
         }));
     }
-    let (local, quoted, rest) = parse_local(mailbox)?;
+    parse_mailbox(mailbox).map(|m| Some(Mailbox { source_route, ..m }))
+}
+
+/// Parses a bare `local@domain` (no angle brackets, no source route) into canonical form: the
+/// same function for addresses from the wire, from list files and from stored messages.
+pub fn parse_mailbox(text: &str) -> Result<Mailbox, AddressError> {
+    let (local, quoted, rest) = parse_local(text)?;
     let domain = rest.strip_prefix('@').ok_or(AddressError::Syntax)?;
     if !valid_domain(domain) {
         return Err(AddressError::Syntax);
     }
-    Ok(Some(Mailbox {
-        local: local.to_string(),
-        domain: domain.to_string(),
-        quoted,
-        source_route,
-    }))
+    Ok(Mailbox {
+        domain: canonical_domain(domain).ok_or(AddressError::Syntax)?,
+        quoted: quoted && !is_dot_atom(&local),
+        local: if quoted && !is_dot_atom(&local) {
+            requote(&local)
+        } else {
+            local
+        },
+        source_route: false,
+        utf8: !text.is_ascii(),
+    })
 }
 
-/// Splits the local part off; returns (local part as written, quoted?, rest starting at '@').
-fn parse_local(text: &str) -> Result<(&str, bool, &str), AddressError> {
+/// The canonical form of a domain: lower case; internationalised names as IDNA A-labels
+/// (UTS #46, as browsers and resolvers map them); address literals lower-cased. `None` when
+/// a non-ASCII name has no A-label form.
+pub fn canonical_domain(domain: &str) -> Option<String> {
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if domain.is_ascii() {
+        return Some(domain.to_ascii_lowercase());
+    }
+    idna::domain_to_ascii(domain)
+        .ok()
+        .filter(|d| d.len() <= 255)
+}
+
+/// Splits the local part off; returns (the local part's content — quoted-pairs of a quoted
+/// string resolved, its quotes dropped —, quoted?, rest starting at '@').
+fn parse_local(text: &str) -> Result<(String, bool, &str), AddressError> {
     if let Some(body) = text.strip_prefix('"') {
         let mut escaped = false;
+        let mut content = String::new();
         for (i, c) in body.char_indices() {
             match c {
                 // RFC 5321 quoted-pairSMTP is a backslash and a printable: never a control.
                 c if c.is_control() => return Err(AddressError::Syntax),
-                _ if escaped => escaped = false,
+                _ if escaped => {
+                    escaped = false;
+                    content.push(c);
+                }
                 '\\' => escaped = true,
                 '"' => {
                     let end = i + 2; // opening quote + content + closing quote
-                    return Ok((&text[..end], true, &text[end..]));
+                    return Ok((content, true, &text[end..]));
                 }
-                _ => {}
+                _ => content.push(c),
             }
         }
         return Err(AddressError::Syntax);
     }
     let at = text.rfind('@').ok_or(AddressError::Syntax)?;
     let local = &text[..at];
-    let atext_ok = !local.is_empty()
+    if !is_dot_atom(local) {
+        return Err(AddressError::Syntax);
+    }
+    Ok((local.to_string(), false, &text[at..]))
+}
+
+/// RFC 5321 Dot-string (atext, with UTF-8 allowed by RFC 6531): what needs no quotes.
+fn is_dot_atom(local: &str) -> bool {
+    !local.is_empty()
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
         && local.chars().all(|c| {
             c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii()
-        });
-    if !atext_ok {
-        return Err(AddressError::Syntax);
+        })
+}
+
+/// A quoted string with only the two characters that must be escaped escaped.
+fn requote(content: &str) -> String {
+    let mut out = String::with_capacity(content.len() + 2);
+    out.push('"');
+    for c in content.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
     }
-    Ok((local, false, &text[at..]))
+    out.push('"');
+    out
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -167,8 +245,9 @@ mod tests {
         let m = mbox("<Alice@Example.test>");
         assert_eq!(
             (m.local.as_str(), m.domain.as_str()),
-            ("Alice", "Example.test")
+            ("Alice", "example.test")
         );
+        assert_eq!(m.key(), "alice@example.test");
         assert!(!m.is_routing_trick());
         assert_eq!(parse_path("<>", false), Ok(None));
     }
@@ -213,6 +292,53 @@ mod tests {
         assert!(parse_path("<\"a\\\nb\"@example.test>", true).is_err());
         assert!(parse_path("<\"a\\\0b\"@example.test>", true).is_err());
         assert!(parse_path("<\"a\\\"b\"@example.test>", true).is_ok());
+    }
+
+    /// Issue: `"blocked"@example.test` passed `lists.deny.recipients: [blocked@example.test]`.
+    #[test]
+    fn canonical_form_unquotes_needless_quotes() {
+        for spelling in [
+            "<\"bob\"@example.test>",
+            "<\"b\\ob\"@Example.TEST>",
+            "<\"\\b\\o\\b\"@example.test>",
+            "<BOB@example.test>",
+            "<@relay.test:\"Bob\"@EXAMPLE.test>",
+        ] {
+            let m = mbox(spelling);
+            assert_eq!(m.key(), "bob@example.test", "{spelling}");
+            assert!(!m.quoted, "{spelling}");
+        }
+        assert_eq!(mbox("<\"Bob\"@example.test>").address(), "Bob@example.test");
+        // Unquoting cannot hide a routing trick.
+        assert!(mbox("<\"u%other.test\"@example.test>").is_routing_trick());
+        assert!(mbox("<\"other.test!u\"@example.test>").is_routing_trick());
+    }
+
+    #[test]
+    fn canonical_form_keeps_needed_quotes_minimal() {
+        let m = mbox("<\"a\\ b\"@example.test>");
+        assert_eq!((m.local.as_str(), m.quoted), ("\"a b\"", true));
+        let m = mbox("<\"a\\\"b\"@example.test>");
+        assert_eq!(m.local, "\"a\\\"b\"");
+        // `..` and leading dots need quotes: they are never unquoted into a path component.
+        assert!(mbox("<\"..\"@example.test>").quoted);
+        assert!(mbox("<\".bob\"@example.test>").quoted);
+    }
+
+    #[test]
+    fn canonical_domain_is_lower_case_a_labels() {
+        let m = mbox("<user@B\u{fc}cher.Example>");
+        assert_eq!(m.domain, "xn--bcher-kva.example");
+        assert!(!m.is_ascii(), "written in UTF-8: still needs SMTPUTF8");
+        assert_eq!(mbox("<user@XN--BCHER-KVA.example>").key(), m.key());
+        assert_eq!(
+            mbox("<user@[IPv6:2001:DB8::1]>").domain,
+            "[ipv6:2001:db8::1]"
+        );
+        assert_eq!(
+            parse_mailbox("Bob@Example.Test").unwrap().key(),
+            "bob@example.test"
+        );
     }
 
     #[test]

@@ -61,6 +61,10 @@ impl CommandError {
 /// Parses one command line (without CRLF). `max_size` is the SIZE limit, for `SIZE=` values.
 pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
     let line = std::str::from_utf8(line).map_err(|_| CommandError::NotUtf8)?;
+    // NUL is never part of a command; a NUL-dropping peer could read the line differently.
+    if line.contains('\0') {
+        return Err(CommandError::Syntax("NUL in command"));
+    }
     let (verb, args) = match line.find(' ') {
         Some(i) => (&line[..i], line[i + 1..].trim()),
         None => (line, ""),
@@ -258,5 +262,20 @@ mod tests {
             panic!()
         };
         assert_eq!(to.local, "\"a>b\"");
+    }
+
+    /// A NUL-dropping peer could read such a line differently from Moat.
+    #[test]
+    fn nul_in_command_is_a_syntax_error() {
+        for line in [
+            &b"NOOP\0"[..],
+            b"MAIL FROM:<a@b.test>\0",
+            b"RCPT TO:<a\0@b.test>",
+        ] {
+            assert!(
+                matches!(parse(line), Err(CommandError::Syntax(_))),
+                "{line:?}"
+            );
+        }
     }
 }

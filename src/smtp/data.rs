@@ -6,8 +6,12 @@
 //! DATA command), so `\n.\n`, `\r.\r`, `\n.\r\n` and friends never end the message. A bare CR
 //! or LF anywhere marks the message (reject mode) or is rewritten to CRLF (normalize mode);
 //! either way the bytes that follow stay inside this message.
+//!
+//! NUL bytes are refused too (or, if the admin chooses, stripped by Moat itself): a backend
+//! that silently drops NUL would see `<CRLF>NUL.<CRLF>` as an end marker that Moat never saw.
+//! Stripping happens after framing, so the backend gets exactly the lines Moat judged.
 
-use crate::config::BareNewline;
+use crate::config::{BareNewline, NulBytes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -30,12 +34,14 @@ pub enum DataProblem {
     TooBig,
     BareNewline,
     LineTooLong,
+    NulByte,
 }
 
 #[derive(Debug)]
 pub struct DataReceiver {
     state: State,
     policy: BareNewline,
+    nul_bytes: NulBytes,
     max_size: usize,
     max_line: usize,
     line_len: usize,
@@ -50,6 +56,7 @@ impl DataReceiver {
         DataReceiver {
             state: State::LineStart { crlf: true },
             policy,
+            nul_bytes: NulBytes::Reject,
             max_size,
             max_line,
             line_len: 0,
@@ -57,6 +64,12 @@ impl DataReceiver {
             body: Vec::with_capacity(size_hint.min(max_size).min(1 << 20)),
             problem: None,
         }
+    }
+
+    /// What NUL bytes in the message do (`smtp.nul_bytes`); refused unless told otherwise.
+    pub fn with_nul_bytes(mut self, nul_bytes: NulBytes) -> Self {
+        self.nul_bytes = nul_bytes;
+        self
     }
 
     /// Consumes bytes from `input`; returns `Some(consumed)` when the end marker was seen
@@ -152,8 +165,15 @@ impl DataReceiver {
         if self.size > self.max_size {
             self.fail(DataProblem::TooBig);
         }
-        if self.problem.is_none() {
+        if self.problem.is_some() {
+            return;
+        }
+        if memchr::memchr(0, bytes).is_none() {
             self.body.extend_from_slice(bytes);
+        } else if self.nul_bytes == NulBytes::Strip {
+            self.body.extend(bytes.iter().filter(|&&b| b != 0));
+        } else {
+            self.fail(DataProblem::NulByte);
         }
     }
 

@@ -10,7 +10,7 @@ use super::data::DataReceiver;
 use super::line::{Frame, LineFramer};
 use super::params::MailParams;
 use super::reply::Reply;
-use crate::config::{BareNewline, Domains, Limits};
+use crate::config::{BareNewline, Domains, Limits, NulBytes, QuotedLocalParts};
 use std::sync::Arc;
 
 /// Input capacity an idle session may keep; more (left by a message) is freed once drained.
@@ -25,6 +25,10 @@ pub struct SessionConfig {
     pub postmaster_domain: String,
     pub limits: Limits,
     pub bare_newline: BareNewline,
+    /// `smtp.nul_bytes`: NUL inside a message is refused (or stripped).
+    pub nul_bytes: NulBytes,
+    /// `smtp.quoted_local_parts`: paths like `"john doe"@…` are refused unless accepted.
+    pub quoted_local_parts: QuotedLocalParts,
     /// STARTTLS is offered (a certificate is configured).
     pub tls_available: bool,
     /// Recipients one transaction may carry for the backend to answer exactly (LMTP: 1).

@@ -8,7 +8,7 @@ use crate::common::fault_backend::FaultBackend;
 use crate::common::moat::RawClient;
 use moat::auth::{Authenticator, Outcome};
 use moat::config::Config;
-use moat::smtp::address::{Mailbox, ReversePath};
+use moat::smtp::address::{ReversePath, parse_mailbox};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -121,14 +121,9 @@ fn config(dns: &TestDns, backend_yaml: &str, auth: &str) -> Config {
 }
 
 fn reverse_path(from: &str) -> ReversePath {
-    match from.rsplit_once('@') {
-        None => ReversePath::Null,
-        Some((local, domain)) => ReversePath::Mailbox(Mailbox {
-            local: local.into(),
-            domain: domain.into(),
-            quoted: false,
-            source_route: false,
-        }),
+    match parse_mailbox(from) {
+        Err(_) => ReversePath::Null,
+        Ok(m) => ReversePath::Mailbox(m),
     }
 }
 

@@ -1,15 +1,15 @@
 use super::*;
 
-fn receiver(policy: BareNewline) -> DataReceiver {
-    DataReceiver::new(1 << 20, 1000, policy, 0)
+fn receiver(policy: BareNewline, nul: NulBytes) -> DataReceiver {
+    DataReceiver::new(1 << 20, 1000, policy, 0).with_nul_bytes(nul)
 }
 
 /// Feeds `input` in chunks of `chunk` bytes; returns (result, bytes left after the end).
 /// What a run produced: the message (or its problem) and the input left after the end.
 type Outcome = Option<(Result<Vec<u8>, DataProblem>, Vec<u8>)>;
 
-fn run(policy: BareNewline, input: &[u8], chunk: usize) -> Outcome {
-    let mut r = receiver(policy);
+fn run(policy: BareNewline, nul: NulBytes, input: &[u8], chunk: usize) -> Outcome {
+    let mut r = receiver(policy, nul);
     let mut offset = 0;
     for piece in input.chunks(chunk) {
         if let Some(used) = r.feed(piece) {
@@ -22,10 +22,14 @@ fn run(policy: BareNewline, input: &[u8], chunk: usize) -> Outcome {
 }
 
 fn all_chunkings(policy: BareNewline, input: &[u8]) -> Outcome {
-    let first = run(policy, input, input.len().max(1));
+    all_chunkings_nul(policy, NulBytes::Reject, input)
+}
+
+fn all_chunkings_nul(policy: BareNewline, nul: NulBytes, input: &[u8]) -> Outcome {
+    let first = run(policy, nul, input, input.len().max(1));
     for chunk in 1..=input.len().min(16) {
         assert_eq!(
-            run(policy, input, chunk),
+            run(policy, nul, input, chunk),
             first,
             "chunk size {chunk} disagrees"
         );
@@ -84,23 +88,51 @@ fn smuggling_terminators_never_end_the_message_reject_mode() {
             rest, b"NOOP\r\n",
             "{seq:?}: the message must end only at the real marker"
         );
-        let has_nul = seq.contains(&0);
-        if has_nul {
-            // NUL is an ordinary byte: the message is well-formed, and holds the would-be
-            // second message as body text.
-            let body = result.unwrap();
-            assert!(body.windows(8).any(|w| w == b"smuggled"), "{seq:?}");
-        } else {
-            assert_eq!(result, Err(DataProblem::BareNewline), "{seq:?}");
+        let expected = match seq.contains(&0) {
+            true => DataProblem::NulByte,
+            false => DataProblem::BareNewline,
+        };
+        assert_eq!(result, Err(expected), "{seq:?}");
+    }
+}
+
+/// A backend that drops NUL would read `<CRLF>NUL.<CRLF>` as the end of the message: Moat
+/// refuses such a message by default, whatever the bare-newline policy.
+#[test]
+fn smuggling_nul_dot_refused_by_default() {
+    for policy in [BareNewline::Reject, BareNewline::Normalize] {
+        for seq in SMUGGLING.iter().filter(|s| s.contains(&0)) {
+            let (result, rest) = all_chunkings(policy, &smuggling_payload(seq)).unwrap();
+            assert_eq!(rest, b"NOOP\r\n", "{seq:?}");
+            assert_eq!(result, Err(DataProblem::NulByte), "{seq:?}");
         }
+    }
+}
+
+/// `nul_bytes: strip` removes NUL after framing: the would-be end marker stays body text
+/// (a dot-first line is dot-stuffed again by the relay, so it ends nothing at the backend).
+#[test]
+fn smuggling_nul_dot_stripped_stays_inside_the_message() {
+    for seq in SMUGGLING.iter().filter(|s| s.contains(&0)) {
+        let payload = smuggling_payload(seq);
+        let (result, rest) =
+            all_chunkings_nul(BareNewline::Reject, NulBytes::Strip, &payload).unwrap();
+        assert_eq!(rest, b"NOOP\r\n", "{seq:?}");
+        let body = result.unwrap();
+        assert!(!body.contains(&0), "{seq:?}");
+        assert!(body.windows(8).any(|w| w == b"smuggled"), "{seq:?}");
     }
 }
 
 #[test]
 fn smuggling_terminators_never_end_the_message_normalize_mode() {
     for seq in SMUGGLING {
-        let (result, rest) =
-            all_chunkings(BareNewline::Normalize, &smuggling_payload(seq)).unwrap();
+        let (result, rest) = all_chunkings_nul(
+            BareNewline::Normalize,
+            NulBytes::Strip,
+            &smuggling_payload(seq),
+        )
+        .unwrap();
         assert_eq!(rest, b"NOOP\r\n", "{seq:?}");
         let body = result.unwrap();
         assert!(body.windows(8).any(|w| w == b"smuggled"), "{seq:?}");

@@ -2,6 +2,7 @@
 //! event the driver must act on.
 
 use super::{Event, Hello, Pending, Phase, Session};
+use crate::config::QuotedLocalParts;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::smtp::command::Command;
 use crate::smtp::data::{DataProblem, DataReceiver};
@@ -90,6 +91,12 @@ impl Session {
             self.bad_command(Reply::status(503, 5, 1, "Nested MAIL command"));
             return None;
         }
+        if let ReversePath::Mailbox(m) = &from
+            && self.refuses_quoted(m)
+        {
+            self.reply(Reply::status(553, 1, 7, "Quoted local part not accepted"));
+            return None;
+        }
         if params
             .size
             .is_some_and(|s| s > self.cfg.limits.max_message_size as u64)
@@ -128,7 +135,11 @@ impl Session {
             self.bad_command(r);
             return None;
         }
-        if let Some(why) = self.cfg.deny_list.recipient(&to.address()) {
+        if self.refuses_quoted(&to) {
+            self.reply(Reply::status(553, 1, 3, "Quoted local part not accepted"));
+            return None;
+        }
+        if let Some(why) = self.cfg.deny_list.recipient(&to.key()) {
             tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "recipient on lists.deny");
             self.bad_command(Reply::status(550, 7, 1, "Recipient refused"));
             return None;
@@ -153,6 +164,16 @@ impl Session {
         Some(Event::Rcpt { to })
     }
 
+    /// A local part that needs quotes even in canonical form (`"john doe"`): almost no real
+    /// mail uses one, and each is a spelling that lists, stores and backends may read apart.
+    fn refuses_quoted(&self, mailbox: &Mailbox) -> bool {
+        let refused = mailbox.quoted && self.cfg.quoted_local_parts == QuotedLocalParts::Reject;
+        if refused {
+            tracing::info!(target: "moat::refusal", reference = %self.reference(), "quoted local part refused");
+        }
+        refused
+    }
+
     fn data(&mut self) -> Option<Event> {
         let Some(txn) = &self.transaction else {
             self.bad_command(Reply::status(503, 5, 1, "Need MAIL before DATA"));
@@ -169,7 +190,8 @@ impl Session {
             limits.max_data_line,
             self.cfg.bare_newline,
             hint,
-        );
+        )
+        .with_nul_bytes(self.cfg.nul_bytes);
         self.phase = Phase::Data(Box::new(receiver));
         self.reply(Reply::new(354, None, "End data with <CR><LF>.<CR><LF>"));
         None
@@ -180,6 +202,7 @@ impl Session {
             DataProblem::TooBig => Reply::status(552, 3, 4, "Message too big"),
             DataProblem::BareNewline => Reply::status(550, 6, 0, "Bare CR or LF in message"),
             DataProblem::LineTooLong => Reply::status(550, 6, 0, "Message line too long"),
+            DataProblem::NulByte => Reply::status(550, 6, 0, "NUL byte in message"),
         };
         self.reply(reply);
         self.transaction = None;

@@ -11,6 +11,8 @@ fn config(edit: impl FnOnce(&mut SessionConfig)) -> Arc<SessionConfig> {
         postmaster_domain: "example.test".into(),
         limits: c.limits.clone(),
         bare_newline: BareNewline::Reject,
+        nul_bytes: NulBytes::Reject,
+        quoted_local_parts: QuotedLocalParts::Reject,
         tls_available: true,
         backend_max_recipients: None,
         deny_list: Default::default(),
