@@ -46,7 +46,17 @@ pub async fn deliver(
     backend: Option<&mut BackendSession>,
 ) -> Outcome {
     let mut header = received_header(rt, &req);
-    let (auth_header, mut findings, body) = authenticate(rt, &mut req, body).await;
+    let (auth_header, mut findings, stripped) = crate::judge::authenticate(
+        rt,
+        req.reference,
+        req.client_ip,
+        req.helo.map(|h| h.name.as_str()).unwrap_or(""),
+        &req.transaction.from,
+        req.auth.take(),
+        &body,
+    )
+    .await;
+    let body = stripped.unwrap_or(body);
     findings.extend(std::mem::take(&mut req.connection_findings));
     header.push_str(&auth_header);
     let body = Arc::new(body);
@@ -106,40 +116,6 @@ async fn relay(backend: &mut BackendSession, header: &[u8], body: &[u8]) -> Resu
         crate::metrics::relay_result(result, Some(reply.code));
     }
     result.map_err(Failure::Relay)
-}
-
-/// Sender authentication, when enabled: the Authentication-Results header and the findings.
-/// Either way, the message without forged Authentication-Results fields (ones that claim
-/// Moat's hostname would deceive the backend even when Moat writes none).
-async fn authenticate(
-    rt: &Runtime,
-    req: &mut Request<'_>,
-    body: Vec<u8>,
-) -> (String, Vec<crate::checks::Finding>, Vec<u8>) {
-    let Some(auth) = rt.auth.as_ref() else {
-        let body = crate::auth::forged::strip(&body, &rt.config.hostname).unwrap_or(body);
-        return (String::new(), Vec::new(), body);
-    };
-    let helo = req.helo.map(|h| h.name.as_str()).unwrap_or("");
-    let from = &req.transaction.from;
-    let started = req.auth.take();
-    let timer = std::time::Instant::now();
-    let outcome = auth
-        .message(started, req.client_ip, helo, from, &body)
-        .await;
-    // Counted like any check: stage `check_auth`, one result per finding id.
-    let seconds = timer.elapsed().as_secs_f64();
-    crate::metrics::check_ran("auth", seconds, &outcome.findings);
-    // Findings that force an action explain a refusal: logged at info with the reference.
-    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
-    let forged = outcome.stripped.is_some();
-    if outcome.findings.iter().any(|f| f.force.is_some()) {
-        tracing::info!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
-    } else {
-        tracing::debug!(target: "moat::auth", reference = req.reference, findings = ?ids, forged_removed = forged, "authentication");
-    }
-    let body = outcome.stripped.unwrap_or(body);
-    (outcome.header, outcome.findings, body)
 }
 
 fn received_header(rt: &Runtime, req: &Request) -> String {

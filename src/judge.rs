@@ -3,7 +3,9 @@
 
 use crate::checks::{Finding, MessageContext};
 use crate::server::Runtime;
+use crate::smtp::address::ReversePath;
 use crate::verdict::{self, Verdict};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// `findings` are those already established (sender authentication); the checks add theirs.
@@ -25,4 +27,38 @@ pub async fn judge(
     let verdict = verdict::decide(findings, &policy.thresholds);
     crate::metrics::stage("verdict", started.elapsed().as_secs_f64());
     verdict
+}
+
+/// Sender authentication, when enabled: the Authentication-Results header and the findings,
+/// for the server at the end of DATA and for `moat scan` alike. `started` is the SPF/iprev
+/// task begun at MAIL FROM (`None`: run it now). Either way, the message without forged
+/// Authentication-Results fields (ones that claim Moat's hostname would deceive the backend
+/// even when Moat writes none) is returned when something was removed.
+pub async fn authenticate(
+    rt: &Runtime,
+    reference: &str,
+    client_ip: IpAddr,
+    helo: &str,
+    from: &ReversePath,
+    started: Option<crate::auth::EnvelopeTask>,
+    body: &[u8],
+) -> (String, Vec<Finding>, Option<Vec<u8>>) {
+    let Some(auth) = rt.auth.as_ref() else {
+        let stripped = crate::auth::forged::strip(body, &rt.config.hostname);
+        return (String::new(), Vec::new(), stripped);
+    };
+    let timer = std::time::Instant::now();
+    let outcome = auth.message(started, client_ip, helo, from, body).await;
+    // Counted like any check: stage `check_auth`, one result per finding id.
+    let seconds = timer.elapsed().as_secs_f64();
+    crate::metrics::check_ran("auth", seconds, &outcome.findings);
+    // Findings that force an action explain a refusal: logged at info with the reference.
+    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
+    let forged = outcome.stripped.is_some();
+    if outcome.findings.iter().any(|f| f.force.is_some()) {
+        tracing::info!(target: "moat::auth", reference, findings = ?ids, forged_removed = forged, "authentication");
+    } else {
+        tracing::debug!(target: "moat::auth", reference, findings = ?ids, forged_removed = forged, "authentication");
+    }
+    (outcome.header, outcome.findings, outcome.stripped)
 }

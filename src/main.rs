@@ -48,6 +48,15 @@ enum Command {
         /// One JSON object per message.
         #[arg(long)]
         json: bool,
+        /// The connecting client's address (default: the newest outside Received: hop).
+        #[arg(long)]
+        client_ip: Option<std::net::IpAddr>,
+        /// The client's EHLO/HELO name (default: from the same Received: header).
+        #[arg(long)]
+        helo: Option<String>,
+        /// The envelope sender, `<>` for none (default: Return-Path:, else From:).
+        #[arg(long)]
+        mail_from: Option<String>,
         #[arg(long, short)]
         config: Option<PathBuf>,
         #[arg(required = true)]
@@ -146,10 +155,26 @@ fn main() -> ExitCode {
         Command::Scan {
             explain,
             json,
+            client_ip,
+            helo,
+            mail_from,
             config,
             files,
         } => with_config(config.as_ref(), &|c| {
-            commands::scan(c, &files, moat::scan::Options { explain, json })
+            let envelope = moat::scan::EnvelopeOverride {
+                client_ip,
+                helo: helo.clone(),
+                mail_from: mail_from.clone(),
+            };
+            commands::scan(
+                c,
+                &files,
+                moat::scan::Options {
+                    explain,
+                    json,
+                    envelope,
+                },
+            )
         }),
         Command::Learn {
             config,

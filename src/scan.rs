@@ -1,7 +1,8 @@
-//! `moat scan`: the server's judgement (lists → checks → verdict, via `judge`) applied to
-//! stored messages, without relaying. The envelope is taken from the message itself: the
-//! newest `Received:` header gives client IP and HELO, `Return-Path:` (or `From:`) the
-//! sender, `To:`/`Cc:` the recipients.
+//! `moat scan`: the server's judgement (sender authentication when `auth.enabled`, lists →
+//! checks → verdict, via `judge`) applied to stored messages, without relaying. The envelope
+//! is taken from the message itself — the newest `Received:` header from an outside address
+//! gives client IP and HELO, `Return-Path:` (or `From:`) the sender, `To:`/`Cc:` the
+//! recipients — unless `--client-ip`, `--helo` or `--mail-from` give it.
 
 use crate::checks::MessageContext;
 use crate::rules::facts::Facts;
@@ -18,6 +19,18 @@ use std::sync::{Arc, OnceLock};
 pub struct Options {
     pub explain: bool,
     pub json: bool,
+    /// What the command line says about the envelope, over what the headers say.
+    pub envelope: EnvelopeOverride,
+}
+
+/// `--client-ip`, `--helo`, `--mail-from`: the SMTP envelope the message came with, when the
+/// stored copy does not tell it (or tells it wrong).
+#[derive(Debug, Clone, Default)]
+pub struct EnvelopeOverride {
+    pub client_ip: Option<IpAddr>,
+    pub helo: Option<String>,
+    /// `""` or `<>` for the null sender.
+    pub mail_from: Option<String>,
 }
 
 /// Every file named, directories expanded (non-recursively, sorted).
@@ -38,10 +51,29 @@ pub fn files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Judges one stored message.
-pub async fn scan_one(rt: &Runtime, raw: Vec<u8>) -> Verdict {
-    let context = Arc::new(context_of(raw, !rt.checks.is_empty()));
-    crate::judge::judge(rt, context, Vec::new()).await
+/// Judges one stored message, as the server would have at the end of DATA.
+pub async fn scan_one(rt: &Runtime, raw: Vec<u8>, envelope: &EnvelopeOverride) -> Verdict {
+    let mut context = context_of(raw, !rt.checks.is_empty());
+    if let Some(ip) = envelope.client_ip {
+        context.client_ip = ip;
+    }
+    if let Some(helo) = &envelope.helo {
+        context.helo = helo.clone();
+    }
+    if let Some(from) = &envelope.mail_from {
+        context.from = mailbox(from).map_or(ReversePath::Null, ReversePath::Mailbox);
+    }
+    let (_, findings, _) = crate::judge::authenticate(
+        rt,
+        &context.reference,
+        context.client_ip,
+        &context.helo,
+        &context.from,
+        None,
+        &context.body,
+    )
+    .await;
+    crate::judge::judge(rt, Arc::new(context), findings).await
 }
 
 fn mailbox(addr: &str) -> Option<Mailbox> {
@@ -151,7 +183,7 @@ pub async fn run(rt: &Runtime, paths: &[PathBuf], opts: &Options) -> (Option<Act
                 continue;
             }
         };
-        let v = scan_one(rt, raw).await;
+        let v = scan_one(rt, raw, &opts.envelope).await;
         *summary.entry(v.action).or_default() += 1;
         last = Some(v.action);
         let _ = print_verdict(&mut out, path, &v, opts);

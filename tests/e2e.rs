@@ -2,7 +2,7 @@
 //! IMAP and POP3 out) and Postfix's smtp-sink as backends, and the `moat` binary in between.
 //!
 //! When a program is missing these tests skip with a note on stderr; `scripts/test.sh` sets
-//! `MOAT_E2E_REQUIRED=1`, which turns a missing program into a failure.
+//! a missing program is a failure unless `MOAT_E2E_OPTIONAL=1` (see `common::tools`).
 
 mod common;
 

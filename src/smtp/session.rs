@@ -330,9 +330,11 @@ impl Session {
         self.reply(reply);
     }
 
+    /// A limit is the count allowed, like `max_commands`: the bad command past
+    /// `max_bad_commands` gets its own reply, then 421 and the close.
     fn bad_command(&mut self, reply: Reply) {
         self.bad_commands += 1;
-        if self.bad_commands >= self.cfg.limits.max_bad_commands {
+        if self.bad_commands > self.cfg.limits.max_bad_commands {
             self.reply(reply);
             let r = Reply::status(421, 7, 0, "Too many errors, closing connection");
             self.close_with(r);

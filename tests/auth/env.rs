@@ -109,14 +109,19 @@ impl Env {
     }
 }
 
-fn config(dns: &TestDns, backend_yaml: &str, auth: &str) -> Config {
-    let yaml = format!(
+/// The test configuration as YAML: Moat's resolver asks only the test DNS server.
+pub fn config_yaml(dns: &TestDns, backend_yaml: &str, auth: &str) -> String {
+    format!(
         "hostname: {HOST}\nlisten: [\"127.0.0.1:0\"]\ndomains: [example.test]\n\
          backend:\n{backend_yaml}\n\
          dns:\n  nameservers: [\"{}\"]\n  timeout: {DNS_TIMEOUT_MS}ms\n  attempts: 1\n\
          auth:\n  enabled: true\n{auth}\n",
         dns.addr
-    );
+    )
+}
+
+fn config(dns: &TestDns, backend_yaml: &str, auth: &str) -> Config {
+    let yaml = config_yaml(dns, backend_yaml, auth);
     Config::from_yaml(&yaml, "auth-test.yaml").unwrap_or_else(|e| panic!("{e}\n{yaml}"))
 }
 

@@ -249,3 +249,50 @@ fn auth_thousands_of_dkim_signatures_answered_within_deadline_header_bounded() {
         ar.len()
     );
 }
+
+/// `moat scan` runs the server's pipeline, authentication included: on the message the
+/// server refuses for a broken DKIM signature under DMARC `p=reject`, `scan --explain` lists
+/// the same DKIM and DMARC findings and the same action.
+#[test]
+fn auth_scan_explain_lists_the_dkim_and_dmarc_findings_the_server_would() {
+    let env = Env::start("");
+    let mut msg = signed("a@sender.test", "scanned", "sender.test");
+    let at = msg.len() - 5;
+    msg[at] ^= 0x01;
+    let reply = env.send(HELO, "bounce@nopolicy.test", RCPT, &msg);
+    assert!(
+        reply.starts_with("550 5.7.1"),
+        "the server refuses: {reply}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("moat.yaml");
+    let maildir = format!(
+        "  protocol: maildir\n  path: {}",
+        dir.path().join("m").display()
+    );
+    std::fs::write(&config, config_yaml(&env.dns, &maildir, "")).unwrap();
+    let eml = dir.path().join("tampered.eml");
+    std::fs::write(&eml, &msg).unwrap();
+    let out = std::process::Command::new(crate::common::moat::moat_bin())
+        .args([
+            "scan",
+            "--explain",
+            "--client-ip",
+            "127.0.0.1",
+            "--helo",
+            HELO,
+        ])
+        .args(["--mail-from", "bounce@nopolicy.test", "--config"])
+        .arg(&config)
+        .arg(&eml)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "reject: {stdout}{stderr}");
+    assert!(stdout.contains(": reject score="), "{stdout}");
+    for id in ["DKIM_FAIL", "DMARC_REJECT (forces reject)", "SPF_"] {
+        assert!(stdout.contains(id), "missing {id} in {stdout}");
+    }
+}

@@ -38,7 +38,7 @@ pub struct Dovecot {
 
 impl Dovecot {
     /// Starts Dovecot, or returns None when this machine cannot run it (not installed, not
-    /// root); see `tools::skip` for what happens under `MOAT_E2E_REQUIRED=1`.
+    /// root); see `tools::skip` (a failure unless `MOAT_E2E_OPTIONAL=1`).
     pub fn start_or_skip(test: &str) -> Option<Dovecot> {
         Dovecot::can_start(test).then(|| Dovecot::start_with(false))
     }

@@ -26,7 +26,7 @@ pub struct HaProxy {
 
 impl HaProxy {
     /// Starts HAProxy forwarding `127.0.0.1:<free port>` to `server`, or `None` (the test is
-    /// skipped, or fails under `MOAT_E2E_REQUIRED=1`) when haproxy is not installed.
+    /// fails, or is skipped under `MOAT_E2E_OPTIONAL=1`) when haproxy is not installed.
     pub fn start_or_skip(test: &str, server: SocketAddr, version: ProxyVersion) -> Option<HaProxy> {
         if !super::tools::have(test, &["haproxy"]) {
             return None;

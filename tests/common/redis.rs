@@ -14,7 +14,7 @@ pub struct Redis {
 
 impl Redis {
     /// Starts a server, or `None` (after saying why) when `redis-server` is missing and
-    /// MOAT_E2E_REQUIRED is not set.
+    /// MOAT_E2E_OPTIONAL=1 is set.
     pub fn start(test: &str) -> Option<Redis> {
         if !super::tools::have(test, &["redis-server"]) {
             return None;

@@ -256,8 +256,8 @@ fn bare_lf_in_command_is_refused() {
 #[test]
 fn too_many_bad_commands_closes() {
     let mut h = Harness::new(config(|c| c.limits.max_bad_commands = 3));
-    let r = h.send(b"X\r\nY\r\nZ\r\nNOOP\r\n");
-    assert_eq!(codes(&r), ["500", "500", "500", "421"]);
+    let r = h.send(b"X\r\nY\r\nZ\r\nNOOP\r\nW\r\nNOOP\r\n");
+    assert_eq!(codes(&r), ["500", "500", "500", "250", "500", "421"]);
     assert!(h.closed);
 }
 
