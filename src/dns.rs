@@ -1,13 +1,15 @@
 //! The one DNS resolver of Moat: hickory-resolver (the one mail-auth uses), built from the
-//! `dns:` section. Every lookup — SPF, DKIM keys, DMARC, ARC, iprev — goes through it, so one
-//! cache, one timeout and one set of name servers apply everywhere, and tests point it at a
-//! loopback server.
+//! `dns:` section. Every lookup — SPF, DKIM keys, DMARC, ARC, iprev, DNSBL, RHSBL, URIBL — goes
+//! through it, so one cache, one timeout and one set of name servers apply everywhere, and
+//! tests point it at a loopback server. A reload that leaves `dns:` unchanged keeps it, cache
+//! and all.
 
 use crate::config::auth::DnsConfig;
 use mail_auth::MessageAuthenticator;
 use mail_auth::hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
 };
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {
@@ -17,8 +19,49 @@ pub enum DnsError {
     Build(String),
 }
 
+/// The shared resolver: cheap to clone, every clone asks through one cache.
+#[derive(Clone)]
+pub struct Resolver {
+    config: DnsConfig,
+    inner: Arc<MessageAuthenticator>,
+}
+
+impl Resolver {
+    pub fn new(config: &DnsConfig) -> Result<Resolver, DnsError> {
+        Ok(Resolver {
+            config: config.clone(),
+            inner: Arc::new(authenticator(config)?),
+        })
+    }
+
+    /// `previous` itself (same cache) when it was built from an equal `dns:` section, else a
+    /// new resolver.
+    pub fn reuse_or_new(
+        previous: Option<&Resolver>,
+        config: &DnsConfig,
+    ) -> Result<Resolver, DnsError> {
+        match previous {
+            Some(p) if p.config == *config => Ok(p.clone()),
+            _ => Resolver::new(config),
+        }
+    }
+
+    /// Whether two handles share one resolver and cache.
+    pub fn same(&self, other: &Resolver) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl std::ops::Deref for Resolver {
+    type Target = MessageAuthenticator;
+
+    fn deref(&self) -> &MessageAuthenticator {
+        &self.inner
+    }
+}
+
 /// Builds the resolver (wrapped in mail-auth's authenticator) for one configuration.
-pub fn authenticator(config: &DnsConfig) -> Result<MessageAuthenticator, DnsError> {
+fn authenticator(config: &DnsConfig) -> Result<MessageAuthenticator, DnsError> {
     let (resolver_config, mut opts) = if config.nameservers.is_empty() {
         mail_auth::hickory_resolver::system_conf::read_system_conf()
             .map_err(|e| DnsError::SystemConf(e.to_string()))?
@@ -50,4 +93,33 @@ fn explicit(config: &DnsConfig) -> ResolverConfig {
         })
         .collect();
     ResolverConfig::from_name_servers(servers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn config(port: u16) -> DnsConfig {
+        DnsConfig {
+            nameservers: vec![([127, 0, 0, 1], port).into()],
+            timeout: Duration::from_secs(1),
+            attempts: 2,
+            cache_size: 100,
+            negative_ttl: Duration::from_secs(60),
+        }
+    }
+
+    /// A reload that leaves `dns:` alone keeps the resolver and its cache; a changed `dns:`
+    /// gets a new one.
+    #[test]
+    fn resolver_kept_over_reload_only_when_dns_unchanged() {
+        let first = Resolver::new(&config(53)).unwrap();
+        let same = Resolver::reuse_or_new(Some(&first), &config(53)).unwrap();
+        assert!(same.same(&first));
+        let changed = Resolver::reuse_or_new(Some(&first), &config(5353)).unwrap();
+        assert!(!changed.same(&first));
+        let fresh = Resolver::reuse_or_new(None, &config(53)).unwrap();
+        assert!(!fresh.same(&first));
+    }
 }

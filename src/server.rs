@@ -30,6 +30,9 @@ pub struct Runtime {
     pub reputation: Option<Arc<crate::reputation::Reputation>>,
     /// Greylisting and rate-limit state; carried over a reload that keeps `state` unchanged.
     pub state: crate::state::Store,
+    /// The one DNS resolver (and cache) of auth and reputation, when either is enabled; kept
+    /// over a reload that leaves `dns:` unchanged.
+    pub resolver: Option<crate::dns::Resolver>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,11 @@ pub enum ServerError {
 
 impl Runtime {
     pub fn new(config: Config) -> Result<Runtime, ServerError> {
+        Runtime::build(config, None)
+    }
+
+    /// As `new`, keeping `previous`'s resolver (and its cache) if `dns:` is unchanged.
+    fn build(config: Config, previous: Option<&Runtime>) -> Result<Runtime, ServerError> {
         let relay = Relay::new(&config.backend, &config.hostname);
         let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let mut checks = Vec::new();
@@ -70,10 +78,23 @@ impl Runtime {
             backend_max_recipients: relay.max_recipients_per_transaction(),
             deny_list: config.policy.deny.clone(),
         });
-        let auth = crate::auth::Authenticator::new(&config.dns, &config.auth, &config.hostname)?;
-        let reputation = crate::reputation::Reputation::new(&config.dns, &config.reputation)?;
+        // Built only when something asks DNS: a host without resolv.conf can still run.
+        let resolver = (config.auth.enabled || !config.reputation.is_empty())
+            .then(|| {
+                let previous = previous.and_then(|p| p.resolver.as_ref());
+                crate::dns::Resolver::reuse_or_new(previous, &config.dns)
+            })
+            .transpose()?;
+        let (auth, reputation) = match &resolver {
+            Some(r) => (
+                crate::auth::Authenticator::new(r, &config.dns, &config.auth, &config.hostname),
+                crate::reputation::Reputation::new(r, &config.dns, &config.reputation),
+            ),
+            None => (None, None),
+        };
         checks.extend(crate::reputation::checks(reputation.as_ref()));
         Ok(Runtime {
+            resolver,
             state: crate::state::Store::new(&config.state),
             auth,
             reputation,
@@ -129,7 +150,7 @@ impl Reloader {
         if config.admin != old.config.admin {
             tracing::warn!("admin.listen changed: it takes effect after a restart");
         }
-        let mut runtime = Runtime::new(config)?;
+        let mut runtime = Runtime::build(config, Some(&old))?;
         crate::state::carry_over(&mut runtime, &old);
         let runtime = Arc::new(runtime);
         tracing::info!(config = %runtime.config.origin, "configuration reloaded");

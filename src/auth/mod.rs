@@ -18,7 +18,7 @@ use crate::smtp::address::ReversePath;
 use convert::{dkim_reason, dkim_res, dmarc_res, iprev_res, spf_res};
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, SpfOutput, SpfResult};
+use mail_auth::{AuthenticatedMessage, DkimResult, SpfOutput, SpfResult};
 use results::{Arc as ArcRes, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Spf};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ fn dkim_summary(outputs: &[mail_auth::DkimOutput<'_>]) -> Res {
 
 /// Everything authentication needs for one configuration; shared by all sessions.
 pub struct Authenticator {
-    resolver: MessageAuthenticator,
+    resolver: crate::dns::Resolver,
     config: AuthConfig,
     /// Moat's authserv-id (the configured hostname).
     hostname: String,
@@ -73,21 +73,21 @@ pub struct Outcome {
 }
 
 impl Authenticator {
-    /// `None` when `auth.enabled` is false.
+    /// `None` when `auth.enabled` is false. `resolver` is the runtime's one resolver.
     pub fn new(
+        resolver: &crate::dns::Resolver,
         dns: &DnsConfig,
         auth: &AuthConfig,
         hostname: &str,
-    ) -> Result<Option<Arc<Authenticator>>, crate::dns::DnsError> {
-        if !auth.enabled {
-            return Ok(None);
-        }
-        Ok(Some(Arc::new(Authenticator {
-            resolver: crate::dns::authenticator(dns)?,
-            config: auth.clone(),
-            hostname: hostname.to_string(),
-            deadline: dns.deadline(),
-        })))
+    ) -> Option<Arc<Authenticator>> {
+        auth.enabled.then(|| {
+            Arc::new(Authenticator {
+                resolver: resolver.clone(),
+                config: auth.clone(),
+                hostname: hostname.to_string(),
+                deadline: dns.deadline(),
+            })
+        })
     }
 
     /// Starts SPF and iprev for a transaction whose MAIL FROM was just accepted.

@@ -18,14 +18,13 @@ use crate::checks::Finding;
 use crate::config::auth::DnsConfig;
 use crate::config::reputation::{ReputationConfig, Zone};
 use crate::smtp::Reply;
-use mail_auth::MessageAuthenticator;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The lists of one configuration and the resolver that asks them; shared by all sessions.
 pub struct Reputation {
-    resolver: MessageAuthenticator,
+    resolver: crate::dns::Resolver,
     config: ReputationConfig,
     /// Bound on each lookup (`DnsConfig::deadline`).
     deadline: Duration,
@@ -41,21 +40,23 @@ pub struct Screen {
 
 impl Reputation {
     /// `None` when no list is configured.
+    /// `None` when no list is configured. `resolver` is the runtime's one resolver.
     pub fn new(
+        resolver: &crate::dns::Resolver,
         dns: &DnsConfig,
         config: &ReputationConfig,
-    ) -> Result<Option<Arc<Reputation>>, crate::dns::DnsError> {
+    ) -> Option<Arc<Reputation>> {
         if config.is_empty() {
-            return Ok(None);
+            return None;
         }
         if !(config.rhsbl.is_empty() && config.uribl.is_empty()) {
             tracing::info!(source = %config.suffixes.source, "public suffix list for RHSBL/URIBL");
         }
-        Ok(Some(Arc::new(Reputation {
-            resolver: crate::dns::authenticator(dns)?,
+        Some(Arc::new(Reputation {
+            resolver: resolver.clone(),
             config: config.clone(),
             deadline: dns.deadline(),
-        })))
+        }))
     }
 
     pub fn config(&self) -> &ReputationConfig {

@@ -100,9 +100,9 @@ impl Env {
     ) -> Outcome {
         let config = config(&self.dns, "  protocol: maildir\n  path: /nonexistent", auth);
         let _guard = self.rt.enter();
-        let authenticator: Arc<Authenticator> = Authenticator::new(&config.dns, &config.auth, HOST)
-            .unwrap()
-            .expect("auth enabled");
+        let resolver = moat::dns::Resolver::new(&config.dns).unwrap();
+        let authenticator: Arc<Authenticator> =
+            Authenticator::new(&resolver, &config.dns, &config.auth, HOST).expect("auth enabled");
         let from = reverse_path(from);
         self.rt
             .block_on(authenticator.message(None, ip, helo, &from, message))
