@@ -3,9 +3,9 @@
 use crate::cli_out;
 use crate::config::Config;
 use crate::quarantine::{Store, print};
-use crate::terminal::field;
 use crate::rules::{check, examples};
 use crate::server::Runtime;
+use crate::terminal::field;
 use crate::verdict::Action;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -83,7 +83,10 @@ fn rules_test_to(config: &Config, files: &[PathBuf], out: &mut dyn Write) -> io:
 pub enum QuarantineCmd {
     List,
     /// `raw`: the message's bytes as stored, instead of the escaped view.
-    Show { id: String, raw: bool },
+    Show {
+        id: String,
+        raw: bool,
+    },
     Release(String),
     Delete(String),
 }

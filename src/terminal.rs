@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn message_keeps_crlf_lines_and_escapes_the_rest() {
-        let raw = b"Subject: hi\x1b[2J\r\n\tfolded\r\n\r\nbare\rCR, bare\nLF, \xc2\x9b C1, \xff raw\r\n";
+        let raw =
+            b"Subject: hi\x1b[2J\r\n\tfolded\r\n\r\nbare\rCR, bare\nLF, \xc2\x9b C1, \xff raw\r\n";
         let shown = message(raw);
         assert_terminal_safe(&shown, &['\n', '\t']);
         assert_eq!(
