@@ -14,3 +14,6 @@ mod escape;
 
 #[path = "quarantine/pipe.rs"]
 mod pipe;
+
+#[path = "quarantine/e2e.rs"]
+mod e2e;

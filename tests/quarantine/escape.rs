@@ -15,7 +15,21 @@ const RULES: &str = r#"rules:
     score: 12
 "#;
 
-fn moat_cmd(moat: &Moat, args: &[&str]) -> Output {
+/// Moat in front of `backend`, quarantining every message whose Subject says HOLDME; the
+/// directory holds its rule file (watched: keep it as long as Moat).
+pub fn start_holding(backend: &FaultBackend) -> (Moat, tempfile::TempDir) {
+    let rules = tempfile::tempdir().unwrap();
+    let file = rules.path().join("local.yaml");
+    std::fs::write(&file, RULES).unwrap();
+    let yaml = Conf::for_backend(backend).render()
+        + &format!(
+            "rules:\n  files:\n    - {}\nquarantine:\n  path: {{DIR}}/quarantine\n",
+            file.display()
+        );
+    (Moat::start(&yaml), rules)
+}
+
+pub fn moat_cmd(moat: &Moat, args: &[&str]) -> Output {
     Command::new(moat_bin())
         .args(args)
         .arg("--config")
@@ -40,16 +54,8 @@ fn assert_terminal_safe(what: &str, out: &[u8], allowed: &[u8]) {
 
 #[test]
 fn quarantine_cli_escapes_what_a_remote_sender_wrote() {
-    let rules = tempfile::tempdir().unwrap();
-    let file = rules.path().join("local.yaml");
-    std::fs::write(&file, RULES).unwrap();
     let backend = FaultBackend::normal();
-    let yaml = Conf::for_backend(&backend).render()
-        + &format!(
-            "rules:\n  files:\n    - {}\nquarantine:\n  path: {{DIR}}/quarantine\n",
-            file.display()
-        );
-    let moat = Moat::start(&yaml);
+    let (moat, _rules) = start_holding(&backend);
 
     // A raw ESC sequence (retitle the terminal), then an encoded word that decodes to CR LF,
     // a forged tab-separated row, a C1 CSI and a bidi override.
