@@ -49,9 +49,13 @@ pub enum Skip {
     IdMismatch,
     /// Retention meant to remove it and could not.
     DeleteFailed,
+    /// Gone between the directory listing and the open (a concurrent release or retention):
+    /// not an entry any more, so neither logged nor counted.
+    Vanished,
 }
 
 impl Skip {
+    /// Every reason that is counted (all but `Vanished`).
     pub const ALL: [Skip; 6] = [
         Skip::BadName,
         Skip::NotRegularFile,
@@ -69,6 +73,7 @@ impl Skip {
             Skip::Damaged => "damaged",
             Skip::IdMismatch => "id_mismatch",
             Skip::DeleteFailed => "delete_failed",
+            Skip::Vanished => "vanished",
         }
     }
 
@@ -81,6 +86,7 @@ impl Skip {
             Skip::Damaged => "damaged metadata",
             Skip::IdMismatch => "metadata names a different id than the file",
             Skip::DeleteFailed => "retention could not remove it",
+            Skip::Vanished => "removed while being read",
         }
     }
 }
@@ -93,8 +99,9 @@ pub fn open_regular(path: &Path) -> Result<File, Skip> {
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => Skip::NotRegularFile,
+        .map_err(|e| match (e.kind(), e.raw_os_error()) {
+            (_, Some(libc::ELOOP)) => Skip::NotRegularFile,
+            (std::io::ErrorKind::NotFound, _) => Skip::Vanished,
             _ => Skip::Unreadable,
         })?;
     match file.metadata() {
@@ -161,5 +168,13 @@ mod tests {
         assert_eq!(id_of_file_name("a-1.msg".as_ref()), Some("a-1"));
         assert_eq!(id_of_file_name("a-1".as_ref()), None);
         assert_eq!(id_of_file_name("..msg".as_ref()), None);
+    }
+
+    #[test]
+    fn quarantine_entry_gone_before_open_is_not_a_skip() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone-1.msg");
+        assert_eq!(open_regular(&missing).err(), Some(Skip::Vanished));
+        assert!(!Skip::ALL.contains(&Skip::Vanished), "never counted");
     }
 }

@@ -195,6 +195,7 @@ impl Store {
                 }
                 match read_entry(&e, state) {
                     Ok(entry) => listing.entries.push(entry),
+                    Err(Skip::Vanished) => {}
                     Err(reason) => skipped(&mut listing.skipped, e.path(), reason),
                 }
             }
@@ -301,6 +302,13 @@ impl Store {
                     total -= e.size;
                     kept -= 1;
                     removed += 1;
+                }
+                // Another pass (a concurrent session's) removed it first.
+                Err(QuarantineError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound =>
+                {
+                    total -= e.size;
+                    kept -= 1;
                 }
                 Err(err) => {
                     tracing::warn!(id = %e.id, error = %err, "quarantine retention could not remove a message");
