@@ -1,10 +1,13 @@
 //! What the `scan`, `rules test` and `quarantine` subcommands do (main.rs only parses).
 
+use crate::cli_out;
 use crate::config::Config;
-use crate::quarantine::{State, Store};
+use crate::quarantine::{Store, print};
 use crate::rules::{check, examples};
 use crate::server::Runtime;
+use crate::terminal::field;
 use crate::verdict::Action;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,7 +25,13 @@ pub fn scan(config: Config, files: &[PathBuf], opts: crate::scan::Options) -> Ex
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (last, errors) = tokio.block_on(crate::scan::run(&rt, files, &opts));
+    cli_out::run("scan", 3, |out| {
+        let (last, errors) = tokio.block_on(crate::scan::run(&rt, files, &opts, out))?;
+        Ok(exit_status(files, last, errors))
+    })
+}
+
+fn exit_status(files: &[PathBuf], last: Option<Action>, errors: usize) -> ExitCode {
     if errors > 0 {
         return ExitCode::from(3);
     }
@@ -36,6 +45,10 @@ pub fn scan(config: Config, files: &[PathBuf], opts: crate::scan::Options) -> Ex
 /// `moat rules test`: compiles the rule files (the given ones, else the configured ones)
 /// and runs every example.
 pub fn rules_test(config: &Config, files: &[PathBuf]) -> ExitCode {
+    cli_out::run("rules test", 1, |out| rules_test_to(config, files, out))
+}
+
+fn rules_test_to(config: &Config, files: &[PathBuf], out: &mut dyn Write) -> io::Result<ExitCode> {
     let patterns = if files.is_empty() {
         config.policy.rule_files.clone()
     } else {
@@ -47,62 +60,78 @@ pub fn rules_test(config: &Config, files: &[PathBuf]) -> ExitCode {
             for err in &e.0 {
                 eprintln!("{err}");
             }
-            return ExitCode::FAILURE;
+            return Ok(ExitCode::FAILURE);
         }
     };
     let (count, failures) = examples::run(&set);
     for f in &failures {
-        println!("FAIL {f}");
+        writeln!(out, "FAIL {f}")?;
     }
-    println!(
+    writeln!(
+        out,
         "{} rules, {count} examples, {} failed",
         set.len(),
         failures.len()
-    );
-    if failures.is_empty() {
+    )?;
+    Ok(if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
+    })
 }
 
 pub enum QuarantineCmd {
     List,
-    Show(String),
+    /// `raw`: the message's bytes as stored, instead of the escaped view.
+    Show {
+        id: String,
+        raw: bool,
+    },
     Release(String),
     Delete(String),
 }
 
 pub fn quarantine(config: &Config, cmd: QuarantineCmd) -> ExitCode {
+    cli_out::run("quarantine", 1, |out| quarantine_to(config, cmd, out))
+}
+
+fn quarantine_to(config: &Config, cmd: QuarantineCmd, out: &mut dyn Write) -> io::Result<ExitCode> {
     let store = Store::new(&config.policy.quarantine);
     let result: Result<(), String> = match cmd {
-        QuarantineCmd::List => store.list().map_err(|e| e.to_string()).map(|list| {
-            for (m, state, size) in list {
-                let state = if state == State::Releasing { " RELEASE-INTERRUPTED" } else { "" };
-                println!(
-                    "{}\t{}\tscore={:.1}\t{}\t{} -> {}\t{} bytes\t{}{}",
-                    m.id, m.time, m.score, m.tests, m.mail_from, m.rcpt_to.join(","), size, m.subject, state
-                );
-            }
-        }),
-        QuarantineCmd::Show(id) => store.show(&id).map_err(|e| e.to_string()).map(|(m, body)| {
-            println!("id: {}\nreference: {}\nclient: {} ({})\nfrom: {}\nto: {}\nscore: {:.1}\ntests: {}\n", m.id, m.reference, m.client_ip, m.helo, m.mail_from, m.rcpt_to.join(", "), m.score, m.tests);
-            print!("{}", String::from_utf8_lossy(&body));
-        }),
-        QuarantineCmd::Delete(id) => store.delete(&id).map_err(|e| e.to_string()).map(|_| println!("deleted {id}")),
+        QuarantineCmd::List => {
+            let listing = store.list();
+            print::list(out, &listing.entries)?;
+            out.flush()?;
+            // Diagnostics only: a closed stderr must not hide the listing's success.
+            let _ = print::skipped(&mut io::stderr().lock(), &listing);
+            Ok(())
+        }
+        QuarantineCmd::Show { id, raw } => match store.show(&id) {
+            Ok((_, body)) if raw => print::show_raw(out, &body).map(Ok)?,
+            Ok((m, body)) => print::show(out, &id, &m, &body).map(Ok)?,
+            Err(e) => Err(e.to_string()),
+        },
+        QuarantineCmd::Delete(id) => match store.delete(&id) {
+            Ok(()) => writeln!(out, "deleted {id}").map(Ok)?,
+            Err(e) => Err(e.to_string()),
+        },
         QuarantineCmd::Release(id) => {
-            let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-            tokio
-                .block_on(crate::release::release(config, &id))
-                .map_err(|e| e.to_string())
-                .map(|to| println!("released {id} to {}", to.join(", ")))
+            let tokio = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            match tokio.block_on(crate::release::release(config, &id)) {
+                Ok(to) => writeln!(out, "released {id} to {}", field(&to.join(", "))).map(Ok)?,
+                Err(e) => Err(e.to_string()),
+            }
         }
     };
-    match result {
+    Ok(match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("moat quarantine: {e}");
+            // The text can carry a user-given id or a backend's reply.
+            let _ = writeln!(io::stderr(), "moat quarantine: {}", field(&e));
             ExitCode::FAILURE
         }
-    }
+    })
 }

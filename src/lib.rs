@@ -1,11 +1,14 @@
 //! Moat: an SMTP security gateway. It accepts mail as the MX, judges each connection and
 //! message, and relays in-line to the real mail server only what passes.
 #![forbid(unsafe_code)]
+// Commands write through `cli_out`; `println!` panics on a closed pipe.
+#![cfg_attr(not(test), deny(clippy::print_stdout))]
 
 pub mod admin;
 pub mod auth;
 pub mod bayes;
 pub mod checks;
+pub mod cli_out;
 pub mod commands;
 pub mod config;
 pub mod conn;
@@ -32,6 +35,7 @@ pub mod smtp;
 pub mod spam_headers;
 pub mod state;
 pub mod stream;
+pub mod terminal;
 pub mod tls;
 pub mod verdict;
 pub mod watch;

@@ -1,5 +1,7 @@
 //! The `moat` command line: argument parsing and nothing else.
 #![forbid(unsafe_code)]
+// Commands write through `moat::cli_out`; `println!` panics on a closed pipe.
+#![deny(clippy::print_stdout)]
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -127,8 +129,13 @@ enum RulesCommand {
 enum QuarantineCommand {
     /// One line per held message: id, time, score, tests, envelope, size, subject.
     List,
-    /// Metadata and the full message.
-    Show { id: String },
+    /// Metadata and the full message, control characters escaped (CRLF lines kept).
+    Show {
+        id: String,
+        /// The message's bytes exactly as stored, unescaped (for a file or a pipe).
+        #[arg(long)]
+        raw: bool,
+    },
     /// Relay through the configured backend (exactly once) and remove from the store.
     Release { id: String },
     /// Remove without delivering.
@@ -216,17 +223,20 @@ fn main() -> ExitCode {
         Command::Quarantine { config, command } => with_config(config.as_ref(), &|c| {
             let cmd = match &command {
                 QuarantineCommand::List => QuarantineCmd::List,
-                QuarantineCommand::Show { id } => QuarantineCmd::Show(id.clone()),
+                QuarantineCommand::Show { id, raw } => QuarantineCmd::Show {
+                    id: id.clone(),
+                    raw: *raw,
+                },
                 QuarantineCommand::Release { id } => QuarantineCmd::Release(id.clone()),
                 QuarantineCommand::Delete { id } => QuarantineCmd::Delete(id.clone()),
             };
             commands::quarantine(&c, cmd)
         }),
         Command::CheckConfig { config } => match load(config.as_ref()) {
-            Ok(c) => {
-                println!("{}: configuration is valid", c.origin);
-                ExitCode::SUCCESS
-            }
+            Ok(c) => moat::cli_out::run("check-config", 1, |out| {
+                writeln!(out, "{}: configuration is valid", c.origin)?;
+                Ok(ExitCode::SUCCESS)
+            }),
             Err(errors) => {
                 eprint!("{errors}");
                 ExitCode::FAILURE

@@ -8,6 +8,7 @@ use crate::checks::MessageContext;
 use crate::rules::facts::Facts;
 use crate::server::Runtime;
 use crate::smtp::address::{Mailbox, ReversePath};
+use crate::terminal::field;
 use crate::verdict::{Action, Verdict};
 use mail_parser::{Host, Message};
 use std::collections::BTreeMap;
@@ -161,24 +162,28 @@ fn envelope_of(parsed: Option<&Message>, raw: Arc<Vec<u8>>) -> MessageContext {
 
 /// Scans every file; prints one line per file (or the explanation / JSON), and for more than
 /// one file a summary by action. Returns the action of the last file and the count of
-/// unreadable files.
-pub async fn run(rt: &Runtime, paths: &[PathBuf], opts: &Options) -> (Option<Action>, usize) {
+/// unreadable files; a write error (the reader of `out` went away) stops the scan.
+pub async fn run(
+    rt: &Runtime,
+    paths: &[PathBuf],
+    opts: &Options,
+    out: &mut dyn Write,
+) -> std::io::Result<(Option<Action>, usize)> {
     let list = match files(paths) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("moat scan: {e}");
-            return (None, 1);
+            return Ok((None, 1));
         }
     };
     let many = list.len() > 1;
     let mut summary: BTreeMap<Action, usize> = BTreeMap::new();
     let (mut last, mut errors) = (None, 0);
-    let mut out = std::io::stdout().lock();
     for (n, path) in list.iter().enumerate() {
         let raw = match std::fs::read(path) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("{}: {e}", path.display());
+                eprintln!("{}: {e}", field(&path.display().to_string()));
                 errors += 1;
                 continue;
             }
@@ -186,7 +191,7 @@ pub async fn run(rt: &Runtime, paths: &[PathBuf], opts: &Options) -> (Option<Act
         let v = scan_one(rt, raw, &opts.envelope).await;
         *summary.entry(v.action).or_default() += 1;
         last = Some(v.action);
-        let _ = print_verdict(&mut out, path, &v, opts);
+        print_verdict(out, path, &v, opts)?;
         if many && !opts.json && (n + 1) % 500 == 0 {
             eprintln!("scanned {}/{}", n + 1, list.len());
         }
@@ -196,18 +201,18 @@ pub async fn run(rt: &Runtime, paths: &[PathBuf], opts: &Options) -> (Option<Act
             .iter()
             .map(|(a, c)| format!("{}={c}", a.as_str()))
             .collect();
-        let _ = writeln!(
+        writeln!(
             out,
             "summary: {} messages: {}",
             list.len() - errors,
             parts.join(" ")
-        );
+        )?;
     }
-    (last, errors)
+    Ok((last, errors))
 }
 
 fn print_verdict(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     path: &Path,
     v: &Verdict,
     opts: &Options,
@@ -227,10 +232,12 @@ fn print_verdict(
         });
         return writeln!(out, "{line}");
     }
+    // File names and finding reasons can carry text from the messages: escaped for the
+    // terminal (`--json` is escaped by JSON itself).
     writeln!(
         out,
         "{}: {} score={:.1} tests={}",
-        path.display(),
+        field(&path.display().to_string()),
         v.action.as_str(),
         v.score,
         v.tests()
@@ -243,7 +250,14 @@ fn print_verdict(
                 .force
                 .map(|a| format!(" (forces {})", a.as_str()))
                 .unwrap_or_default();
-            writeln!(out, "  {:>7.1}  {}{}: {}", f.score, f.id, force, f.reason)?;
+            writeln!(
+                out,
+                "  {:>7.1}  {}{}: {}",
+                f.score,
+                f.id,
+                force,
+                field(&f.reason)
+            )?;
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use super::learn::{self, Tally};
 use super::model::{Class, Model};
+use crate::cli_out;
 use crate::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,21 +17,31 @@ pub struct LearnArgs {
     pub imap: Option<super::imap::ImapArgs>,
 }
 
+/// The report goes to stdout only once the work is done (the model saved), so that a reader
+/// that goes away early (`moat learn … | head -1`) cannot stop it half-way; a closed pipe is
+/// then a quiet exit (`cli_out`).
 pub fn learn(config: &Config, args: LearnArgs) -> ExitCode {
-    match run(config, args) {
+    let mut report = Vec::new();
+    let code = match run(config, args, &mut report) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("moat learn: {e:#}");
             ExitCode::from(3)
         }
-    }
+    };
+    cli_out::run("learn", 3, |out| {
+        for line in &report {
+            writeln!(out, "{line}")?;
+        }
+        Ok(code)
+    })
 }
 
-fn run(config: &Config, args: LearnArgs) -> anyhow::Result<ExitCode> {
+fn run(config: &Config, args: LearnArgs, out: &mut Vec<String>) -> anyhow::Result<ExitCode> {
     let spam = learn::message_files(&args.spam)?;
     let ham = learn::message_files(&args.ham)?;
     if args.evaluate {
-        return evaluate(config, &spam, &ham, args.folds);
+        return evaluate(config, &spam, &ham, args.folds, out);
     }
     let mut target = super::shared::Target::for_learn(config, args.model)?;
     if spam.is_empty() && ham.is_empty() && args.imap.is_none() {
@@ -44,14 +55,16 @@ fn run(config: &Config, args: LearnArgs) -> anyhow::Result<ExitCode> {
         }
         let (tally, e) = learn::learn_files(&mut model, files, class);
         errors += e;
-        report(class, &tally);
+        out.push(report(class, &tally));
     }
     if let Some(imap) = &args.imap {
         let (tally, class) = super::imap::learn(&mut model, imap)?;
-        report(class, &tally);
+        out.push(report(class, &tally));
     }
-    target.save(&model)?;
-    summary(&target.describe(), &model, config);
+    if let Some(v) = target.save(&model)? {
+        out.push(format!("published version {v} to Redis"));
+    }
+    summary(&target.describe(), &model, config, out);
     Ok(if errors > 0 {
         ExitCode::from(3)
     } else {
@@ -59,26 +72,26 @@ fn run(config: &Config, args: LearnArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn report(class: Class, t: &Tally) {
-    println!(
+fn report(class: Class, t: &Tally) -> String {
+    format!(
         "{class:?}: {} learned, {} already known, {} moved from the other class",
         t.new, t.known, t.moved
-    );
+    )
 }
 
-fn summary(model: &str, m: &Model, config: &Config) {
-    println!(
+fn summary(model: &str, m: &Model, config: &Config, out: &mut Vec<String>) {
+    out.push(format!(
         "model {}: {} spam, {} ham, {} tokens",
         model,
         m.nspam,
         m.nham,
         m.tokens.len()
-    );
+    ));
     if !super::Classifier::trained(m, &config.bayes) {
-        println!(
+        out.push(format!(
             "the classifier stays off until it has learned {} spam and {} ham (bayes.min_spam, bayes.min_ham)",
             config.bayes.min_spam, config.bayes.min_ham
-        );
+        ));
     }
 }
 
@@ -87,6 +100,7 @@ fn evaluate(
     spam: &[PathBuf],
     ham: &[PathBuf],
     folds: usize,
+    out: &mut Vec<String>,
 ) -> anyhow::Result<ExitCode> {
     if spam.is_empty() || ham.is_empty() {
         anyhow::bail!("--evaluate needs both --spam and --ham messages");
@@ -103,14 +117,14 @@ fn evaluate(
     );
     let t = &config.policy.thresholds;
     let ev = learn::evaluate(spam, ham, folds, rules.as_ref(), &config.bayes, t);
-    println!("{}", ev.bayes.line("bayes"));
+    out.push(ev.bayes.line("bayes"));
     if rules.is_some() {
-        println!("{}", ev.rules.line("rules"));
-        println!("{}", ev.combined.line("rules+bayes"));
+        out.push(ev.rules.line("rules"));
+        out.push(ev.combined.line("rules+bayes"));
     }
-    println!(
+    out.push(format!(
         "(flagged = any action but accept at score {})",
         t.required()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -176,10 +176,11 @@ impl Target {
         }
     }
 
-    /// Writes the model: the file atomically replaced, or a new version in Redis.
-    pub fn save(&self, model: &Model) -> anyhow::Result<()> {
+    /// Writes the model: the file atomically replaced, or a new version in Redis (returned,
+    /// for the command to report).
+    pub fn save(&self, model: &Model) -> anyhow::Result<Option<u64>> {
         match self {
-            Target::File(path) => Ok(store::save(path, model)?),
+            Target::File(path) => Ok(store::save(path, model).map(|()| None)?),
             Target::Redis {
                 store,
                 key,
@@ -190,10 +191,7 @@ impl Target {
                     .block_on(store.publish(key, &store::encode(model), *base))
                     .map_err(|e| anyhow::anyhow!("cannot store the bayes model in Redis: {e}"))?;
                 match published {
-                    Some(v) => {
-                        println!("published version {v} to Redis");
-                        Ok(())
-                    }
+                    Some(v) => Ok(Some(v)),
                     None => anyhow::bail!(
                         "the bayes model in Redis changed while learning (another `moat learn`?); run again"
                     ),
