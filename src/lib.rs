@@ -22,6 +22,7 @@ pub mod headers;
 pub mod judge;
 pub mod lists;
 pub mod metrics;
+pub mod prepare;
 pub mod proxy;
 pub mod quarantine;
 pub mod ratelimit;

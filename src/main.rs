@@ -232,33 +232,32 @@ fn main() -> ExitCode {
             };
             commands::quarantine(&c, cmd)
         }),
-        Command::CheckConfig { config } => match load(config.as_ref()) {
-            Ok(c) => moat::cli_out::run("check-config", 1, |out| {
-                writeln!(out, "{}: configuration is valid", c.origin)?;
-                Ok(ExitCode::SUCCESS)
-            }),
-            Err(errors) => {
-                eprint!("{errors}");
-                ExitCode::FAILURE
-            }
-        },
-        Command::Serve { config: path } => {
-            let config = match load(path.as_ref()) {
-                Ok(c) => c,
-                Err(errors) => {
-                    eprint!("{errors}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            init_logging(&config);
-            match serve(config, path) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!("{e:#}");
-                    eprintln!("moat: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+        Command::CheckConfig { config } => check_config(config.as_deref()),
+        Command::Serve { config: path } => serve(path),
+    }
+}
+
+/// `moat check-config`: everything `serve` would build, without a socket. Warnings that
+/// building logs (a classifier model not trained yet) are shown on stderr; errors make it
+/// exit 1 with every one of them.
+fn check_config(path: Option<&std::path::Path>) -> ExitCode {
+    let warnings = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .finish();
+    let checked =
+        tracing::subscriber::with_default(warnings, || moat::prepare::prepare(path, None, &mut |_| {}));
+    match checked {
+        Ok(rt) => moat::cli_out::run("check-config", 1, |out| {
+            writeln!(out, "{}: configuration is valid", rt.config.origin)?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        Err(errors) => {
+            eprint!("{errors}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -276,30 +275,57 @@ fn init_logging(config: &Config) {
     }
 }
 
-fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// `moat serve`: builds the runtime (inside the async runtime, where the classifier's model
+/// poller can start) with the same function as reloads and check-config, then serves.
+fn serve(path: Option<PathBuf>) -> ExitCode {
+    let tokio = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        tracing::info!(config = %config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
-        let admin = config.admin.listen;
-        // Installed before the listeners exist, so a SIGHUP can never hit the default action
-        // (terminate) once clients can connect.
-        let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            .context("installing the SIGHUP handler")?;
-        let server = Server::bind(config).await?;
-        if let Some(addr) = admin {
-            let admin = Admin::bind(addr, server.reloader(), path.clone())
-                .await
-                .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
-            tokio::spawn(admin.run());
+    {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("moat: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        moat::watch::spawn(server.reloader(), path.clone());
-        tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
-        server.run(shutdown_signal()).await;
-        Ok(())
+    };
+    tokio.block_on(async {
+        let runtime = match moat::prepare::prepare(path.as_deref(), None, &mut init_logging) {
+            Ok(rt) => rt,
+            Err(errors) => {
+                eprint!("{errors}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match run(runtime, path).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("{e:#}");
+                eprintln!("moat: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
     })
+}
+
+/// Binds the listeners and serves until SIGTERM or SIGINT.
+async fn run(runtime: moat::server::Runtime, path: Option<PathBuf>) -> anyhow::Result<()> {
+    tracing::info!(config = %runtime.config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
+    let admin = runtime.config.admin.listen;
+    // Installed before the listeners exist, so a SIGHUP can never hit the default action
+    // (terminate) once clients can connect.
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("installing the SIGHUP handler")?;
+    let server = Server::bind_runtime(runtime).await?;
+    if let Some(addr) = admin {
+        let admin = Admin::bind(addr, server.reloader(), path.clone())
+            .await
+            .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
+        tokio::spawn(admin.run());
+    }
+    moat::watch::spawn(server.reloader(), path.clone());
+    tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
+    server.run(shutdown_signal()).await;
+    Ok(())
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.

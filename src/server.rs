@@ -42,68 +42,15 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error(transparent)]
-    Tls(#[from] crate::tls::TlsError),
-    #[error(transparent)]
-    Dns(#[from] crate::dns::DnsError),
-    #[error(transparent)]
-    Rules(#[from] crate::rules::RuleErrors),
+    /// The configuration, or something it names (a TLS file, a rule file), is wrong.
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigErrors),
 }
 
 impl Runtime {
+    /// Everything sessions need for `config` (see `crate::prepare`, which also builds it).
     pub fn new(config: Config) -> Result<Runtime, ServerError> {
-        Runtime::build(config, None)
-    }
-
-    /// As `new`, keeping `previous`'s resolver (and its cache) if `dns:` is unchanged.
-    fn build(config: Config, previous: Option<&Runtime>) -> Result<Runtime, ServerError> {
-        let relay = Relay::new(&config.backend, &config.hostname);
-        let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
-        let mut checks = Vec::new();
-        checks.extend(crate::rules::check::from_config(&config)?);
-        let postmaster_domain = config
-            .domains
-            .primary()
-            .unwrap_or(config.hostname.as_str())
-            .to_string();
-        let session = Arc::new(SessionConfig {
-            hostname: config.hostname.clone(),
-            domains: config.domains.clone(),
-            postmaster_domain,
-            limits: config.limits.clone(),
-            bare_newline: config.bare_newline,
-            nul_bytes: config.nul_bytes,
-            quoted_local_parts: config.quoted_local_parts,
-            tls_available: tls.is_some(),
-            backend_max_recipients: relay.max_recipients_per_transaction(),
-            deny_list: config.policy.deny.clone(),
-        });
-        // Built only when something asks DNS: a host without resolv.conf can still run.
-        let resolver = (config.auth.enabled || !config.reputation.is_empty())
-            .then(|| {
-                let previous = previous.and_then(|p| p.resolver.as_ref());
-                crate::dns::Resolver::reuse_or_new(previous, &config.dns)
-            })
-            .transpose()?;
-        let (auth, reputation) = match &resolver {
-            Some(r) => (
-                crate::auth::Authenticator::new(r, &config.dns, &config.auth, &config.hostname),
-                crate::reputation::Reputation::new(r, &config.dns, &config.reputation),
-            ),
-            None => (None, None),
-        };
-        checks.extend(crate::reputation::checks(reputation.as_ref()));
-        Ok(Runtime {
-            resolver,
-            state: crate::state::Store::new(&config.state),
-            auth,
-            reputation,
-            config: Arc::new(config),
-            session,
-            relay,
-            tls,
-            checks: Checks::new(checks),
-        })
+        Ok(Runtime::build(config, None)?)
     }
 }
 
@@ -140,6 +87,13 @@ impl Reloader {
     /// replaces the running one; on any error the running one stays and the error says why.
     /// `listen` and `limits.max_connections` are bound at start and need a restart.
     pub fn reload(&self, config: Config) -> Result<(), ReloadError> {
+        self.warn_restart_only(&config);
+        self.install(Runtime::build(config, Some(&self.current()))?);
+        Ok(())
+    }
+
+    /// Says which changed settings wait for a restart.
+    fn warn_restart_only(&self, config: &Config) {
         let old = self.current();
         if config.listen != old.config.listen {
             tracing::warn!("listen addresses changed: they take effect after a restart");
@@ -150,22 +104,26 @@ impl Reloader {
         if config.admin != old.config.admin {
             tracing::warn!("admin.listen changed: it takes effect after a restart");
         }
-        let mut runtime = Runtime::build(config, Some(&old))?;
+    }
+
+    /// Puts a runtime built from a new configuration in place for new sessions.
+    fn install(&self, mut runtime: Runtime) {
+        let old = self.current();
         crate::state::carry_over(&mut runtime, &old);
         let runtime = Arc::new(runtime);
         tracing::info!(config = %runtime.config.origin, "configuration reloaded");
         self.tx.send_replace(runtime);
-        Ok(())
     }
 
     /// Reads `path` (`None`: the embedded default) and reloads it: what SIGHUP and
     /// `POST /reload` both do. Failures are logged here and leave the running config.
     pub fn reload_from(&self, path: Option<&std::path::Path>) -> Result<(), ReloadError> {
-        let result = match path {
-            Some(p) => Config::load(p).map_err(ReloadError::from),
-            None => Ok(Config::embedded_default()),
-        }
-        .and_then(|config| self.reload(config));
+        // The same function as `moat serve` at start and `moat check-config`.
+        let current = self.current();
+        let loaded = &mut |config: &Config| self.warn_restart_only(config);
+        let result = crate::prepare::prepare(path, Some(&current), loaded)
+            .map(|runtime| self.install(runtime))
+            .map_err(ReloadError::from);
         if let Err(e) = &result {
             tracing::error!(error = %e, "reload failed; the running configuration stays in place");
         }
@@ -177,7 +135,12 @@ impl Reloader {
 impl Server {
     /// Binds every configured listener (so errors come before anything runs).
     pub async fn bind(config: Config) -> Result<Server, ServerError> {
-        let rt = Arc::new(Runtime::new(config)?);
+        Server::bind_runtime(Runtime::new(config)?).await
+    }
+
+    /// Binds the listeners of a runtime already built (by `crate::prepare`).
+    pub async fn bind_runtime(rt: Runtime) -> Result<Server, ServerError> {
+        let rt = Arc::new(rt);
         let mut listeners = Vec::new();
         let proxied = rt
             .config

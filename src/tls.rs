@@ -19,30 +19,73 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
+impl TlsError {
+    /// The configuration key to blame, and what is wrong, for a configuration error.
+    pub fn key_and_message(&self) -> (&'static str, String) {
+        match self {
+            TlsError::Certificate { path, message } => {
+                ("tls.certificate", format!("{}: {message}", path.display()))
+            }
+            TlsError::Key { path, message } => {
+                ("tls.key", format!("{}: {message}", path.display()))
+            }
+            TlsError::Rustls(rustls::Error::InconsistentKeys(_)) => (
+                "tls.key",
+                "does not belong to the certificate (tls.certificate's first, leaf, certificate)"
+                    .to_string(),
+            ),
+            TlsError::Rustls(e) => ("tls.certificate", format!("refused by TLS: {e}")),
+        }
+    }
+}
+
 /// Builds the acceptor for STARTTLS from the configured certificate chain and key.
 pub fn acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.certificate)
-        .and_then(|iter| iter.collect())
-        .map_err(|e| TlsError::Certificate {
-            path: files.certificate.clone(),
-            message: e.to_string(),
-        })?;
-    if certs.is_empty() {
-        return Err(TlsError::Certificate {
-            path: files.certificate.clone(),
-            message: "no PEM certificate found".into(),
-        });
-    }
+    acceptor_checked(files).map_err(|mut errors| errors.remove(0))
+}
+
+/// Like `acceptor`, with every problem: an unreadable certificate and an unreadable key are
+/// both reported; a key that does not match the certificate, or a certificate that is not
+/// one, is refused here rather than at the first client's handshake.
+pub fn acceptor_checked(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, Vec<TlsError>> {
+    let certs = certificates(files);
     let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| TlsError::Key {
         path: files.key.clone(),
-        message: e.to_string(),
-    })?;
+        message: pem_message(e, "private key"),
+    });
+    let (certs, key) = match (certs, key) {
+        (Ok(c), Ok(k)) => (c, k),
+        (c, k) => return Err([c.err(), k.err()].into_iter().flatten().collect()),
+    };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| vec![TlsError::from(e)])?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+fn certificates(files: &TlsFiles) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let error = |message: String| TlsError::Certificate {
+        path: files.certificate.clone(),
+        message,
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.certificate)
+        .and_then(|iter| iter.collect())
+        .map_err(|e| error(pem_message(e, "certificate")))?;
+    if certs.is_empty() {
+        return Err(error("no PEM certificate found".into()));
+    }
+    Ok(certs)
+}
+
+/// The PEM reader's error, in the words of the file it was reading.
+fn pem_message(e: rustls_pki_types::pem::Error, what: &str) -> String {
+    match e {
+        rustls_pki_types::pem::Error::NoItemsFound => format!("no PEM {what} found"),
+        rustls_pki_types::pem::Error::Io(io) => format!("cannot read: {io}"),
+        other => format!("not a PEM {what}: {other}"),
+    }
 }
 
 /// Version and cipher of an established server connection.

@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod raw;
 pub mod reputation;
 pub mod state;
+mod structure;
 mod validate;
 pub mod values;
 
@@ -35,6 +36,8 @@ pub const DEFAULT_ORIGIN: &str = "<embedded config/moat.yaml>";
 pub struct Config {
     /// File the configuration came from, for logs.
     pub origin: String,
+    /// Its text, so that errors found later (a TLS file, a rule file) name a line too.
+    pub text: SourceText,
     pub hostname: String,
     pub listen: Vec<SocketAddr>,
     pub domains: Domains,
@@ -61,6 +64,16 @@ pub struct Config {
     pub state: state::StateConfig,
     pub ratelimit: ratelimit::RateLimitConfig,
     pub greylist: greylist::GreylistConfig,
+}
+
+/// The text of a configuration file; its `Debug` shows only the length.
+#[derive(Clone, Default)]
+pub struct SourceText(pub std::sync::Arc<str>);
+
+impl fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
 }
 
 /// Domains Moat accepts mail for, lower-cased.
@@ -208,16 +221,10 @@ impl fmt::Display for ConfigErrors {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![ConfigError {
-                file: origin.clone(),
-                line: None,
-                key: String::new(),
-                message: format!("cannot read: {e}"),
-            }])
-        })?;
-        Config::from_yaml(&text, &origin)
+        match Config::read_checked(Some(path)) {
+            (Some(config), errors) if errors.is_empty() => Ok(config),
+            (_, errors) => Err(ConfigErrors(errors)),
+        }
     }
 
     /// The embedded default configuration.
@@ -229,5 +236,42 @@ impl Config {
     /// Parses and validates YAML text; `origin` names it in errors.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
         validate::from_yaml(text, origin)
+    }
+
+    /// Every error of the text, and the configuration as far as it could be built (wrong
+    /// keys left at their defaults; `None` when the text is not a configuration at all).
+    /// For `crate::prepare`, which goes on to build what the configuration names.
+    pub fn checked(text: &str, origin: &str) -> (Option<Config>, Vec<ConfigError>) {
+        validate::checked(text, origin)
+    }
+
+    /// Reads `path` (`None`: the embedded default) and checks it like `checked`.
+    pub fn read_checked(path: Option<&Path>) -> (Option<Config>, Vec<ConfigError>) {
+        let Some(path) = path else {
+            return Config::checked(DEFAULT_YAML, DEFAULT_ORIGIN);
+        };
+        let origin = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::checked(&text, &origin),
+            Err(e) => (
+                None,
+                vec![ConfigError {
+                    file: origin,
+                    line: None,
+                    key: String::new(),
+                    message: format!("cannot read: {e}"),
+                }],
+            ),
+        }
+    }
+
+    /// An error found after validation (a file the configuration names), located at `key`.
+    pub fn error_at(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.origin.clone(),
+            line: locate::line_of(&self.text.0, key),
+            key: key.to_string(),
+            message: message.into(),
+        }
     }
 }

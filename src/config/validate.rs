@@ -24,48 +24,38 @@ impl Errors<'_> {
 }
 
 pub fn from_yaml(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
-    let raw = parse(text, origin)?;
+    match checked(text, origin) {
+        (Some(config), errors) if errors.is_empty() => Ok(config),
+        (_, errors) => Err(ConfigErrors(errors)),
+    }
+}
+
+/// Every error of the file, and the configuration as far as it could be built, with the
+/// keys that are wrong left at their defaults (`None` when the text is not a configuration
+/// at all). `crate::prepare` adds the errors of what it names (TLS files, rule files, ...)
+/// so that one run reports everything.
+pub fn checked(text: &str, origin: &str) -> (Option<Config>, Vec<ConfigError>) {
+    let structure = super::structure::parse(text, origin);
+    let mut list = structure.errors.clone();
+    let Some(raw) = structure.raw else {
+        return (None, list);
+    };
     let mut errors = Errors {
         text,
         origin,
         list: Vec::new(),
     };
-    let config = build(raw, origin, &mut errors);
-    if errors.list.is_empty() {
-        Ok(config)
-    } else {
-        Err(ConfigErrors(errors.list))
-    }
-}
-
-/// Structural parse: unknown keys and wrongly typed values are caught here, with serde's
-/// own position and the path of the key.
-fn parse(text: &str, origin: &str) -> Result<RawConfig, ConfigErrors> {
-    let de = serde_yaml::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        let key = if key == "." { String::new() } else { key };
-        let inner = e.into_inner();
-        let line = inner
-            .location()
-            .map(|l| l.line())
-            .or_else(|| line_of(text, &key));
-        let message = strip_location(&inner.to_string());
-        ConfigErrors(vec![ConfigError {
-            file: origin.to_string(),
-            line,
-            key,
-            message,
-        }])
-    })
-}
-
-/// serde_yaml appends " at line L column C" to messages; the line is reported separately.
-fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
+    let mut config = build(raw, origin, &mut errors);
+    config.text = SourceText(text.into());
+    // A key dropped as wrongly typed fell back to its default; what the semantic checks say
+    // about it (or its section) would only repeat the structural error.
+    list.extend(
+        errors
+            .list
+            .into_iter()
+            .filter(|e| !super::structure::covers(&structure.dropped, &e.key)),
+    );
+    (Some(config), list)
 }
 
 fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
@@ -200,6 +190,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     }
     Config {
         origin: origin.to_string(),
+        text: SourceText::default(),
         hostname,
         listen,
         domains: Domains::new(raw.domains),

@@ -119,10 +119,16 @@ pub fn load(patterns: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
             Err(e) => errors.push(io_error(&f, e)),
         }
     }
-    if !errors.is_empty() {
-        return Err(RuleErrors(errors));
+    // The files that could be read are compiled even when others could not, so that their
+    // errors are reported in the same run.
+    match RuleSet::compile(sources) {
+        Ok(set) if errors.is_empty() => Ok(set),
+        Ok(_) => Err(RuleErrors(errors)),
+        Err(more) => {
+            errors.extend(more.0);
+            Err(RuleErrors(errors))
+        }
     }
-    RuleSet::compile(sources)
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> RuleError {

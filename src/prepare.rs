@@ -1,0 +1,199 @@
+//! One way from a configuration file to everything `serve` runs on, except the sockets.
+//!
+//! `moat serve` at start, every reload (SIGHUP, `POST /reload`, the file watch) and
+//! `moat check-config` all call `prepare`, so what check-config accepts is exactly what
+//! serve accepts: the same YAML checks, and then the same construction of what the file
+//! names — the STARTTLS certificate and key, the rule files, the classifier model, the DNS
+//! resolver. Every error is collected (`file:line: key: message`) before refusing.
+//!
+//! Not checked here, because only a running server can: whether the `listen` and
+//! `admin.listen` addresses can be bound, whether the backend and Redis answer.
+
+use crate::checks::Check;
+use crate::config::{Config, ConfigError, ConfigErrors};
+use crate::relay::Relay;
+use crate::rules::RuleError;
+use crate::server::Runtime;
+use crate::smtp::session::SessionConfig;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Reads and checks the configuration at `path` (`None`: the embedded default) and builds
+/// its runtime. `loaded` sees the configuration before anything is built (serve sets up its
+/// logging from it, so that what building logs is logged as configured).
+/// `previous` is the running runtime on a reload: its DNS resolver (and cache) is kept when
+/// `dns:` is unchanged.
+pub fn prepare(
+    path: Option<&Path>,
+    previous: Option<&Runtime>,
+    loaded: &mut dyn FnMut(&Config),
+) -> Result<Runtime, ConfigErrors> {
+    let (config, mut errors) = Config::read_checked(path);
+    let Some(config) = config else {
+        return Err(ConfigErrors(errors));
+    };
+    loaded(&config);
+    match Parts::build(&config, previous) {
+        Ok(parts) if errors.is_empty() => Ok(Runtime::assemble(config, parts)),
+        Ok(_) => Err(in_file_order(&config, errors)),
+        Err(more) => {
+            errors.extend(more);
+            Err(in_file_order(&config, errors))
+        }
+    }
+}
+
+/// The configuration file's errors by line, then those of the files it names (each file's
+/// own order kept), so that the list reads like the file.
+fn in_file_order(config: &Config, mut errors: Vec<ConfigError>) -> ConfigErrors {
+    errors.sort_by_key(|e| match e.file == config.origin {
+        true => (0, e.line.unwrap_or(0)),
+        false => (1, 0),
+    });
+    ConfigErrors(errors)
+}
+
+impl Runtime {
+    /// The runtime of a validated configuration, or every error in what it names;
+    /// `previous`'s resolver is kept when `dns:` is unchanged.
+    pub fn build(config: Config, previous: Option<&Runtime>) -> Result<Runtime, ConfigErrors> {
+        let parts = Parts::build(&config, previous).map_err(ConfigErrors)?;
+        Ok(Runtime::assemble(config, parts))
+    }
+
+    fn assemble(config: Config, parts: Parts) -> Runtime {
+        let Parts {
+            relay,
+            tls,
+            mut checks,
+            auth,
+            reputation,
+            resolver,
+        } = parts;
+        let postmaster_domain = config
+            .domains
+            .primary()
+            .unwrap_or(config.hostname.as_str())
+            .to_string();
+        let session = Arc::new(SessionConfig {
+            hostname: config.hostname.clone(),
+            domains: config.domains.clone(),
+            postmaster_domain,
+            limits: config.limits.clone(),
+            bare_newline: config.bare_newline,
+            nul_bytes: config.nul_bytes,
+            quoted_local_parts: config.quoted_local_parts,
+            tls_available: tls.is_some(),
+            backend_max_recipients: relay.max_recipients_per_transaction(),
+            deny_list: config.policy.deny.clone(),
+        });
+        checks.extend(crate::reputation::checks(reputation.as_ref()));
+        Runtime {
+            resolver,
+            state: crate::state::Store::new(&config.state),
+            auth,
+            reputation,
+            config: Arc::new(config),
+            session,
+            relay,
+            tls,
+            checks: crate::checks::Checks::new(checks),
+        }
+    }
+}
+
+/// What a configuration names, built: each step can fail on a file or a setting.
+struct Parts {
+    relay: Relay,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    checks: Vec<Arc<dyn Check>>,
+    auth: Option<Arc<crate::auth::Authenticator>>,
+    reputation: Option<Arc<crate::reputation::Reputation>>,
+    resolver: Option<crate::dns::Resolver>,
+}
+
+impl Parts {
+    /// Runs every step, even after one failed, so that every error is reported at once.
+    fn build(config: &Config, previous: Option<&Runtime>) -> Result<Parts, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let tls = tls(config, &mut errors);
+        let checks = rules(config, &mut errors);
+        let resolver = resolver(config, previous, &mut errors);
+        let (auth, reputation) = match &resolver {
+            Some(r) => (
+                crate::auth::Authenticator::new(r, &config.dns, &config.auth, &config.hostname),
+                crate::reputation::Reputation::new(r, &config.dns, &config.reputation),
+            ),
+            None => (None, None),
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Parts {
+            relay: Relay::new(&config.backend, &config.hostname),
+            tls,
+            checks,
+            auth,
+            reputation,
+            resolver,
+        })
+    }
+}
+
+/// The STARTTLS acceptor: both files read, parsed, and the key matched to the certificate.
+fn tls(config: &Config, errors: &mut Vec<ConfigError>) -> Option<tokio_rustls::TlsAcceptor> {
+    let files = config.tls.as_ref()?;
+    match crate::tls::acceptor_checked(files) {
+        Ok(acceptor) => Some(acceptor),
+        Err(problems) => {
+            for p in problems {
+                let (key, message) = p.key_and_message();
+                errors.push(config.error_at(key, message));
+            }
+            None
+        }
+    }
+}
+
+/// The rules check: every rule file read and compiled (and the classifier loaded).
+fn rules(config: &Config, errors: &mut Vec<ConfigError>) -> Vec<Arc<dyn Check>> {
+    match crate::rules::check::from_config(config) {
+        Ok(check) => check.into_iter().collect(),
+        Err(e) => {
+            errors.extend(e.0.into_iter().map(|e| rule_error(config, e)));
+            Vec::new()
+        }
+    }
+}
+
+/// A problem inside a rule file names that file and line; a rule file that cannot be found
+/// or read names the configuration's `rules.files` line.
+fn rule_error(config: &Config, mut e: RuleError) -> ConfigError {
+    // One error, one line: a regex error draws a caret diagram over several lines.
+    e.message = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
+    match e.line {
+        Some(line) => ConfigError {
+            file: e.file,
+            line: Some(line),
+            key: "rules.files".into(),
+            message: e.message,
+        },
+        None => config.error_at("rules.files", format!("{}: {}", e.file, e.message)),
+    }
+}
+
+/// The one resolver of auth and the DNS lists, built only when something asks DNS (a host
+/// without resolv.conf can still run), and `previous`'s kept when `dns:` is unchanged.
+fn resolver(
+    config: &Config,
+    previous: Option<&Runtime>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<crate::dns::Resolver> {
+    if !config.auth.enabled && config.reputation.is_empty() {
+        return None;
+    }
+    let previous = previous.and_then(|p| p.resolver.as_ref());
+    crate::dns::Resolver::reuse_or_new(previous, &config.dns)
+        .map_err(|e| errors.push(config.error_at("dns.nameservers", e.to_string())))
+        .ok()
+}
