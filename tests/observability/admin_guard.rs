@@ -150,3 +150,31 @@ fn admin_head_sent_in_pieces_within_the_timeout_is_answered() {
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
 }
+
+/// The documented reload command works with the real curl, and curl without the header (what
+/// the documentation used to show) is refused.
+#[test]
+fn admin_reload_with_curl_as_documented() {
+    let test = "admin_reload_with_curl_as_documented";
+    if !crate::common::tools::have(test, &["curl"]) {
+        return;
+    }
+    let backend = FaultBackend::normal();
+    let a = start(&backend, "text");
+    let url = format!("http://{}/reload", a.admin);
+    let curl = |extra: &[&str]| {
+        let mut args = vec!["-s", "-w", "\n%{http_code}", "-X", "POST"];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        let (ok, out) = run("curl", &args, "");
+        assert!(ok, "{out}");
+        out.trim_end().rsplit('\n').next().unwrap().to_string()
+    };
+    assert_eq!(curl(&[]), "403");
+    assert_eq!(curl(&["-H", "X-Moat-Reload: 1"]), "200");
+    let (_, m) = http(a.admin, "GET", "/metrics");
+    assert_eq!(
+        sample(&m, "moat_config_reloads_total{result=\"success\"}"),
+        1.0
+    );
+}
