@@ -130,11 +130,12 @@ async fn connection(state: Arc<State>, mut tcp: TcpStream, peer: IpAddr, mut tic
                 refused(Refusal::HeaderTimeout, peer);
                 Response::text(408, "no complete request in time\n")
             }
-            Ok(Err(_io)) => return Ok(()),
+            Ok(Err(io)) => return Err(io),
             Ok(Ok(Err(response))) => response,
             Ok(Ok(Ok(head))) => {
                 if !ticket.serving() {
-                    return Ok(()); // evicted between the last byte and here
+                    // Evicted between the last byte and here: the slot is gone, so go too.
+                    return Err(std::io::ErrorKind::ConnectionAborted.into());
                 }
                 match http::parse(&head) {
                     Ok(request) => routes::route(&state, &request, peer).await,
