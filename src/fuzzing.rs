@@ -16,7 +16,7 @@ use crate::verdict::{Thresholds, decide};
 use std::sync::{Arc, LazyLock};
 
 /// The names of the targets, as `fuzz/Cargo.toml` and `fuzz/seeds/` know them.
-pub const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 11] = [
     "command",
     "data_receiver",
     "session",
@@ -27,6 +27,7 @@ pub const TARGETS: [&str; 10] = [
     "pipeline",
     "resp_reply",
     "suffix_list",
+    "admin_request",
 ];
 
 /// Runs the target called `name` on `data`; false if there is no such target.
@@ -42,6 +43,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "pipeline" => pipeline(data),
         "resp_reply" => resp_reply(data),
         "suffix_list" => suffix_list(data),
+        "admin_request" => admin_request(data),
         _ => return false,
     }
     true
@@ -107,6 +109,36 @@ pub fn proxy_header(data: &[u8]) {
             Ok(Some(h.clone()))
         );
     }
+}
+
+/// Admin HTTP request heads: the parser never panics; what it accepts has a path and header
+/// fields that cannot carry a line break, parses the same when written back, and the
+/// `POST /reload` guard decides on it.
+pub fn admin_request(data: &[u8]) {
+    use crate::admin::http;
+    let head = match http::head_len(data) {
+        Some(n) => {
+            assert!(n <= data.len());
+            &data[..n]
+        }
+        None => data,
+    };
+    let Ok(request) = http::parse(head) else {
+        return;
+    };
+    assert!(request.path.starts_with('/'));
+    assert!(!request.path.contains(['\r', '\n', ' ', '?']));
+    assert!(request.headers.len() <= http::MAX_HEADERS);
+    let mut again = format!("{} {} HTTP/1.1\r\n", request.method, request.path);
+    for (name, value) in &request.headers {
+        assert!(!name.is_empty() && !name.contains([':', ' ', '\r', '\n']));
+        assert_eq!(name, &name.to_ascii_lowercase());
+        assert!(!value.contains(['\r', '\n']));
+        again.push_str(&format!("{name}: {value}\r\n"));
+    }
+    again.push_str("\r\n");
+    assert_eq!(http::parse(again.as_bytes()).as_ref(), Ok(&request));
+    let _ = crate::admin::routes::reload_refusal(&request);
 }
 
 /// Rule files: any text compiles or gives rule errors; a compiled set runs its own examples.

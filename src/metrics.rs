@@ -78,6 +78,7 @@ impl Metrics {
         let r = Registry::new();
         crate::state::metrics::register(&r);
         crate::quarantine::metrics::register(&r);
+        crate::admin::metrics::register(&r);
         let size_opts = HistogramOpts::new(
             "moat_message_size_bytes",
             "Size of messages received (end of DATA), in bytes.",

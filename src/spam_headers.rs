@@ -1,12 +1,20 @@
 //! The `X-Spam-*` headers Moat writes on every relayed message (the SpamAssassin convention
 //! that Sieve scripts and mail clients already understand), and the edits to the message's
-//! own header section: copies of those headers claimed by the sender are removed, and the
-//! subject is tagged for `rewrite_subject`.
+//! own header section: every `X-Spam-*` field the sender wrote is removed (Moat owns the
+//! whole prefix: Sieve and procmail rules test `X-Spam-Level`, `X-Spam-Report` … as well as
+//! the three Moat writes), and the subject is tagged for `rewrite_subject`.
 
 use crate::verdict::{Action, Verdict};
 use std::borrow::Cow;
 
-const OURS: [&str; 3] = ["x-spam-flag", "x-spam-score", "x-spam-status"];
+/// Header fields whose name starts with this (in any case) are Moat's alone.
+const OURS_PREFIX: &[u8] = b"x-spam-";
+
+/// The field called `name` (as written before the colon) belongs to Moat.
+fn is_ours(name: &[u8]) -> bool {
+    let name = name.trim_ascii();
+    name.len() >= OURS_PREFIX.len() && name[..OURS_PREFIX.len()].eq_ignore_ascii_case(OURS_PREFIX)
+}
 
 /// `X-Spam-Flag`, `X-Spam-Score` and `X-Spam-Status`, CRLF-terminated.
 pub fn headers(v: &Verdict) -> String {
@@ -58,16 +66,12 @@ pub fn edit_message<'a>(message: &'a [u8], action: Action, tag: &str) -> Cow<'a,
     Cow::Owned(rewrite(message, end, action, tag))
 }
 
-/// Some header field (not a continuation line) is one of `OURS`.
+/// Some header field (not a continuation line) is Moat's (`is_ours`).
 fn has_ours(headers: &[u8]) -> bool {
     headers
         .split_inclusive(|&b| b == b'\n')
         .filter(|line| !matches!(line.first(), Some(b' ' | b'\t')))
-        .any(|line| {
-            let name = line.split(|&b| b == b':').next().unwrap_or_default();
-            let name = name.trim_ascii();
-            OURS.iter().any(|o| name.eq_ignore_ascii_case(o.as_bytes()))
-        })
+        .any(|line| is_ours(line.split(|&b| b == b':').next().unwrap_or_default()))
 }
 
 fn rewrite(message: &[u8], end: usize, action: Action, tag: &str) -> Vec<u8> {
@@ -83,12 +87,12 @@ fn rewrite(message: &[u8], end: usize, action: Action, tag: &str) -> Vec<u8> {
             continue;
         }
         let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
-        skipping = OURS.contains(&name.as_str());
+        // A field of Moat's is dropped with all its continuation lines.
+        skipping = is_ours(name);
         if skipping {
             continue;
         }
-        if !tagged && name == "subject" {
+        if !tagged && name.trim_ascii().eq_ignore_ascii_case(b"subject") {
             let colon = line.iter().position(|&b| b == b':').unwrap_or(0) + 1;
             let rest = &line[colon..];
             let rest = rest.strip_prefix(b" ").unwrap_or(rest);
@@ -174,5 +178,41 @@ mod tests {
         let m = b"x-spam-score: 9\r\nSubject: x\r\n\r\nhi\r\n";
         let out = edit_message(m, Action::AddHeader, "");
         assert_eq!(&*out, b"Subject: x\r\n\r\nhi\r\n");
+    }
+
+    #[test]
+    fn every_forged_x_spam_header_is_removed_by_prefix_with_its_folded_lines() {
+        let forged = [
+            "X-Spam-Level: ****************\r\n",
+            "X-Spam-Report: \r\n\t* -100 USER_IN_WELCOMELIST\r\n\t*  0.0 NONE\r\n",
+            "X-Spam-Checker-Version: SpamAssassin 4.0.0 (2022-12-13) on\r\n mx.example.test\r\n",
+            "x-spam-flag: NO\r\n",
+            "X-SPAM-Status: No, score=-100.0 required=5.0\r\n\ttests=USER_IN_WELCOMELIST\r\n",
+            "X-Spam-Level : ***\r\n",
+        ];
+        for action in [Action::Accept, Action::AddHeader, Action::RewriteSubject] {
+            for field in forged {
+                let m = format!("From: a@b\r\n{field}Subject: hi\r\n\r\nX-Spam-Level: body\r\n");
+                let out = edit_message(m.as_bytes(), action, "[SPAM]");
+                let out = String::from_utf8(out.into_owned()).unwrap();
+                let (head, body) = out.split_once("\r\n\r\n").unwrap();
+                assert!(
+                    !head.to_ascii_lowercase().contains("x-spam-"),
+                    "{action:?}: {out}"
+                );
+                assert!(
+                    !head.contains('*') && !head.contains("mx.example"),
+                    "folded lines: {out}"
+                );
+                assert!(head.starts_with("From: a@b\r\nSubject: "), "{out}");
+                assert_eq!(body, "X-Spam-Level: body\r\n", "the body is untouched");
+            }
+        }
+        // Names that only look alike are not Moat's.
+        let m = b"X-Spammer: kept\r\nX-Spam: kept\r\n\r\nhi\r\n";
+        assert!(matches!(
+            edit_message(m, Action::Accept, ""),
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -145,6 +145,11 @@ fn suffix_list_parser_survives_seeds_and_mutations() {
 }
 
 #[test]
+fn admin_request_parser_survives_seeds_and_mutations() {
+    replay("admin_request", 5_000);
+}
+
+#[test]
 fn message_pipeline_survives_seeds_and_mutations() {
     replay("pipeline", 100);
 }

@@ -52,3 +52,6 @@ mod pool;
 
 #[path = "guarantees/pipelining.rs"]
 mod pipelining;
+
+#[path = "guarantees/spam_headers.rs"]
+mod spam_headers;

@@ -17,5 +17,8 @@ mod prometheus;
 #[path = "observability/admin.rs"]
 mod admin;
 
+#[path = "observability/admin_guard.rs"]
+mod admin_guard;
+
 #[path = "observability/deploy.rs"]
 mod deploy;

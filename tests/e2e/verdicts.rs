@@ -107,3 +107,52 @@ fn e2e_verdict_actions_into_dovecot_mark_reject_quarantine_release() {
         "{text}"
     );
 }
+
+/// A sender's own `X-Spam-*` fields (the ones Sieve and procmail rules test) never reach the
+/// mailbox: swaks sends them through Moat into real Dovecot, and over IMAP and POP3 the
+/// message carries only Moat's `X-Spam-Flag`, `X-Spam-Score` and `X-Spam-Status`.
+#[test]
+fn e2e_forged_x_spam_headers_never_reach_the_mailbox() {
+    let test = "e2e_forged_x_spam_headers_never_reach_the_mailbox";
+    if !tools::have(test, &["swaks"]) {
+        return;
+    }
+    let Some(dovecot) = Dovecot::start_or_skip(test) else {
+        return;
+    };
+    let moat = Moat::start(&moat_config(&lmtp_backend(&dovecot), ""));
+    let forged = "X-Spam-Level: ****************\r\n\
+                  X-Spam-Flag: NO\r\n\
+                  X-Spam-Report: \r\n\t* -100 USER_IN_WELCOMELIST forged\r\n\
+                  x-spam-checker-version: SpamAssassin 4.0.0\r\n";
+    let original = test_message("e2e-forged-spam-headers");
+    let mut sent = forged.as_bytes().to_vec();
+    sent.extend_from_slice(&original);
+    swaks(
+        moat.addr,
+        "alice@example.test",
+        &message_file(moat.dir(), &sent),
+        &[],
+    );
+    let imap = dovecot.imap_messages("alice@example.test");
+    let pop3 = dovecot.pop3_messages("alice@example.test");
+    for (via, got) in [("IMAP", &imap), ("POP3", &pop3)] {
+        assert_eq!(got.len(), 1, "{via}");
+        // What arrives is the message without the forged block, after Moat's own headers.
+        assert_relayed_by_moat(&got[0], &original, via);
+        let spam: Vec<String> = unfold(&String::from_utf8_lossy(&got[0]))
+            .into_iter()
+            .filter(|h| h.to_ascii_lowercase().starts_with("x-spam-"))
+            .collect();
+        let names: Vec<&str> = spam.iter().filter_map(|h| h.split(':').next()).collect();
+        assert_eq!(
+            names,
+            ["X-Spam-Flag", "X-Spam-Score", "X-Spam-Status"],
+            "{via}: {spam:?}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&got[0]).contains("USER_IN_WELCOMELIST"),
+            "{via}"
+        );
+    }
+}

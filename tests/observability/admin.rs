@@ -61,7 +61,7 @@ fn post_reload_applies_a_good_file_and_keeps_the_running_one_on_a_broken_file() 
     let original = std::fs::read_to_string(path).unwrap();
 
     std::fs::write(path, format!("{original}limits_typo: 1\n")).unwrap();
-    let (status, body) = http(a.admin, "POST", "/reload");
+    let (status, body) = post_reload(a.admin);
     assert_eq!(status, 500);
     assert!(
         body.contains("limits_typo"),
@@ -77,7 +77,7 @@ fn post_reload_applies_a_good_file_and_keeps_the_running_one_on_a_broken_file() 
     let good = original.replace("domains:\n", "domains:\n  - new.test\n");
     std::fs::write(path, good).unwrap();
     assert_eq!(
-        http(a.admin, "POST", "/reload"),
+        post_reload(a.admin),
         (200, "configuration reloaded\n".into())
     );
     let (_, m) = http(a.admin, "GET", "/metrics");

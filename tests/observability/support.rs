@@ -2,7 +2,7 @@
 //! reading metric values from the text format.
 
 use crate::common::fault_backend::FaultBackend;
-pub use crate::common::http::{http, sample};
+pub use crate::common::http::{http, http_with, post_reload, raw_http, sample};
 use crate::common::moat::{Moat, RawClient};
 use std::io::Write;
 
