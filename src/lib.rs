@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bayes;
+pub mod budget;
 pub mod checks;
 pub mod commands;
 pub mod config;

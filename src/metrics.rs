@@ -77,6 +77,7 @@ impl Metrics {
     fn new() -> Metrics {
         let r = Registry::new();
         crate::state::metrics::register(&r);
+        crate::budget::metrics::register(&r);
         let size_opts = HistogramOpts::new(
             "moat_message_size_bytes",
             "Size of messages received (end of DATA), in bytes.",

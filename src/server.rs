@@ -49,6 +49,17 @@ pub enum ServerError {
 
 impl Runtime {
     pub fn new(config: Config) -> Result<Runtime, ServerError> {
+        let memory = crate::budget::MemoryBudget::new(config.limits.max_memory);
+        Runtime::with_memory(config, memory)
+    }
+
+    /// A runtime whose sessions share `memory` (a reload keeps the process's one budget and
+    /// sets its new limit).
+    pub fn with_memory(
+        config: Config,
+        memory: Arc<crate::budget::MemoryBudget>,
+    ) -> Result<Runtime, ServerError> {
+        memory.set_limit(config.limits.max_memory);
         let relay = Relay::new(&config.backend, &config.hostname);
         let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let mut checks = Vec::new();
@@ -67,6 +78,7 @@ impl Runtime {
             tls_available: tls.is_some(),
             backend_max_recipients: relay.max_recipients_per_transaction(),
             deny_list: config.policy.deny.clone(),
+            memory,
         });
         let auth = crate::auth::Authenticator::new(&config.dns, &config.auth, &config.hostname)?;
         let reputation = crate::reputation::Reputation::new(&config.dns, &config.reputation)?;
@@ -127,7 +139,7 @@ impl Reloader {
         if config.admin != old.config.admin {
             tracing::warn!("admin.listen changed: it takes effect after a restart");
         }
-        let mut runtime = Runtime::new(config)?;
+        let mut runtime = Runtime::with_memory(config, old.session.memory.clone())?;
         crate::state::carry_over(&mut runtime, &old);
         let runtime = Arc::new(runtime);
         tracing::info!(config = %runtime.config.origin, "configuration reloaded");

@@ -52,3 +52,6 @@ mod pool;
 
 #[path = "guarantees/pipelining.rs"]
 mod pipelining;
+
+#[path = "guarantees/memory.rs"]
+mod memory;

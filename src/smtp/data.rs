@@ -7,6 +7,7 @@
 //! or LF anywhere marks the message (reject mode) or is rewritten to CRLF (normalize mode);
 //! either way the bytes that follow stay inside this message.
 
+use crate::budget::{self, Reservation};
 use crate::config::BareNewline;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub enum DataProblem {
     TooBig,
     BareNewline,
     LineTooLong,
+    /// The memory budget had no room for the rest: a temporary failure (452 4.3.1).
+    NoMemory,
 }
 
 #[derive(Debug)]
@@ -43,9 +46,15 @@ pub struct DataReceiver {
     size: usize,
     body: Vec<u8>,
     problem: Option<DataProblem>,
+    /// Room in the process's memory budget; grown before `body` grows (`crate::budget`).
+    /// `None` only where no budget applies (unit tests, benchmarks, fuzzing).
+    reservation: Option<Reservation>,
 }
 
 impl DataReceiver {
+    /// `size_hint` is the size the client declared (`MAIL … SIZE=`): the buffer gets that
+    /// capacity at once, so a message that keeps its word is never copied while it grows.
+    /// Pages are only touched as bytes arrive, and the reservation covers the declared size.
     pub fn new(max_size: usize, max_line: usize, policy: BareNewline, size_hint: usize) -> Self {
         DataReceiver {
             state: State::LineStart { crlf: true },
@@ -54,9 +63,21 @@ impl DataReceiver {
             max_line,
             line_len: 0,
             size: 0,
-            body: Vec::with_capacity(size_hint.min(max_size).min(1 << 20)),
+            body: Vec::with_capacity(size_hint.min(max_size)),
             problem: None,
+            reservation: None,
         }
+    }
+
+    /// Makes the receiver keep within `reservation`, growing it as the message arrives.
+    pub fn reserving(mut self, reservation: Reservation) -> Self {
+        self.reservation = Some(reservation);
+        self
+    }
+
+    /// The reservation, to be held until the message has been delivered or refused.
+    pub fn take_reservation(&mut self) -> Option<Reservation> {
+        self.reservation.take()
     }
 
     /// Consumes bytes from `input`; returns `Some(consumed)` when the end marker was seen
@@ -153,16 +174,41 @@ impl DataReceiver {
             self.fail(DataProblem::TooBig);
         }
         if self.problem.is_none() {
-            self.body.extend_from_slice(bytes);
+            if self.room_for(self.body.len() + bytes.len()) {
+                self.body.extend_from_slice(bytes);
+            } else {
+                self.fail(DataProblem::NoMemory);
+            }
         }
     }
 
+    /// Whether the reservation covers a body of `len` bytes, growing it (a step at a time)
+    /// when it does not.
+    fn room_for(&mut self, len: usize) -> bool {
+        let Some(reservation) = self.reservation.as_mut() else {
+            return true;
+        };
+        if budget::cost(len) <= reservation.bytes() {
+            return true;
+        }
+        let step = len.div_ceil(budget::GROWTH_STEP) * budget::GROWTH_STEP;
+        reservation.grow_to(budget::cost(step.min(self.max_size).max(len)))
+    }
+
     fn fail(&mut self, problem: DataProblem) {
-        // The first problem wins, except that "too big" is what a sender most needs to know.
-        if self.problem.is_none() || problem == DataProblem::TooBig {
+        // The first problem wins, except that "too big" is what a sender most needs to know,
+        // and that a permanent problem beats a temporary one (a retry would fail anyway).
+        if self.problem.is_none()
+            || problem == DataProblem::TooBig
+            || self.problem == Some(DataProblem::NoMemory)
+        {
             self.problem = Some(problem);
         }
         self.body = Vec::new();
+        // Nothing more is stored: the room goes back to other sessions at once.
+        if let Some(reservation) = self.reservation.as_mut() {
+            reservation.release();
+        }
     }
 
     /// Content size in bytes so far (after unstuffing), including discarded bytes.
