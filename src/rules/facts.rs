@@ -406,6 +406,24 @@ mod tests {
         assert_eq!(f.nums[&Num::HtmlParts], 1.0);
     }
 
+    /// `rawbody` is the text parts (shared with `body`, not copied) and the HTML source; the
+    /// counters add up over the parts as they did over the joined text.
+    #[test]
+    fn rawbody_shares_text_parts_and_counters_add_up_over_parts() {
+        let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHELLO World! see http://a.test/x\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>BIG <a href=\"http://b.test/\">news</a>!</p>\r\n--b--\r\n";
+        let f = Facts::extract(raw, &env(), 0);
+        let rawbody: Vec<&String> = f.rawbody().into_iter().flatten().collect();
+        assert_eq!(rawbody.len(), 2, "{rawbody:?}");
+        assert!(rawbody[0].contains("HELLO World!") && rawbody[1].contains("<p>BIG"));
+        assert_eq!(f.body.len(), 2);
+        assert!(f.body[1].contains("BIG") && !f.body[1].contains("<p>"));
+        let joined = f.body.join("\n");
+        assert_eq!(f.nums[&Num::BodyUppercaseRatio], uppercase_ratio(&joined));
+        assert_eq!(f.nums[&Num::BodyExclamations], 2.0);
+        assert_eq!(f.nums[&Num::BodyLength], word_count(&joined) as f64);
+        assert_eq!(f.uri, vec!["http://a.test/x", "http://b.test/"]);
+    }
+
     #[test]
     fn attachments_are_named_and_typed() {
         let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"invoice.exe\"\r\n\r\nAAAA\r\n--b--\r\n";
