@@ -71,6 +71,7 @@ pub async fn deliver(
         facts: Default::default(),
     });
     let verdict = crate::judge::judge(rt, context.clone(), findings).await;
+    let context = drop_facts(context);
     // The session appends the reference id to every refusal.
     let refused = |code, subject, detail, text: &str| {
         Err(Failure::Refused(Reply::status(code, subject, detail, text)))
@@ -94,6 +95,16 @@ pub async fn deliver(
         score: verdict.score,
         result,
     }
+}
+
+/// The checks are done: the text they decoded is dropped before the message is delivered,
+/// so that delivery adds at most one copy of the message (`crate::budget::MESSAGE_COPIES`).
+/// A check still running past its verdict (none should) keeps them until it ends.
+fn drop_facts(mut context: Arc<MessageContext>) -> Arc<MessageContext> {
+    if let Some(c) = Arc::get_mut(&mut context) {
+        c.facts = Default::default();
+    }
+    context
 }
 
 /// Sends the message and records the backend's answer and latency (errors are recorded

@@ -233,6 +233,7 @@ static SESSION_CONFIG: LazyLock<Arc<SessionConfig>> = LazyLock::new(|| {
         tls_available: true,
         backend_max_recipients: None,
         deny_list: c.policy.deny.clone(),
+        memory: crate::budget::MemoryBudget::new(c.limits.max_memory),
     })
 });
 

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bayes;
+pub mod budget;
 pub mod checks;
 pub mod cli_out;
 pub mod commands;

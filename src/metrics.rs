@@ -79,6 +79,7 @@ impl Metrics {
         crate::state::metrics::register(&r);
         crate::quarantine::metrics::register(&r);
         crate::admin::metrics::register(&r);
+        crate::budget::metrics::register(&r);
         let size_opts = HistogramOpts::new(
             "moat_message_size_bytes",
             "Size of messages received (end of DATA), in bytes.",

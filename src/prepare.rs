@@ -69,7 +69,9 @@ impl Runtime {
             auth,
             reputation,
             resolver,
+            memory,
         } = parts;
+        memory.set_limit(config.limits.max_memory);
         let postmaster_domain = config
             .domains
             .primary()
@@ -83,6 +85,7 @@ impl Runtime {
             bare_newline: config.bare_newline,
             nul_bytes: config.nul_bytes,
             quoted_local_parts: config.quoted_local_parts,
+            memory,
             tls_available: tls.is_some(),
             backend_max_recipients: relay.max_recipients_per_transaction(),
             deny_list: config.policy.deny.clone(),
@@ -110,6 +113,8 @@ struct Parts {
     auth: Option<Arc<crate::auth::Authenticator>>,
     reputation: Option<Arc<crate::reputation::Reputation>>,
     resolver: Option<crate::dns::Resolver>,
+    /// The process's one memory budget: `previous`'s on a reload, with the new limit.
+    memory: Arc<crate::budget::MemoryBudget>,
 }
 
 impl Parts {
@@ -136,7 +141,17 @@ impl Parts {
             auth,
             reputation,
             resolver,
+            memory: memory(config, previous),
         })
+    }
+}
+
+/// A reload keeps the budget (and what running messages hold of it); `assemble` sets its new
+/// limit once nothing can fail any more.
+fn memory(config: &Config, previous: Option<&Runtime>) -> Arc<crate::budget::MemoryBudget> {
+    match previous {
+        Some(p) => p.session.memory.clone(),
+        None => crate::budget::MemoryBudget::new(config.limits.max_memory),
     }
 }
 

@@ -55,3 +55,5 @@ mod pipelining;
 
 #[path = "guarantees/spam_headers.rs"]
 mod spam_headers;
+#[path = "guarantees/memory.rs"]
+mod memory;

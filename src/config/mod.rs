@@ -152,6 +152,8 @@ pub struct Limits {
     /// Connections the kernel queues for each listener before Moat accepts them.
     pub listen_backlog: u32,
     pub max_message_size: usize,
+    /// Bytes all messages in flight may occupy together (`crate::budget`).
+    pub max_memory: usize,
     pub max_recipients: usize,
     pub max_command_line: usize,
     pub max_data_line: usize,

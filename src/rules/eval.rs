@@ -4,14 +4,16 @@ use super::compile::{Cond, TextGroup, TextKey};
 use super::facts::Facts;
 use super::lazy::LazyRegex;
 
-pub fn values<'a>(f: &'a Facts, key: &TextKey) -> &'a [String] {
-    match key {
+/// The values of one target, in up to two slices (`rawbody` shares the text parts with
+/// `body`, see `Facts::rawbody`).
+pub fn values<'a>(f: &'a Facts, key: &TextKey) -> [&'a [String]; 2] {
+    let one: &[String] = match key {
         TextKey::Header(name) => f.headers.get(name).map(Vec::as_slice).unwrap_or_default(),
         TextKey::Subject => &f.subject,
         TextKey::From => &f.from,
         TextKey::FromName => &f.from_name,
         TextKey::Body => &f.body,
-        TextKey::RawBody => &f.rawbody,
+        TextKey::RawBody => return f.rawbody(),
         TextKey::Uri => &f.uri,
         TextKey::UriHost => &f.uri_host,
         TextKey::LinkMismatch => &f.link_mismatch,
@@ -20,17 +22,19 @@ pub fn values<'a>(f: &'a Facts, key: &TextKey) -> &'a [String] {
         TextKey::MailFrom => &f.mail_from,
         TextKey::RcptTo => &f.rcpt_to,
         TextKey::Helo => &f.helo,
-    }
+    };
+    [one, &[]]
 }
 
-pub fn group(g: &TextGroup, values: &[String], fired: &mut [Option<String>]) {
+pub fn group(g: &TextGroup, values: [&[String]; 2], fired: &mut [Option<String>]) {
+    let values = || values.into_iter().flatten();
     for &(i, want) in &g.exists {
-        let present = values.iter().any(|v| !v.is_empty());
+        let present = values().any(|v| !v.is_empty());
         if present == want {
             fired[i] = Some(String::new());
         }
     }
-    for v in values {
+    for v in values() {
         for (i, re) in &g.dense {
             if fired[*i].is_none() {
                 fired[*i] = confirm(re, v);

@@ -42,8 +42,14 @@ pub struct Facts {
     pub subject: Vec<String>,
     pub from: Vec<String>,
     pub from_name: Vec<String>,
+    /// Text of every text part, then the text rendered from every HTML part.
     pub body: Vec<String>,
-    pub rawbody: Vec<String>,
+    /// `rawbody` is `body[..shared_text]` followed by `rawbody_only` (see `rawbody`): the
+    /// text parts are kept once, not once per target (a large message is copied less).
+    pub shared_text: usize,
+    /// `rawbody` values that are not in `body`: HTML source as sent; the undecoded bytes of a
+    /// message mail-parser cannot parse.
+    pub rawbody_only: Vec<String>,
     pub uri: Vec<String>,
     pub uri_host: Vec<String>,
     pub link_mismatch: Vec<String>,
@@ -67,7 +73,9 @@ pub fn parse(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
 
 impl Facts {
     pub fn extract(raw: &[u8], env: &Envelope, now_unix: i64) -> Facts {
-        Facts::from_parsed(raw, parse(raw).as_ref(), env, now_unix)
+        let mut parsed = parse(raw);
+        let texts = parsed.as_mut().map(take_texts);
+        Facts::build(raw, parsed.as_ref(), texts, env, now_unix)
     }
 
     /// The facts of `raw`, already parsed by `parse` (for a caller that needed the parsed
@@ -75,6 +83,17 @@ impl Facts {
     pub fn from_parsed(
         raw: &[u8],
         parsed: Option<&mail_parser::Message>,
+        env: &Envelope,
+        now_unix: i64,
+    ) -> Facts {
+        Facts::build(raw, parsed, None, env, now_unix)
+    }
+
+    /// `texts`: the parts' text already taken out of `parsed` (`take_texts`), by part index.
+    fn build(
+        raw: &[u8],
+        parsed: Option<&mail_parser::Message>,
+        texts: Option<Vec<Option<String>>>,
         env: &Envelope,
         now_unix: i64,
     ) -> Facts {
@@ -93,7 +112,7 @@ impl Facts {
                 .map(|i| i + 4)
                 .or_else(|| memchr::memmem::find(raw, b"\n\n").map(|i| i + 2))
                 .unwrap_or(raw.len());
-            f.rawbody
+            f.rawbody_only
                 .push(String::from_utf8_lossy(&raw[header_end..]).into_owned());
             return f;
         };
@@ -139,16 +158,20 @@ impl Facts {
             let hours = (date.to_timestamp() - reference) as f64 / 3600.0;
             f.nums.insert(Num::DateSkewHours, hours);
         }
-        f.extract_parts(msg);
+        f.extract_parts(msg, texts.unwrap_or_default());
         f
     }
 
-    fn extract_parts(&mut self, msg: &mail_parser::Message) {
+    fn extract_parts(&mut self, msg: &mail_parser::Message, mut texts: Vec<Option<String>>) {
         let (mut html_parts, mut text_parts, mut images) = (0.0, 0.0, 0.0);
         let mut html_sources = Vec::new();
         // Every text part counts, wherever the parser filed it: mail-parser lists some
         // inline parts (e.g. a lone text/html in multipart/mixed) as attachments.
-        for part in &msg.parts {
+        for (i, part) in msg.parts.iter().enumerate() {
+            let mut text = |t: &str| {
+                let taken = texts.get_mut(i).and_then(Option::take);
+                lenient(part, taken.unwrap_or_else(|| t.to_string()))
+            };
             let is_html = part
                 .content_type()
                 .is_some_and(|c| c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html")));
@@ -156,20 +179,20 @@ impl Facts {
                 .content_type()
                 .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
             match &part.body {
-                PartType::Html(h) => html_sources.push(lenient(part, h)),
-                PartType::Text(t) if is_html => html_sources.push(lenient(part, t)),
+                PartType::Html(h) => html_sources.push(text(h)),
+                PartType::Text(t) if is_html => html_sources.push(text(t)),
                 PartType::Text(t) => {
                     text_parts += 1.0;
-                    self.body.push(lenient(part, t));
+                    self.body.push(text(t));
                 }
                 PartType::Binary(_) | PartType::InlineBinary(_) if is_image => images += 1.0,
                 _ => {}
             }
         }
         html_parts += html_sources.len() as f64;
-        // rawbody: decoded but not rendered (HTML source as sent), like SpamAssassin's.
-        self.rawbody = self.body.clone();
-        self.rawbody.extend(html_sources.iter().cloned());
+        // rawbody: decoded but not rendered (HTML source as sent), like SpamAssassin's. The
+        // text parts are shared with `body` rather than copied.
+        self.shared_text = self.body.len();
         for h in &html_sources {
             self.body.push(mail_parser::decoders::html::html_to_text(h));
         }
@@ -183,9 +206,9 @@ impl Facts {
                     .push(format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase());
             }
         }
-        let all_text: String = self.body.join("\n");
+        // Every counter below runs part by part: joining the parts would copy the whole text.
         uri::collect(
-            &all_text,
+            self.body.iter().map(String::as_str),
             &html_sources,
             &mut self.uri,
             &mut self.link_mismatch,
@@ -199,15 +222,25 @@ impl Facts {
         n.insert(Num::ImageParts, images);
         n.insert(Num::AttachmentCount, msg.attachment_count() as f64);
         n.insert(Num::UriCount, self.uri.len() as f64);
-        n.insert(Num::BodyLength, word_count(&all_text) as f64);
-        n.insert(Num::BodyUppercaseRatio, uppercase_ratio(&all_text));
-        n.insert(Num::BodyExclamations, all_text.matches('!').count() as f64);
+        let words: usize = self.body.iter().map(|t| word_count(t)).sum();
+        let letters = self.body.iter().map(|t| letter_counts(t));
+        let (letters, upper) = letters.fold((0, 0), |(l, u), (pl, pu)| (l + pl, u + pu));
+        let bangs: usize = self.body.iter().map(|t| t.matches('!').count()).sum();
+        n.insert(Num::BodyLength, words as f64);
+        n.insert(Num::BodyUppercaseRatio, ratio(letters, upper));
+        n.insert(Num::BodyExclamations, bangs as f64);
+        self.rawbody_only = html_sources;
+    }
+
+    /// What `rawbody` rules read: the text parts, then `rawbody_only`.
+    pub fn rawbody(&self) -> [&[String]; 2] {
+        [&self.body[..self.shared_text], &self.rawbody_only]
     }
 }
 
 /// The part's text; when it is still base64 (the parser gives up on damaged base64, a
 /// filter-evasion trick), decoded leniently: characters outside the alphabet are skipped.
-fn lenient(part: &mail_parser::MessagePart, text: &str) -> String {
+fn lenient(part: &mail_parser::MessagePart, text: String) -> String {
     let base64 = part
         .content_transfer_encoding()
         .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
@@ -219,7 +252,7 @@ fn lenient(part: &mail_parser::MessagePart, text: &str) -> String {
             })
     };
     if !(base64 && still_encoded()) {
-        return text.to_string();
+        return text;
     }
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
@@ -241,6 +274,17 @@ fn lenient(part: &mail_parser::MessagePart, text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The text of every text and HTML part, moved out of the parsed message (by part index):
+/// what mail-parser decoded into its own buffer becomes the facts' text without a second
+/// copy; text it borrowed from the raw message is copied once.
+fn take_texts(msg: &mut mail_parser::Message) -> Vec<Option<String>> {
+    let parts = msg.parts.iter_mut().map(|part| match &mut part.body {
+        PartType::Text(t) | PartType::Html(t) => Some(std::mem::take(t).into_owned()),
+        _ => None,
+    });
+    parts.collect()
 }
 
 /// An RFC 5322 date as Unix seconds.
@@ -288,6 +332,20 @@ fn word_count(text: &str) -> usize {
 /// Share of upper-case letters among letters; 0 when there are fewer than 10 letters, so
 /// that short words like "OK" or "FYI" don't count as shouting.
 pub fn uppercase_ratio(text: &str) -> f64 {
+    let (letters, upper) = letter_counts(text);
+    ratio(letters, upper)
+}
+
+fn ratio(letters: usize, upper: usize) -> f64 {
+    if letters < 10 {
+        0.0
+    } else {
+        upper as f64 / letters as f64
+    }
+}
+
+/// Letters and upper-case letters in `text`, of every script.
+fn letter_counts(text: &str) -> (usize, usize) {
     let (mut letters, mut upper) = (0usize, 0usize);
     // Byte by byte (the compiler vectorises this) over ASCII runs, which most text mostly
     // is; character by character over the runs that are not.
@@ -310,11 +368,7 @@ pub fn uppercase_ratio(text: &str) -> f64 {
         }
         rest = chars.as_str();
     }
-    if letters < 10 {
-        0.0
-    } else {
-        upper as f64 / letters as f64
-    }
+    (letters, upper)
 }
 
 #[cfg(test)]
@@ -350,6 +404,24 @@ mod tests {
         assert_eq!(f.uri_host, vec!["evil.test", "www.bank.test"]);
         assert_eq!(f.link_mismatch, vec!["www.bank.test -> evil.test"]);
         assert_eq!(f.nums[&Num::HtmlParts], 1.0);
+    }
+
+    /// `rawbody` is the text parts (shared with `body`, not copied) and the HTML source; the
+    /// counters add up over the parts as they did over the joined text.
+    #[test]
+    fn rawbody_shares_text_parts_and_counters_add_up_over_parts() {
+        let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHELLO World! see http://a.test/x\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>BIG <a href=\"http://b.test/\">news</a>!</p>\r\n--b--\r\n";
+        let f = Facts::extract(raw, &env(), 0);
+        let rawbody: Vec<&String> = f.rawbody().into_iter().flatten().collect();
+        assert_eq!(rawbody.len(), 2, "{rawbody:?}");
+        assert!(rawbody[0].contains("HELLO World!") && rawbody[1].contains("<p>BIG"));
+        assert_eq!(f.body.len(), 2);
+        assert!(f.body[1].contains("BIG") && !f.body[1].contains("<p>"));
+        let joined = f.body.join("\n");
+        assert_eq!(f.nums[&Num::BodyUppercaseRatio], uppercase_ratio(&joined));
+        assert_eq!(f.nums[&Num::BodyExclamations], 2.0);
+        assert_eq!(f.nums[&Num::BodyLength], word_count(&joined) as f64);
+        assert_eq!(f.uri, vec!["http://a.test/x", "http://b.test/"]);
     }
 
     #[test]

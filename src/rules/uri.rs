@@ -20,9 +20,16 @@ static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Adds every http(s) URI in `text` and in the HTML sources to `uris` (deduplicated), and a
 /// `shown-host -> real-host` entry to `mismatches` for each deceptive link.
-pub fn collect(text: &str, html: &[String], uris: &mut Vec<String>, mismatches: &mut Vec<String>) {
-    for m in TEXT_URI.find_iter(text) {
-        uris.push(trim_uri(m.as_str()));
+pub fn collect<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+    html: &[String],
+    uris: &mut Vec<String>,
+    mismatches: &mut Vec<String>,
+) {
+    for text in texts {
+        for m in TEXT_URI.find_iter(text) {
+            uris.push(trim_uri(m.as_str()));
+        }
     }
     for h in html {
         for c in HREF.captures_iter(h) {
@@ -139,7 +146,7 @@ mod tests {
             "<img src=\"x.\u{20ac}ng\"><img src=\"日本.png\"><a href=\"http://a.test/\">x</a>"
                 .to_string(),
         ];
-        collect("", &html, &mut uris, &mut mismatches);
+        collect([""], &html, &mut uris, &mut mismatches);
         assert_eq!(uris, ["http://a.test/"]);
     }
 

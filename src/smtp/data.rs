@@ -11,6 +11,7 @@
 //! that silently drops NUL would see `<CRLF>NUL.<CRLF>` as an end marker that Moat never saw.
 //! Stripping happens after framing, so the backend gets exactly the lines Moat judged.
 
+use crate::budget::{self, Reservation};
 use crate::config::{BareNewline, NulBytes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub enum DataProblem {
     BareNewline,
     LineTooLong,
     NulByte,
+    /// The memory budget had no room for the rest: a temporary failure (452 4.3.1).
+    NoMemory,
 }
 
 #[derive(Debug)]
@@ -49,9 +52,15 @@ pub struct DataReceiver {
     size: usize,
     body: Vec<u8>,
     problem: Option<DataProblem>,
+    /// Room in the process's memory budget; grown before `body` grows (`crate::budget`).
+    /// `None` only where no budget applies (unit tests, benchmarks, fuzzing).
+    reservation: Option<Reservation>,
 }
 
 impl DataReceiver {
+    /// `size_hint` is the size the client declared (`MAIL … SIZE=`): the buffer gets that
+    /// capacity at once, so a message that keeps its word is never copied while it grows.
+    /// Pages are only touched as bytes arrive, and the reservation covers the declared size.
     pub fn new(max_size: usize, max_line: usize, policy: BareNewline, size_hint: usize) -> Self {
         DataReceiver {
             state: State::LineStart { crlf: true },
@@ -61,8 +70,9 @@ impl DataReceiver {
             max_line,
             line_len: 0,
             size: 0,
-            body: Vec::with_capacity(size_hint.min(max_size).min(1 << 20)),
+            body: Vec::with_capacity(size_hint.min(max_size)),
             problem: None,
+            reservation: None,
         }
     }
 
@@ -70,6 +80,17 @@ impl DataReceiver {
     pub fn with_nul_bytes(mut self, nul_bytes: NulBytes) -> Self {
         self.nul_bytes = nul_bytes;
         self
+    }
+
+    /// Makes the receiver keep within `reservation`, growing it as the message arrives.
+    pub fn reserving(mut self, reservation: Reservation) -> Self {
+        self.reservation = Some(reservation);
+        self
+    }
+
+    /// The reservation, to be held until the message has been delivered or refused.
+    pub fn take_reservation(&mut self) -> Option<Reservation> {
+        self.reservation.take()
     }
 
     /// Consumes bytes from `input`; returns `Some(consumed)` when the end marker was seen
@@ -168,7 +189,9 @@ impl DataReceiver {
         if self.problem.is_some() {
             return;
         }
-        if memchr::memchr(0, bytes).is_none() {
+        if !self.room_for(self.body.len() + bytes.len()) {
+            self.fail(DataProblem::NoMemory);
+        } else if memchr::memchr(0, bytes).is_none() {
             self.body.extend_from_slice(bytes);
         } else if self.nul_bytes == NulBytes::Strip {
             self.body.extend(bytes.iter().filter(|&&b| b != 0));
@@ -177,12 +200,33 @@ impl DataReceiver {
         }
     }
 
+    /// Whether the reservation covers a body of `len` bytes, growing it (a step at a time)
+    /// when it does not.
+    fn room_for(&mut self, len: usize) -> bool {
+        let Some(reservation) = self.reservation.as_mut() else {
+            return true;
+        };
+        if budget::cost(len) <= reservation.bytes() {
+            return true;
+        }
+        let step = len.div_ceil(budget::GROWTH_STEP) * budget::GROWTH_STEP;
+        reservation.grow_to(budget::cost(step.min(self.max_size).max(len)))
+    }
+
     fn fail(&mut self, problem: DataProblem) {
-        // The first problem wins, except that "too big" is what a sender most needs to know.
-        if self.problem.is_none() || problem == DataProblem::TooBig {
+        // The first problem wins, except that "too big" is what a sender most needs to know,
+        // and that a permanent problem beats a temporary one (a retry would fail anyway).
+        if self.problem.is_none()
+            || problem == DataProblem::TooBig
+            || self.problem == Some(DataProblem::NoMemory)
+        {
             self.problem = Some(problem);
         }
         self.body = Vec::new();
+        // Nothing more is stored: the room goes back to other sessions at once.
+        if let Some(reservation) = self.reservation.as_mut() {
+            reservation.release();
+        }
     }
 
     /// Content size in bytes so far (after unstuffing), including discarded bytes.

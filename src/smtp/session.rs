@@ -35,6 +35,8 @@ pub struct SessionConfig {
     pub backend_max_recipients: Option<usize>,
     /// `lists.deny`: its HELO names are refused at HELO/EHLO, its recipients at RCPT.
     pub deny_list: Arc<crate::config::policy::List>,
+    /// The process's memory budget, which every message reserves from (`crate::budget`).
+    pub memory: Arc<crate::budget::MemoryBudget>,
 }
 
 /// The client's EHLO/HELO.
@@ -88,7 +90,8 @@ enum Phase {
 enum Pending {
     Mail(ReversePath, MailParams),
     Rcpt(Mailbox),
-    Message,
+    /// The message's room in the memory budget, held until its outcome is resolved.
+    Message(Option<crate::budget::Reservation>),
 }
 
 #[derive(Debug)]
@@ -241,14 +244,15 @@ impl Session {
                     }
                     Some(used) => {
                         self.input.drain(..used);
-                        let Phase::Data(receiver) =
+                        let Phase::Data(mut receiver) =
                             std::mem::replace(&mut self.phase, Phase::Command)
                         else {
                             unreachable!()
                         };
+                        let reservation = receiver.take_reservation();
                         match receiver.finish() {
                             Ok(body) => {
-                                self.phase = Phase::Pending(Pending::Message);
+                                self.phase = Phase::Pending(Pending::Message(reservation));
                                 return Event::Message { body };
                             }
                             Err(problem) => {
@@ -324,7 +328,8 @@ impl Session {
                     t.recipients.push(to);
                 }
             }
-            Pending::Message => self.transaction = None,
+            // The message is delivered or refused: its room in the budget is given back.
+            Pending::Message(_reservation) => self.transaction = None,
             _ => {}
         }
         self.reply(reply);

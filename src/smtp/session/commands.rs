@@ -105,6 +105,17 @@ impl Session {
             self.reply(r);
             return None;
         }
+        if let Some(size) = params.size
+            && !self
+                .cfg
+                .memory
+                .would_fit(crate::budget::cost(size as usize))
+        {
+            // RFC 1870 6.1: the declared size does not fit now; the client tries later.
+            crate::budget::metrics::refused("mail");
+            self.reply(insufficient_storage());
+            return None;
+        }
         if let ReversePath::Mailbox(m) = &from
             && !m.is_ascii()
             && !params.smtputf8
@@ -183,15 +194,28 @@ impl Session {
             self.bad_command(Reply::status(503, 5, 1, "No valid recipients"));
             return None;
         }
-        let hint = txn.params.size.unwrap_or(0) as usize;
         let limits = &self.cfg.limits;
+        let hint = (txn.params.size.unwrap_or(0) as usize).min(limits.max_message_size);
+        // Room for the declared size (or a first step) before the 354: a client that cannot
+        // have it is told now, before it sends anything.
+        let mut reservation = self.cfg.memory.reservation();
+        let first = match txn.params.size {
+            Some(_) => hint,
+            None => crate::budget::GROWTH_STEP.min(limits.max_message_size),
+        };
+        if !reservation.grow_to(crate::budget::cost(first)) {
+            crate::budget::metrics::refused("data");
+            self.reply(insufficient_storage());
+            return None;
+        }
         let receiver = DataReceiver::new(
             limits.max_message_size,
             limits.max_data_line,
             self.cfg.bare_newline,
             hint,
         )
-        .with_nul_bytes(self.cfg.nul_bytes);
+        .with_nul_bytes(self.cfg.nul_bytes)
+        .reserving(reservation);
         self.phase = Phase::Data(Box::new(receiver));
         self.reply(Reply::new(354, None, "End data with <CR><LF>.<CR><LF>"));
         None
@@ -203,6 +227,10 @@ impl Session {
             DataProblem::BareNewline => Reply::status(550, 6, 0, "Bare CR or LF in message"),
             DataProblem::LineTooLong => Reply::status(550, 6, 0, "Message line too long"),
             DataProblem::NulByte => Reply::status(550, 6, 0, "NUL byte in message"),
+            DataProblem::NoMemory => {
+                crate::budget::metrics::refused("receiving");
+                insufficient_storage()
+            }
         };
         self.reply(reply);
         self.transaction = None;
@@ -231,4 +259,9 @@ impl Session {
     fn abandon_transaction(&mut self) -> Option<Event> {
         self.transaction.take().map(|_| Event::Reset)
     }
+}
+
+/// The memory budget has no room for this message now (RFC 1870 / RFC 3463 4.3.1).
+fn insufficient_storage() -> Reply {
+    Reply::status(452, 3, 1, "Insufficient system storage, try again later")
 }

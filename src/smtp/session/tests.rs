@@ -16,6 +16,7 @@ fn config(edit: impl FnOnce(&mut SessionConfig)) -> Arc<SessionConfig> {
         tls_available: true,
         backend_max_recipients: None,
         deny_list: Default::default(),
+        memory: crate::budget::MemoryBudget::new(c.limits.max_memory),
     };
     edit(&mut s);
     Arc::new(s)
@@ -321,4 +322,95 @@ fn denied_recipient_refused_550_at_rcpt_others_accepted() {
     assert!(r.starts_with("550 5.7.1 Recipient refused (ref="), "{r}");
     assert_eq!(codes(&h.send(b"RCPT TO:<alice@example.test>\r\n")), ["250"]);
     assert_eq!(h.session.transaction().unwrap().recipients.len(), 1);
+}
+
+/// A session config whose messages reserve from `budget` (`crate::budget`).
+fn with_budget(
+    budget: &Arc<crate::budget::MemoryBudget>,
+    max_message_size: usize,
+) -> Arc<SessionConfig> {
+    config(|c| {
+        c.limits.max_message_size = max_message_size;
+        c.memory = budget.clone();
+    })
+}
+
+#[test]
+fn memory_budget_mail_size_that_does_not_fit_is_deferred_452_4_3_1() {
+    let budget = crate::budget::MemoryBudget::new(3000);
+    let mut h = Harness::new(with_budget(&budget, 10_000));
+    h.send(b"EHLO c.test\r\n");
+    let r = h.send(b"MAIL FROM:<a@b.test> SIZE=1001\r\n");
+    assert!(r.starts_with("452 4.3.1 "), "{r}");
+    assert!(
+        h.send(b"MAIL FROM:<a@b.test> SIZE=1000\r\n")
+            .starts_with("250")
+    );
+    assert_eq!(budget.used(), 0, "MAIL only asks; DATA reserves");
+}
+
+#[test]
+fn memory_budget_data_without_room_is_deferred_before_354() {
+    let budget = crate::budget::MemoryBudget::new(3000);
+    let mut h = Harness::new(with_budget(&budget, 1000));
+    let mut other = budget.reservation();
+    assert!(other.grow_to(1));
+    h.send(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<a@example.test>\r\n");
+    let r = h.send(b"DATA\r\n");
+    assert!(r.starts_with("452 4.3.1 "), "{r}");
+    drop(other);
+    assert_eq!(
+        codes(&h.send(b"DATA\r\n")),
+        ["354"],
+        "the same transaction, room again"
+    );
+    assert_eq!(budget.used(), 3000);
+    assert_eq!(codes(&h.send(b"Subject: x\r\n\r\nhi\r\n.\r\n")), ["250"]);
+    assert_eq!(budget.used(), 0);
+}
+
+#[test]
+fn memory_budget_message_outgrowing_it_is_deferred_and_its_room_freed() {
+    const MIB: usize = 1 << 20;
+    let budget = crate::budget::MemoryBudget::new(12 * MIB);
+    let mut h = Harness::new(with_budget(&budget, 4 * MIB));
+    let mut other = budget.reservation();
+    assert!(other.grow_to(8 * MIB));
+    h.send(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<a@example.test>\r\n");
+    assert_eq!(
+        codes(&h.send(b"DATA\r\n")),
+        ["354"],
+        "room for the first step"
+    );
+    let line = [b'x'; 998];
+    for _ in 0..2 * MIB / 1000 {
+        assert_eq!(h.send(&line), "");
+        h.send(b"\r\n");
+    }
+    assert_eq!(
+        budget.used(),
+        8 * MIB,
+        "the refused message gave its room back at once"
+    );
+    let r = h.send(b".\r\nNOOP\r\n");
+    assert_eq!(codes(&r), ["452", "250"], "{r}");
+    assert!(r.starts_with("452 4.3.1 "), "{r}");
+    assert!(h.messages.is_empty());
+    assert_eq!(h.resets, 1, "the backend transaction is reset too");
+}
+
+#[test]
+fn memory_budget_room_is_held_until_the_message_is_resolved() {
+    let budget = crate::budget::MemoryBudget::new(1 << 30);
+    let mut s = Session::new(with_budget(&budget, 1000), "T".into());
+    s.feed(b"EHLO c.test\r\nMAIL FROM:<a@b.test> SIZE=900\r\n");
+    assert!(matches!(s.poll(), Event::Mail { .. }));
+    s.resolve(Reply::status(250, 1, 0, "OK"));
+    s.feed(b"RCPT TO:<a@example.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
+    assert!(matches!(s.poll(), Event::Rcpt { .. }));
+    s.resolve(Reply::status(250, 1, 5, "OK"));
+    assert!(matches!(s.poll(), Event::Message { .. }));
+    assert_eq!(budget.used(), crate::budget::cost(900), "the declared size");
+    s.resolve(Reply::status(250, 0, 0, "queued"));
+    assert_eq!(budget.used(), 0);
 }
