@@ -38,20 +38,27 @@ impl Kind {
 
 /// The client's network as `address/prefix` with the host bits cleared, e.g. `192.0.2.0/24`.
 pub fn network(ip: IpAddr, prefixes: Prefixes) -> String {
+    let prefix = match ip {
+        IpAddr::V4(_) => prefixes.v4,
+        IpAddr::V6(_) => prefixes.v6,
+    };
+    format!("{}/{prefix}", network_address(ip, prefixes))
+}
+
+/// The first address of the client's network (the host bits cleared).
+pub fn network_address(ip: IpAddr, prefixes: Prefixes) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => {
-            let bits = u32::from(v4);
             let mask = u32::MAX
                 .checked_shl(32 - u32::from(prefixes.v4))
                 .unwrap_or(0);
-            format!("{}/{}", std::net::Ipv4Addr::from(bits & mask), prefixes.v4)
+            IpAddr::V4((u32::from(v4) & mask).into())
         }
         IpAddr::V6(v6) => {
-            let bits = u128::from(v6);
             let mask = u128::MAX
                 .checked_shl(128 - u32::from(prefixes.v6))
                 .unwrap_or(0);
-            format!("{}/{}", std::net::Ipv6Addr::from(bits & mask), prefixes.v6)
+            IpAddr::V6((u128::from(v6) & mask).into())
         }
     }
 }

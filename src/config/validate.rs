@@ -124,6 +124,19 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         "limits.max_connections_per_ip",
         l.max_connections_per_ip.into(),
     );
+    positive(
+        errors,
+        "limits.max_connections_per_network",
+        l.max_connections_per_network.into(),
+    );
+    if l.shed_at_percent > 100 {
+        errors.push("limits.shed_at_percent", "must be 0..=100 (0 = never shed)");
+    }
+    let mut problems = Vec::new();
+    let network = ratelimit::prefixes("limits", l.ipv4_prefix, l.ipv6_prefix, &mut problems);
+    for (key, message) in problems {
+        errors.push(&key, message);
+    }
     positive(errors, "limits.listen_backlog", l.listen_backlog.into());
     positive(errors, "limits.max_message_size", l.max_message_size.0);
     positive(errors, "limits.max_recipients", l.max_recipients.into());
@@ -145,6 +158,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     for (key, d) in [
         ("limits.timeouts.greeting", t.greeting.0),
         ("limits.timeouts.command", t.command.0),
+        ("limits.timeouts.command_line", t.command_line.0),
         ("limits.timeouts.data", t.data.0),
         ("limits.timeouts.session", t.session.0),
     ] {
@@ -155,6 +169,9 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let limits = Limits {
         max_connections: l.max_connections as usize,
         max_connections_per_ip: l.max_connections_per_ip as usize,
+        max_connections_per_network: l.max_connections_per_network as usize,
+        network,
+        shed_at_percent: l.shed_at_percent.min(100),
         listen_backlog: l.listen_backlog,
         max_message_size: usize::try_from(l.max_message_size.0).unwrap_or(usize::MAX),
         max_recipients: l.max_recipients as usize,
@@ -165,6 +182,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         timeouts: SessionTimeouts {
             greeting: t.greeting.0,
             command: t.command.0,
+            command_line: t.command_line.0,
             data: t.data.0,
             session: t.session.0,
         },

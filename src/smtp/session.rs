@@ -204,6 +204,29 @@ impl Session {
         self.input.len()
     }
 
+    /// A command line has begun but not ended (its bytes, or its discarded over-long
+    /// part, arrived; the CRLF has not): the line deadline runs (`crate::pace`).
+    pub fn mid_command(&self) -> bool {
+        matches!(self.phase, Phase::Command)
+            && (!self.input.is_empty() || self.framer.is_discarding())
+    }
+
+    /// Command lines ended so far, good or bad: each one restarts the line deadline.
+    pub fn lines_received(&self) -> u32 {
+        self.commands + self.bad_commands
+    }
+
+    /// The connection table is nearly full and this session, idle longest, makes room for
+    /// a new one (`crate::slots::shed`): 421 and close.
+    pub fn shed(&mut self) {
+        self.close_with(Reply::status(
+            421,
+            7,
+            0,
+            "Too many connections, closing idle session; try again later",
+        ));
+    }
+
     /// The client was idle too long: 421 and close.
     pub fn timeout(&mut self) {
         self.close_with(Reply::status(421, 4, 2, "Timeout, closing connection"));
