@@ -321,10 +321,11 @@ impl Conn {
                 self.session.shutdown();
                 Err(End::Shutdown)
             }
-            _ = shed_signal(self.shed.as_ref()), if interruptible => Err(self.shed()),
+            // Only sessions the table may shed are told (never a healthy DATA transfer).
+            _ = shed_signal(self.shed.as_ref()) => Err(self.shed()),
         };
         match result {
-            Ok(_) if !self.shed.as_ref().is_none_or(|w| w.working()) => Err(self.shed()),
+            Ok(n) if !self.shed.as_ref().is_none_or(|w| w.working(n)) => Err(self.shed()),
             other => other,
         }
     }

@@ -7,11 +7,14 @@
 //!    without a transaction first: a flood's idlers and dribblers, oldest first, while a
 //!    client that just connected to send mail is the last candidate;
 //! 2. only when there is none, a session inside a transaction (MAIL given, not in DATA) that
-//!    has kept Moat waiting for its next command for `STALLED_TRANSACTION` or more.
+//!    has kept Moat waiting for its next command for `STALLED_TRANSACTION` or more;
+//! 3. only when there is none of those either, a session that has been receiving message
+//!    data for `SLOW_DATA_AFTER` or more at less than `SLOW_DATA_RATE` on average, the
+//!    slowest first: a client dribbling its message.
 //!
-//! A session receiving message data, or one Moat is working for (relaying, checking, TLS),
-//! is never shed. Shedding loses nothing: nothing was accepted from the victim that it has
-//! not been answered for, and its `421` tells it to come back later.
+//! A session receiving message data at a healthy rate, or one Moat is working for (relaying,
+//! checking, TLS), is never shed. Shedding loses nothing: nothing was accepted from the victim
+//! that it has not been answered for, and its `421` tells it to come back later.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -23,6 +26,12 @@ use tokio::sync::Notify;
 /// (and only when no session without a transaction is left): a mail server sends its next
 /// command at once, so this is far above any real client's pause.
 pub const STALLED_TRANSACTION: Duration = Duration::from_secs(10);
+/// Below this average rate (bytes per second since DATA) a message transfer is a dribble:
+/// 1 KiB/s is 8 kbit/s, slower than any link a mail server sends from.
+pub const SLOW_DATA_RATE: u64 = 1024;
+/// A message transfer is judged by its rate only once it has lasted this long (a pause
+/// while the client reads its message from disk is not a dribble).
+pub const SLOW_DATA_AFTER: Duration = Duration::from_secs(10);
 
 /// What a session is doing, as the shedder sees it.
 const WORKING: u8 = 0;
@@ -47,6 +56,7 @@ pub enum Waiting {
 pub enum Victim {
     Idle,
     StalledTransaction,
+    SlowData,
 }
 
 impl Victim {
@@ -54,6 +64,7 @@ impl Victim {
         match self {
             Victim::Idle => "idle",
             Victim::StalledTransaction => "stalled_transaction",
+            Victim::SlowData => "slow_data",
         }
     }
 }
@@ -70,10 +81,21 @@ struct Entry {
     /// `WORKING`, `IDLE`, `TRANSACTION`, `DATA` or `SHED` (final).
     state: AtomicU8,
     /// Milliseconds since the registry's epoch: when `IDLE`, the last moment the session
-    /// had a transaction open (or its start); when `TRANSACTION`, when it began waiting.
+    /// had a transaction open (or its start); when `TRANSACTION`, when it began waiting;
+    /// when `DATA`, when the message data began.
     since: AtomicU64,
+    /// Bytes of message data received since `since` (in `DATA`).
+    data_bytes: AtomicU64,
     /// Wakes the session once it is shed.
     shed: Notify,
+}
+
+/// A possible victim: ranked by (since, id) — of two equally old, the first connected —
+/// or, for message data, by (rate, id).
+struct Candidate<'a> {
+    entry: &'a Arc<Entry>,
+    rank: (u64, u64),
+    since: u64,
 }
 
 /// A session's handle on its entry; removes it when dropped.
@@ -83,6 +105,8 @@ pub struct Watch {
     entry: Arc<Entry>,
     /// The last moment this session had a mail transaction open, or its start.
     useful: u64,
+    /// When the message data under way began (`None` outside DATA).
+    data_started: Option<u64>,
 }
 
 impl Default for Registry {
@@ -111,6 +135,7 @@ impl Registry {
         let entry = Arc::new(Entry {
             state: AtomicU8::new(WORKING),
             since: AtomicU64::new(now),
+            data_bytes: AtomicU64::new(0),
             shed: Notify::new(),
         });
         self.entries
@@ -122,6 +147,7 @@ impl Registry {
             id,
             entry,
             useful: now,
+            data_started: None,
         }
     }
 
@@ -138,10 +164,10 @@ impl Registry {
                 .is_ok()
             {
                 entry.shed.notify_one();
-                let victim = if state == IDLE {
-                    Victim::Idle
-                } else {
-                    Victim::StalledTransaction
+                let victim = match state {
+                    IDLE => Victim::Idle,
+                    TRANSACTION => Victim::StalledTransaction,
+                    _ => Victim::SlowData,
                 };
                 tracing::info!(
                     victim = victim.as_str(),
@@ -156,29 +182,38 @@ impl Registry {
     }
 
     /// The idle session without a transaction for longest, else the transaction stalled
-    /// longest (at least `STALLED_TRANSACTION`).
+    /// longest (at least `STALLED_TRANSACTION`), else the slowest dribbled message data.
     fn choose(&self, now: u64) -> Option<(Arc<Entry>, u8, u64)> {
-        let stalled = u64::try_from(STALLED_TRANSACTION.as_millis()).unwrap_or(u64::MAX);
         let entries = self.entries.lock().expect("shed registry lock");
-        // Ranked by (since, id): of two equally old, the session that connected first.
-        let mut idle: Option<(&Arc<Entry>, (u64, u64))> = None;
-        let mut transaction: Option<(&Arc<Entry>, (u64, u64))> = None;
+        // The best candidate of each kind, in the order they are taken.
+        let mut best: [Option<Candidate>; 3] = [None, None, None];
         for (&id, entry) in entries.iter() {
             let since = entry.since.load(Ordering::Acquire);
-            let best = match entry.state.load(Ordering::Acquire) {
-                IDLE => &mut idle,
-                TRANSACTION if now.saturating_sub(since) >= stalled => &mut transaction,
+            let waited = now.saturating_sub(since);
+            let (kind, rank) = match entry.state.load(Ordering::Acquire) {
+                IDLE => (0, since),
+                TRANSACTION if waited >= millis(STALLED_TRANSACTION) => (1, since),
+                DATA if waited >= millis(SLOW_DATA_AFTER) => {
+                    let rate = entry.data_bytes.load(Ordering::Acquire) * 1000 / waited.max(1);
+                    if rate >= SLOW_DATA_RATE {
+                        continue;
+                    }
+                    (2, rate)
+                }
                 _ => continue,
             };
-            if best.is_none_or(|(_, rank)| (since, id) < rank) {
-                *best = Some((entry, (since, id)));
+            if best[kind].as_ref().is_none_or(|c| (rank, id) < c.rank) {
+                best[kind] = Some(Candidate {
+                    entry,
+                    rank: (rank, id),
+                    since,
+                });
             }
         }
-        match (idle, transaction) {
-            (Some((e, (since, _))), _) => Some((e.clone(), IDLE, since)),
-            (None, Some((e, (since, _)))) => Some((e.clone(), TRANSACTION, since)),
-            (None, None) => None,
-        }
+        let states = [IDLE, TRANSACTION, DATA];
+        best.into_iter()
+            .zip(states)
+            .find_map(|(c, state)| c.map(|c| (c.entry.clone(), state, c.since)))
     }
 
     #[cfg(test)]
@@ -192,6 +227,9 @@ impl Watch {
     /// (it then answers `421` and closes).
     pub fn waiting(&mut self, waiting: Waiting) -> bool {
         let now = self.registry.now();
+        if waiting != Waiting::Data {
+            self.data_started = None;
+        }
         let (state, since) = match waiting {
             Waiting::Idle => (IDLE, self.useful),
             Waiting::Transaction => {
@@ -200,7 +238,11 @@ impl Watch {
             }
             Waiting::Data => {
                 self.useful = now;
-                (DATA, now)
+                let started = *self.data_started.get_or_insert_with(|| {
+                    self.entry.data_bytes.store(0, Ordering::Release);
+                    now
+                });
+                (DATA, started)
             }
         };
         // `since` first: a shedder that sees the new state must see its time too.
@@ -211,9 +253,13 @@ impl Watch {
             .is_ok()
     }
 
-    /// The client sent something and Moat works on it: not to be shed meanwhile. False when
-    /// the session was shed before it could say so.
-    pub fn working(&self) -> bool {
+    /// The client sent `received` bytes and Moat works on them: not to be shed meanwhile.
+    /// False when the session was shed before it could say so.
+    pub fn working(&self, received: usize) -> bool {
+        if self.data_started.is_some() {
+            let n = u64::try_from(received).unwrap_or(u64::MAX);
+            self.entry.data_bytes.fetch_add(n, Ordering::AcqRel);
+        }
         let state = self.entry.state.load(Ordering::Acquire);
         state != SHED
             && self
@@ -227,6 +273,10 @@ impl Watch {
     pub async fn shed(&self) {
         self.entry.shed.notified().await;
     }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Drop for Watch {

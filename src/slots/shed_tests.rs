@@ -35,20 +35,55 @@ fn shed_picks_the_idle_session_without_a_transaction_longest() {
     backdate(&old, 30_000);
     backdate(&young, 1_000);
     assert_eq!(r.shed_one(), Some(Victim::Idle));
-    assert!(!old.working(), "the oldest idle session is the one shed");
-    assert!(young.working());
+    assert!(!old.working(0), "the oldest idle session is the one shed");
+    assert!(young.working(0));
 }
 
 #[test]
-fn shed_never_picks_a_session_receiving_data_or_being_worked_for() {
+fn shed_never_picks_data_at_a_healthy_rate_or_a_session_being_worked_for() {
     let r = aged(600_000);
     let mut data = r.enter();
     let working = r.enter();
+    // 10 MB over 500 s: 20 kB/s, slow but healthy.
+    assert!(data.waiting(Waiting::Data) && data.working(10_000_000));
     assert!(data.waiting(Waiting::Data));
     backdate(&data, 500_000);
     backdate(&working, 500_000);
     assert_eq!(r.shed_one(), None);
-    assert!(data.working() && working.working());
+    assert!(data.working(0) && working.working(0));
+}
+
+#[test]
+fn shed_takes_dribbled_data_last_slowest_first() {
+    let r = aged(600_000);
+    let mut slow = r.enter();
+    let mut slower = r.enter();
+    let mut stalled = r.enter();
+    // 5 kB and 1 kB over 20 s: 250 B/s and 50 B/s, under SLOW_DATA_RATE.
+    for (w, bytes) in [(&mut slow, 5_000), (&mut slower, 1_000)] {
+        assert!(w.waiting(Waiting::Data) && w.working(bytes) && w.waiting(Waiting::Data));
+        backdate(w, 20_000);
+    }
+    assert!(stalled.waiting(Waiting::Transaction));
+    backdate(&stalled, 20_000);
+    assert_eq!(
+        r.shed_one(),
+        Some(Victim::StalledTransaction),
+        "a stall first"
+    );
+    assert_eq!(r.shed_one(), Some(Victim::SlowData));
+    assert!(!slower.working(0), "the slowest transfer goes first");
+    assert_eq!(r.shed_one(), Some(Victim::SlowData));
+    assert!(!slow.working(0));
+}
+
+#[test]
+fn a_young_data_transfer_is_not_judged_by_its_rate() {
+    let r = aged(600_000);
+    let mut data = r.enter();
+    assert!(data.waiting(Waiting::Data));
+    backdate(&data, SLOW_DATA_AFTER.as_millis() as u64 - 1_000);
+    assert_eq!(r.shed_one(), None, "no bytes yet, but only 9 s in");
 }
 
 #[test]
@@ -68,9 +103,9 @@ fn shed_takes_a_stalled_transaction_only_when_no_idle_session_is_left() {
         "idle goes first, however young"
     );
     assert_eq!(r.shed_one(), Some(Victim::StalledTransaction));
-    assert!(!stalled.working());
+    assert!(!stalled.working(0));
     assert_eq!(r.shed_one(), None, "a transaction waiting briefly is kept");
-    assert!(fresh_txn.working());
+    assert!(fresh_txn.working(0));
 }
 
 #[test]
@@ -79,12 +114,12 @@ fn a_session_that_had_a_transaction_ranks_behind_one_that_never_did() {
     let mut flooder = r.enter();
     let mut sender = r.enter();
     // Both connected at the same time; the sender then gave MAIL and finished its message.
-    assert!(sender.waiting(Waiting::Transaction) && sender.working());
+    assert!(sender.waiting(Waiting::Transaction) && sender.working(0));
     assert!(flooder.waiting(Waiting::Idle) && sender.waiting(Waiting::Idle));
     backdate(&flooder, 10);
     assert_eq!(r.shed_one(), Some(Victim::Idle));
-    assert!(!flooder.working());
-    assert!(sender.working());
+    assert!(!flooder.working(0));
+    assert!(sender.working(0));
 }
 
 #[test]

@@ -90,7 +90,7 @@ async fn full_table_of_idlers_sheds_the_oldest_for_a_new_client() {
         .expect("admitted without waiting for a timeout");
     assert!(seat.is_ok(), "the new client got a seat");
     closer.await.unwrap();
-    assert!(flood.iter_mut().all(|(_, w)| w.working()), "only one shed");
+    assert!(flood.iter_mut().all(|(_, w)| w.working(0)), "only one shed");
 }
 
 #[tokio::test]
@@ -101,7 +101,7 @@ async fn nearly_full_table_sheds_one_idler_per_new_connection() {
     assert_eq!(shed_from, 900, "the default: shed from 90 % of 1,000");
     let mut flood = fill_with_idlers(&table, &l, shed_from).await;
     assert!(
-        flood.iter_mut().all(|(_, w)| w.working()),
+        flood.iter_mut().all(|(_, w)| w.working(0)),
         "none shed below"
     );
     for (_, w) in flood.iter_mut() {
@@ -111,7 +111,7 @@ async fn nearly_full_table_sheds_one_idler_per_new_connection() {
     let shed: Vec<usize> = flood
         .iter_mut()
         .enumerate()
-        .filter(|(_, (_, w))| !w.working())
+        .filter(|(_, (_, w))| !w.working(0))
         .map(|(i, _)| i)
         .collect();
     assert_eq!(shed, vec![0], "exactly the oldest idler is shed");
@@ -133,7 +133,7 @@ async fn full_table_with_nothing_to_shed_refuses_at_once() {
             .await
             .expect("refused without waiting");
     assert_eq!(refused.err(), Some(Refusal::Total));
-    assert!(busy.iter().all(|(_, w)| w.working()), "DATA is never shed");
+    assert!(busy.iter().all(|(_, w)| w.working(0)), "DATA is never shed");
 }
 
 #[tokio::test]

@@ -216,14 +216,15 @@ impl Session {
         self.commands + self.bad_commands
     }
 
-    /// The connection table is nearly full and this session, idle longest, makes room for
-    /// a new one (`crate::slots::shed`): 421 and close.
+    /// The connection table is nearly full and this session, idle longest (or stalled, or
+    /// dribbling its message), makes room for a new one (`crate::slots::shed`): 421 and
+    /// close. Nothing was accepted that is lost: a message under way was not answered yet.
     pub fn shed(&mut self) {
         self.close_with(Reply::status(
             421,
             7,
             0,
-            "Too many connections, closing idle session; try again later",
+            "Too many connections, closing idle or slow session; try again later",
         ));
     }
 

@@ -152,7 +152,7 @@ async fn timed_legit_delivery(src: [u8; 4], addr: SocketAddr, marker: &'static s
     took
 }
 
-/// A client in the middle of DATA for the whole flood, sending a line every 50 ms: never
+/// A client in the middle of DATA for the whole flood, at a modest but healthy rate: never
 /// shed, its message accepted once the flood is over. Blocking.
 fn data_client(
     addr: SocketAddr,
@@ -172,8 +172,10 @@ fn data_client(
     expect(&c.cmd("DATA"), "354", "DATA");
     c.send(b"Subject: flood-steady\r\n\r\nflood-steady\r\n");
     in_data.send(()).unwrap();
+    // 10 lines of 66 bytes every 50 ms: ≈13 kB/s, well above the slow-data floor (1 KiB/s).
+    let lines = b"a line of a message received at a healthy rate during the flood\r\n".repeat(10);
     while flood_over.recv_timeout(Duration::from_millis(50)).is_err() {
-        c.send(b"a line of a message received at a healthy rate during the flood\r\n");
+        c.send(&lines);
     }
     c.cmd(".")
 }
