@@ -88,6 +88,8 @@ impl Table {
     /// A seat for a client at `ip`, under `limits` as configured now (the per-address and
     /// per-network limits and the shedding threshold follow reloads; the total does not).
     pub async fn admit(&self, ip: IpAddr, limits: &Limits) -> Result<Seat, Refusal> {
+        // A dual-stack listener's IPv4 client counts as the IPv4 address it is.
+        let ip = ip.to_canonical();
         let ip_slot = self
             .per_ip
             .claim(ip, limits.max_connections_per_ip)

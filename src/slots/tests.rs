@@ -47,6 +47,27 @@ async fn per_network_limit_counts_a_whole_slash_24_and_slash_64() {
 }
 
 #[tokio::test]
+async fn ipv4_mapped_clients_count_as_their_ipv4_address_and_network() {
+    let l = limits(|l| {
+        l.max_connections_per_ip = 1;
+        l.max_connections_per_network = 2;
+    });
+    let table = Table::new(100);
+    let _a = table.admit(ip("::ffff:192.0.2.1"), &l).await.unwrap();
+    assert_eq!(
+        table.admit(ip("192.0.2.1"), &l).await.err(),
+        Some(Refusal::PerIp)
+    );
+    let _b = table.admit(ip("::ffff:192.0.2.2"), &l).await.unwrap();
+    assert_eq!(
+        table.admit(ip("::ffff:192.0.2.3"), &l).await.err(),
+        Some(Refusal::PerNetwork),
+        "a /24, not the /64 that holds all of IPv4"
+    );
+    assert!(table.admit(ip("::ffff:198.51.100.1"), &l).await.is_ok());
+}
+
+#[tokio::test]
 async fn per_ip_limit_still_applies_within_a_network() {
     let l = limits(|l| l.max_connections_per_ip = 2);
     let table = Table::new(100);
