@@ -11,6 +11,7 @@
 use super::support::*;
 use crate::common::http::metric;
 use crate::common::moat::{Moat, free_port};
+use crate::common::tools;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -152,6 +153,33 @@ async fn timed_legit_delivery(src: [u8; 4], addr: SocketAddr, marker: &'static s
     took
 }
 
+/// swaks, from its own address, delivers within `LEGIT_BOUND` while the flood holds.
+fn swaks_delivery(addr: SocketAddr, data: &std::path::Path) {
+    if !tools::have(
+        "flood_with_default_config_legit_clients_deliver_within_5s",
+        &["swaks"],
+    ) {
+        return;
+    }
+    let started = Instant::now();
+    let out = tools::swaks_output(
+        addr,
+        "alice@example.test",
+        data,
+        &["--local-interface", "127.255.0.3"],
+    );
+    let took = started.elapsed();
+    eprintln!(
+        "swaks delivery during the flood: {} in {took:?}",
+        out.status
+    );
+    assert!(
+        out.status.success() && took < LEGIT_BOUND,
+        "swaks during the flood after {took:?}:\n{}",
+        tools::transcript(&out)
+    );
+}
+
 /// A client in the middle of DATA for the whole flood, at a modest but healthy rate: never
 /// shed, its message accepted once the flood is over. Blocking.
 fn data_client(
@@ -197,6 +225,8 @@ fn flood_with_default_config_legit_clients_deliver_within_5s() {
     in_data_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("the steady client is in DATA before the flood");
+    let data_file = moat.dir().join("swaks.eml");
+    std::fs::write(&data_file, message("flood-swaks", 2_000)).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ends = rt.block_on(async move {
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -243,8 +273,12 @@ fn flood_with_default_config_legit_clients_deliver_within_5s() {
             flood_started.elapsed()
         );
         mid_flood.unwrap().await.unwrap();
-        // The flood holds: another legitimate client, from its own address, after it.
+        // The flood holds: another legitimate client, from its own address, after it; and
+        // a real MTA-like client, swaks (skipped when not installed).
         timed_legit_delivery([127, 255, 0, 2], addr, "flood-legit-after").await;
+        tokio::task::spawn_blocking(move || swaks_delivery(addr, &data_file))
+            .await
+            .unwrap();
         // Tear down: every flood client still open says so and closes.
         let _ = stop_tx.send(true);
         let mut ends = Vec::new();
@@ -289,6 +323,13 @@ fn flood_with_default_config_legit_clients_deliver_within_5s() {
     assert!(metric(admin, "moat_connections_shed_total{victim=\"idle\"}") >= shed as f64);
     for marker in ["flood-legit-during", "flood-legit-after", "flood-steady"] {
         assert_eq!(delivered(&moat, marker), 1, "{marker} in the Maildir");
+    }
+    if tools::find_program("swaks").is_some() {
+        assert_eq!(
+            delivered(&moat, "flood-swaks"),
+            1,
+            "swaks' message in the Maildir"
+        );
     }
     // Every slot is given back: the flooding address connects as normal again.
     wait_for_greeting_from([127, 0, 0, 1], addr);
