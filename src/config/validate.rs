@@ -429,6 +429,31 @@ mod tests {
     }
 
     #[test]
+    fn flood_limits_are_on_by_default_and_validated_with_lines() {
+        let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\n";
+        let l = Config::from_yaml(base, "t.yaml").unwrap().limits;
+        assert_eq!(l.max_connections_per_network, 100);
+        assert_eq!((l.network.v4, l.network.v6), (24, 64));
+        assert_eq!(l.shed_at_percent, 90);
+        assert_eq!(l.timeouts.command_line, Duration::from_secs(10));
+        let bad = format!(
+            "{base}limits:\n  max_connections_per_network: 0\n  ipv4_prefix: 33\n  ipv6_prefix: 129\n  shed_at_percent: 101\n  timeouts:\n    command_line: 0s\n"
+        );
+        let e = Config::from_yaml(&bad, "t.yaml").unwrap_err();
+        let shown = e.to_string();
+        for expected in [
+            "t.yaml:8: limits.max_connections_per_network: must be greater than 0",
+            "t.yaml:9: limits.ipv4_prefix: must be 0..=32",
+            "t.yaml:10: limits.ipv6_prefix: must be 0..=128",
+            "t.yaml:11: limits.shed_at_percent: must be 0..=100",
+            "t.yaml:13: limits.timeouts.command_line: must be greater than 0",
+        ] {
+            assert!(shown.contains(expected), "{expected} in {shown}");
+        }
+        assert_eq!(e.0.len(), 5, "{shown}");
+    }
+
+    #[test]
     fn backend_pipelining_and_chunking_default_on_and_can_be_switched_off() {
         let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: lmtp\n  address: 127.0.0.1:24\n";
         let c = Config::from_yaml(base, "t.yaml").unwrap();
