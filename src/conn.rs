@@ -304,7 +304,8 @@ impl Conn {
         // Sessions waiting for a command are closed at shutdown; those receiving a message
         // finish it first (within the grace period, after which the process exits).
         let interruptible = !self.session.in_data();
-        if !self.waiting_for_client() {
+        let waiting = crate::slots::shed::Waiting::of(&self.session);
+        if !self.shed.as_mut().is_none_or(|w| w.waiting(waiting)) {
             return Err(self.shed());
         }
         let mut shutdown = self.shutdown.clone();
@@ -322,25 +323,12 @@ impl Conn {
                 Err(End::Shutdown)
             }
             // Only sessions the table may shed are told (never a healthy DATA transfer).
-            _ = shed_signal(self.shed.as_ref()) => Err(self.shed()),
+            _ = crate::slots::shed::signal(self.shed.as_ref()) => Err(self.shed()),
         };
         match result {
             Ok(n) if !self.shed.as_ref().is_none_or(|w| w.working(n)) => Err(self.shed()),
             other => other,
         }
-    }
-
-    /// Tells the connection table what this session waits for; false when it was shed.
-    fn waiting_for_client(&mut self) -> bool {
-        use crate::slots::shed::Waiting;
-        let waiting = if self.session.in_data() {
-            Waiting::Data
-        } else if self.session.transaction().is_some() {
-            Waiting::Transaction
-        } else {
-            Waiting::Idle
-        };
-        self.shed.as_mut().is_none_or(|w| w.waiting(waiting))
     }
 
     /// The connection table shed this session: 421 queued, and the reason to close.
@@ -461,14 +449,6 @@ fn read_buffer(buf: &mut Vec<u8>, in_data: bool) {
     let want = if in_data { READ_CHUNK } else { COMMAND_CHUNK };
     if buf.len() != want {
         *buf = vec![0u8; want];
-    }
-}
-
-/// Completes once the connection table has shed the session; never without a watch.
-async fn shed_signal(watch: Option<&crate::slots::shed::Watch>) {
-    match watch {
-        Some(w) => w.shed().await,
-        None => std::future::pending().await,
     }
 }
 

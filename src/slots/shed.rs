@@ -51,6 +51,27 @@ pub enum Waiting {
     Data,
 }
 
+impl Waiting {
+    /// What `session` waits for when it needs input.
+    pub fn of(session: &crate::smtp::session::Session) -> Waiting {
+        if session.in_data() {
+            Waiting::Data
+        } else if session.transaction().is_some() {
+            Waiting::Transaction
+        } else {
+            Waiting::Idle
+        }
+    }
+}
+
+/// Completes once the session of `watch` has been shed; never without a watch.
+pub async fn signal(watch: Option<&Watch>) {
+    match watch {
+        Some(w) => w.shed().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Which kind of session was shed; a closed set for the log line and the metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Victim {
