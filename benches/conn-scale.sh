@@ -41,6 +41,9 @@ backend:
 limits:
   max_connections: $((CONNECTIONS + 100))
   max_connections_per_ip: $((CONNECTIONS + 100))
+  max_connections_per_network: $((CONNECTIONS + 100))
+  # Every connection idles on purpose here: none may be shed to make room.
+  shed_at_percent: 0
   timeouts:
     greeting: 10m
     command: 10m

@@ -87,6 +87,7 @@ $BACKEND_EXTRA
 limits:
   max_connections: 10000
   max_connections_per_ip: 10000
+  max_connections_per_network: 10000
 log:
   level: $LOG_LEVEL
 admin:

@@ -33,6 +33,10 @@ enum End {
     ProtocolClose,
     IoError,
     TlsFailed,
+    /// The client sent a command line too slowly (`crate::pace`).
+    SlowCommand,
+    /// Shed to make room in a nearly full connection table (`crate::slots::shed`).
+    Shed,
 }
 
 impl End {
@@ -45,6 +49,8 @@ impl End {
             End::ProtocolClose => "closed_by_moat",
             End::IoError => "io_error",
             End::TlsFailed => "tls_failed",
+            End::SlowCommand => "slow_command",
+            End::Shed => "shed",
         }
     }
 }
@@ -67,6 +73,10 @@ pub struct Conn {
     greeted: bool,
     /// DNSBL/DNSWL findings about the client, added to every message's verdict.
     connection_findings: Vec<crate::checks::Finding>,
+    /// The deadline of the command line under way.
+    line_clock: crate::pace::LineClock,
+    /// The session's entry in the connection table's shedding registry (none in tests).
+    shed: Option<crate::slots::shed::Watch>,
 }
 
 impl Conn {
@@ -91,7 +101,14 @@ impl Conn {
             auth: None,
             greeted: false,
             connection_findings: Vec::new(),
+            line_clock: Default::default(),
+            shed: None,
         }
+    }
+
+    /// Lets the connection table shed this session when it is nearly full.
+    pub fn sheddable(&mut self, watch: Option<crate::slots::shed::Watch>) {
+        self.shed = watch;
     }
 
     /// Bytes the client sent that were read before the session (behind a PROXY header).
@@ -267,8 +284,9 @@ impl Conn {
         }
     }
 
-    /// Reads more input, honouring the idle timeout, the session deadline and shutdown.
-    /// On timeout or shutdown the session has queued its 421 and `Err` says why.
+    /// Reads more input, honouring the idle timeout, the command line deadline, the session
+    /// deadline, shedding and shutdown. On any of those the session has queued its 421 and
+    /// `Err` says why.
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, End> {
         let limits = &self.rt.config.limits.timeouts;
         let idle = if self.session.in_data() {
@@ -278,26 +296,45 @@ impl Conn {
         } else {
             limits.command
         };
+        let line =
+            self.line_clock
+                .next_wait(&self.session, idle, limits.command_line, Instant::now());
         let left = limits.session.saturating_sub(self.started.elapsed());
-        let wait = idle.min(left).max(Duration::from_millis(1));
+        let wait = line.duration.min(left).max(Duration::from_millis(1));
         // Sessions waiting for a command are closed at shutdown; those receiving a message
         // finish it first (within the grace period, after which the process exits).
         let interruptible = !self.session.in_data();
+        let waiting = crate::slots::shed::Waiting::of(&self.session);
+        if !self.shed.as_mut().is_none_or(|w| w.waiting(waiting)) {
+            return Err(self.shed());
+        }
         let mut shutdown = self.shutdown.clone();
-        tokio::select! {
+        let result = tokio::select! {
             r = tokio::time::timeout(wait, self.stream.read(buf)) => match r {
                 Ok(Ok(n)) => Ok(n),
                 Ok(Err(_)) => Err(End::IoError),
                 Err(_) => {
                     self.session.timeout();
-                    Err(End::Timeout)
+                    Err(if line.line_deadline && line.duration <= left { End::SlowCommand } else { End::Timeout })
                 }
             },
             _ = wait_for_shutdown(&mut shutdown), if interruptible => {
                 self.session.shutdown();
                 Err(End::Shutdown)
             }
+            // Only sessions the table may shed are told (never a healthy DATA transfer).
+            _ = crate::slots::shed::signal(self.shed.as_ref()) => Err(self.shed()),
+        };
+        match result {
+            Ok(n) if !self.shed.as_ref().is_none_or(|w| w.working(n)) => Err(self.shed()),
+            other => other,
         }
+    }
+
+    /// The connection table shed this session: 421 queued, and the reason to close.
+    fn shed(&mut self) -> End {
+        self.session.shed();
+        End::Shed
     }
 
     async fn start_tls(&mut self) -> Result<(), End> {
@@ -307,7 +344,10 @@ impl Conn {
             return Err(End::TlsFailed);
         };
         let handshake = acceptor.accept(tcp);
-        match tokio::time::timeout(self.rt.config.limits.timeouts.command, handshake).await {
+        // A handshake is bounded like a command line: a client dribbling it is cut.
+        let limits = &self.rt.config.limits.timeouts;
+        let bound = limits.command.min(limits.command_line);
+        match tokio::time::timeout(bound, handshake).await {
             Ok(Ok(tls)) => {
                 let info = crate::tls::info(tls.get_ref().1);
                 tracing::debug!(session = self.session.id(), version = %info.version, cipher = %info.cipher, "TLS established");

@@ -222,19 +222,10 @@ static SESSION_CONFIG: LazyLock<Arc<SessionConfig>> = LazyLock::new(|| {
     let mut limits = c.limits.clone();
     limits.max_message_size = MAX_MESSAGE;
     limits.max_bad_commands = 50;
-    Arc::new(SessionConfig {
-        hostname: c.hostname.clone(),
-        domains: c.domains.clone(),
-        postmaster_domain: "example.test".into(),
-        limits,
-        bare_newline: c.bare_newline,
-        nul_bytes: c.nul_bytes,
-        quoted_local_parts: c.quoted_local_parts,
-        tls_available: true,
-        backend_max_recipients: None,
-        deny_list: c.policy.deny.clone(),
-        memory: crate::budget::MemoryBudget::new(c.limits.max_memory),
-    })
+    let memory = crate::budget::MemoryBudget::new(c.limits.max_memory);
+    let mut session = SessionConfig::from_config(&c, true, None, memory);
+    session.limits = limits;
+    Arc::new(session)
 });
 
 /// The session state machine fed arbitrary client bytes: a driver that accepts everything

@@ -248,8 +248,9 @@ fn check_config(path: Option<&std::path::Path>) -> ExitCode {
         .without_time()
         .with_target(false)
         .finish();
-    let checked =
-        tracing::subscriber::with_default(warnings, || moat::prepare::prepare(path, None, &mut |_| {}));
+    let checked = tracing::subscriber::with_default(warnings, || {
+        moat::prepare::prepare(path, None, &mut |_| {})
+    });
     match checked {
         Ok(rt) => moat::cli_out::run("check-config", 1, |out| {
             writeln!(out, "{}: configuration is valid", rt.config.origin)?;

@@ -27,6 +27,7 @@ pub struct Metrics {
     pub connections_open: IntGauge,
     pub connections: IntCounterVec,
     pub sessions: IntCounterVec,
+    pub connections_shed: IntCounterVec,
     pub messages: IntCounterVec,
     pub received_bytes: IntCounter,
     pub message_size: Histogram,
@@ -120,6 +121,12 @@ impl Metrics {
                 "moat_sessions_total",
                 "SMTP sessions ended, by why they ended.",
                 &["end"],
+            ),
+            connections_shed: counter(
+                &r,
+                "moat_connections_shed_total",
+                "Sessions closed with 421 to make room for new connections in a nearly full table, by the kind of session shed.",
+                &["victim"],
             ),
             messages: counter(
                 &r,
@@ -293,9 +300,15 @@ pub fn quarantine_size(messages: u64, bytes: u64) {
         .set(i64::try_from(bytes).unwrap_or(i64::MAX));
 }
 
-/// One accepted (`accepted`, `ok`) or refused (`refused`, `total` / `per_ip`) connection.
+/// One accepted (`accepted`, `ok`) or refused (`refused`, `total` / `per_ip` /
+/// `per_network`) connection.
 pub fn connection(result: &str, reason: &str) {
     get().connections.with_label_values(&[result, reason]).inc();
+}
+
+/// A session was shed to make room (`victim` is `slots::shed::Victim::as_str`).
+pub fn connection_shed(victim: &str) {
+    get().connections_shed.with_label_values(&[victim]).inc();
 }
 
 /// A session ended (`end` is `conn::End::as_str`).

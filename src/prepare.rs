@@ -72,24 +72,12 @@ impl Runtime {
             memory,
         } = parts;
         memory.set_limit(config.limits.max_memory);
-        let postmaster_domain = config
-            .domains
-            .primary()
-            .unwrap_or(config.hostname.as_str())
-            .to_string();
-        let session = Arc::new(SessionConfig {
-            hostname: config.hostname.clone(),
-            domains: config.domains.clone(),
-            postmaster_domain,
-            limits: config.limits.clone(),
-            bare_newline: config.bare_newline,
-            nul_bytes: config.nul_bytes,
-            quoted_local_parts: config.quoted_local_parts,
+        let session = Arc::new(SessionConfig::from_config(
+            &config,
+            tls.is_some(),
+            relay.max_recipients_per_transaction(),
             memory,
-            tls_available: tls.is_some(),
-            backend_max_recipients: relay.max_recipients_per_transaction(),
-            deny_list: config.policy.deny.clone(),
-        });
+        ));
         checks.extend(crate::reputation::checks(reputation.as_ref()));
         Runtime {
             resolver,

@@ -38,20 +38,30 @@ impl Kind {
 
 /// The client's network as `address/prefix` with the host bits cleared, e.g. `192.0.2.0/24`.
 pub fn network(ip: IpAddr, prefixes: Prefixes) -> String {
-    match ip {
+    let ip = ip.to_canonical();
+    let prefix = match ip {
+        IpAddr::V4(_) => prefixes.v4,
+        IpAddr::V6(_) => prefixes.v6,
+    };
+    format!("{}/{prefix}", network_address(ip, prefixes))
+}
+
+/// The first address of the client's network (the host bits cleared). An IPv4-mapped IPv6
+/// address (a dual-stack listener's IPv4 client) is an IPv4 client: its network is its /24,
+/// not the /64 that holds every IPv4 address.
+pub fn network_address(ip: IpAddr, prefixes: Prefixes) -> IpAddr {
+    match ip.to_canonical() {
         IpAddr::V4(v4) => {
-            let bits = u32::from(v4);
             let mask = u32::MAX
                 .checked_shl(32 - u32::from(prefixes.v4))
                 .unwrap_or(0);
-            format!("{}/{}", std::net::Ipv4Addr::from(bits & mask), prefixes.v4)
+            IpAddr::V4((u32::from(v4) & mask).into())
         }
         IpAddr::V6(v6) => {
-            let bits = u128::from(v6);
             let mask = u128::MAX
                 .checked_shl(128 - u32::from(prefixes.v6))
                 .unwrap_or(0);
-            format!("{}/{}", std::net::Ipv6Addr::from(bits & mask), prefixes.v6)
+            IpAddr::V6((u128::from(v6) & mask).into())
         }
     }
 }
@@ -137,5 +147,22 @@ mod tests {
         assert_eq!(network("10.1.2.3".parse().unwrap(), all), "0.0.0.0/0");
         let host = Prefixes { v4: 32, v6: 128 };
         assert_eq!(network("10.1.2.3".parse().unwrap(), host), "10.1.2.3/32");
+    }
+
+    /// On a dual-stack listener IPv4 clients arrive as `::ffff:a.b.c.d`; under a /64 they
+    /// would all be one network (one limit for the whole IPv4 internet).
+    #[test]
+    fn network_of_ipv4_mapped_address_is_its_ipv4_network() {
+        let p = Prefixes { v4: 24, v6: 64 };
+        let mapped: IpAddr = "::ffff:192.0.2.77".parse().unwrap();
+        assert_eq!(network(mapped, p), "192.0.2.0/24");
+        assert_eq!(
+            network_address(mapped, p),
+            "192.0.2.0".parse::<IpAddr>().unwrap()
+        );
+        assert_ne!(
+            network_address(mapped, p),
+            network_address("::ffff:198.51.100.1".parse().unwrap(), p)
+        );
     }
 }

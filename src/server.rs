@@ -1,21 +1,22 @@
 //! Listeners, the accept loop, connection limits and graceful shutdown.
 //!
 //! `Server::run` takes the shutdown signal as a future, so tests run the real server on port 0
-//! and stop it at will. Every connection holds a permit of a global semaphore and a slot of
-//! its client IP; when either is exhausted the client gets `421 4.7.0` at once, never a
-//! hanging accept.
+//! and stop it at will. Every connection holds a seat in the connection table
+//! (`crate::slots`): a permit of the global limit and a slot of its client address and
+//! network. Over a limit the client gets `421 4.7.0` at once, never a hanging accept; when
+//! the table is nearly full, idle sessions are shed to make room.
 
 use crate::checks::Checks;
 use crate::config::{BackendTarget, Config};
 use crate::conn::Conn;
 use crate::relay::Relay;
+use crate::slots::Table;
 use crate::smtp::session::SessionConfig;
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::watch;
 
 /// Everything sessions share for one configuration.
 pub struct Runtime {
@@ -179,8 +180,7 @@ impl Server {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         let rt = self.current.current();
         let limits = &rt.config.limits;
-        let slots = Arc::new(Semaphore::new(limits.max_connections));
-        let per_ip = Arc::new(PerIp::default());
+        let table = Table::new(limits.max_connections);
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut accept_tasks = Vec::new();
         for (listener, proxied) in self.listeners.into_iter().zip(self.proxied) {
@@ -189,8 +189,7 @@ impl Server {
             accept_tasks.push(tokio::spawn(accept_loop(
                 listener,
                 self.current.clone(),
-                slots.clone(),
-                per_ip.clone(),
+                table.clone(),
                 stop_rx.clone(),
                 proxied,
             )));
@@ -201,14 +200,14 @@ impl Server {
             t.abort();
         }
         let _ = stop_tx.send(true);
-        // Every running session holds a permit: all permits back means all sessions ended.
-        let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-        match tokio::time::timeout(rt.config.shutdown_grace, slots.acquire_many(all)).await {
-            Ok(_) => tracing::info!("all sessions finished"),
-            Err(_) => tracing::warn!(
-                still_open = limits.max_connections - slots.available_permits(),
+        // Every running session holds a seat: all seats back means all sessions ended.
+        if table.all_closed(rt.config.shutdown_grace).await {
+            tracing::info!("all sessions finished");
+        } else {
+            tracing::warn!(
+                still_open = table.open(),
                 "grace period over; closing remaining sessions"
-            ),
+            );
         }
     }
 }
@@ -224,8 +223,7 @@ fn describe(target: &BackendTarget) -> String {
 async fn accept_loop(
     listener: TcpListener,
     current: Reloader,
-    slots: Arc<Semaphore>,
-    per_ip: Arc<PerIp>,
+    table: Arc<Table>,
     stop: watch::Receiver<bool>,
     proxied: bool,
 ) {
@@ -243,61 +241,57 @@ async fn accept_loop(
         // Each session keeps the runtime it started with, across reloads.
         let rt = current.current();
         let admission = Admission {
-            slots: slots.clone(),
-            per_ip: per_ip.clone(),
+            table: table.clone(),
             stop: stop.clone(),
         };
-        if proxied {
+        tokio::spawn(async move {
+            if !proxied {
+                return admission.admit(rt, tcp, peer, Vec::new()).await;
+            }
             // The real client is known only after the header: limits apply to it, not to
             // the balancer's address.
-            tokio::spawn(async move {
-                let mut tcp = tcp;
-                match crate::proxy::read_header(&mut tcp, rt.config.proxy.timeout).await {
-                    Ok((source, early)) => admission.admit(rt, tcp, source.unwrap_or(peer), early),
-                    Err(why) => {
-                        tracing::info!(balancer = %peer, error = %why, "connection refused: no valid PROXY header");
-                        crate::metrics::connection("refused", "proxy_header");
-                    }
+            let mut tcp = tcp;
+            match crate::proxy::read_header(&mut tcp, rt.config.proxy.timeout).await {
+                Ok((source, early)) => {
+                    admission
+                        .admit(rt, tcp, source.unwrap_or(peer), early)
+                        .await
                 }
-            });
-        } else {
-            admission.admit(rt, tcp, peer, Vec::new());
-        }
+                Err(why) => {
+                    tracing::info!(balancer = %peer, error = %why, "connection refused: no valid PROXY header");
+                    crate::metrics::connection("refused", "proxy_header");
+                }
+            }
+        });
     }
 }
 
-/// What admitting a connection needs: the global and per-IP limits and the stop signal.
+/// What admitting a connection needs: the connection table and the stop signal.
 struct Admission {
-    slots: Arc<Semaphore>,
-    per_ip: Arc<PerIp>,
+    table: Arc<Table>,
     stop: watch::Receiver<bool>,
 }
 
 impl Admission {
-    /// Starts a session for `peer` (the client), or answers 421 when a limit is reached.
+    /// Runs a session for `peer` (the client), or answers 421 when a limit is reached.
     /// `early` is what a PROXY-protocol balancer passed along behind its header.
-    fn admit(self, rt: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, early: Vec<u8>) {
-        let permit = self.slots.clone().try_acquire_owned().ok();
-        let ip_slot = self
-            .per_ip
-            .claim(peer.ip(), rt.config.limits.max_connections_per_ip);
-        match (permit, ip_slot) {
-            (Some(permit), Some(ip_slot)) => {
+    async fn admit(self, rt: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, early: Vec<u8>) {
+        match self.table.admit(peer.ip(), &rt.config.limits).await {
+            Ok(mut seat) => {
                 crate::metrics::connection("accepted", "ok");
                 let mut conn = Conn::new(rt.clone(), tcp, peer, self.stop.clone());
                 conn.early_input(&early);
-                tokio::spawn(async move {
-                    let _open = crate::metrics::OpenConnection::new();
-                    conn.run().await;
-                    drop(ip_slot);
-                    drop::<OwnedSemaphorePermit>(permit);
-                });
+                conn.sheddable(seat.take_watch());
+                let _open = crate::metrics::OpenConnection::new();
+                // Boxed: the session's future stays out of this task's own.
+                Box::pin(conn.run()).await;
+                drop(seat);
             }
-            (permit, _) => {
-                let reason = if permit.is_none() { "total" } else { "per_ip" };
+            Err(refusal) => {
+                let reason = refusal.as_str();
                 tracing::info!(client = %peer.ip(), limit = reason, "connection refused: too many connections");
                 crate::metrics::connection("refused", reason);
-                tokio::spawn(refuse(tcp));
+                refuse(tcp).await;
             }
         }
     }
@@ -325,45 +319,6 @@ async fn refuse(mut tcp: TcpStream) {
         tcp.shutdown().await
     };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), write).await;
-}
-
-/// Open connections per client IP.
-#[derive(Default)]
-struct PerIp {
-    counts: Mutex<HashMap<IpAddr, usize>>,
-}
-
-/// One connection's slot for its IP; released on drop.
-struct IpSlot {
-    owner: Arc<PerIp>,
-    ip: IpAddr,
-}
-
-impl PerIp {
-    fn claim(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<IpSlot> {
-        let mut counts = self.counts.lock().expect("per-IP table lock");
-        let n = counts.entry(ip).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(IpSlot {
-            owner: self.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        let mut counts = self.owner.counts.lock().expect("per-IP table lock");
-        if let Some(n) = counts.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                counts.remove(&self.ip);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

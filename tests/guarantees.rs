@@ -53,7 +53,7 @@ mod pool;
 #[path = "guarantees/pipelining.rs"]
 mod pipelining;
 
-#[path = "guarantees/spam_headers.rs"]
-mod spam_headers;
 #[path = "guarantees/memory.rs"]
 mod memory;
+#[path = "guarantees/spam_headers.rs"]
+mod spam_headers;

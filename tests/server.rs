@@ -114,7 +114,8 @@ async fn graceful_shutdown_closes_idle_sessions_and_finishes_messages_in_flight(
 #[tokio::test]
 async fn connections_over_the_total_limit_get_421() {
     let dir = tempfile::tempdir().unwrap();
-    let extra = "limits:\n  max_connections: 2\n";
+    // Shedding off: a full table refuses (with it on, an idle session would make room).
+    let extra = "limits:\n  max_connections: 2\n  shed_at_percent: 0\n";
     let server = Server::bind(config(dir.path(), extra)).await.unwrap();
     let addr = server.local_addrs()[0];
     tokio::spawn(server.run(std::future::pending()));

@@ -149,6 +149,13 @@ pub struct TlsFiles {
 pub struct Limits {
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
+    /// Simultaneous connections from one client network (`network` prefixes wide).
+    pub max_connections_per_network: usize,
+    /// How wide a client's network is for `max_connections_per_network`.
+    pub network: ratelimit::Prefixes,
+    /// Open connections, in percent of `max_connections`, from which each new connection
+    /// sheds the session idle longest (`crate::slots::shed`); 0 = never shed.
+    pub shed_at_percent: u8,
     /// Connections the kernel queues for each listener before Moat accepts them.
     pub listen_backlog: u32,
     pub max_message_size: usize,
@@ -166,6 +173,9 @@ pub struct Limits {
 pub struct SessionTimeouts {
     pub greeting: Duration,
     pub command: Duration,
+    /// A command line (or a STARTTLS handshake) must be complete this long after its first
+    /// byte: the floor under which a client dribbling bytes is cut.
+    pub command_line: Duration,
     pub data: Duration,
     pub session: Duration,
 }

@@ -148,6 +148,10 @@ pub struct RawSmtp {
 pub struct RawLimits {
     pub max_connections: u32,
     pub max_connections_per_ip: u32,
+    pub max_connections_per_network: u32,
+    pub ipv4_prefix: u8,
+    pub ipv6_prefix: u8,
+    pub shed_at_percent: u8,
     pub listen_backlog: u32,
     pub max_message_size: ByteSize,
     pub max_memory: ByteSize,
@@ -164,6 +168,10 @@ impl Default for RawLimits {
         RawLimits {
             max_connections: 1000,
             max_connections_per_ip: 20,
+            max_connections_per_network: 100,
+            ipv4_prefix: 24,
+            ipv6_prefix: 64,
+            shed_at_percent: 90,
             listen_backlog: 1024,
             max_message_size: ByteSize(25 * 1024 * 1024),
             max_memory: ByteSize(1024 * 1024 * 1024),
@@ -182,6 +190,7 @@ impl Default for RawLimits {
 pub struct RawSessionTimeouts {
     pub greeting: HumanDuration,
     pub command: HumanDuration,
+    pub command_line: HumanDuration,
     pub data: HumanDuration,
     pub session: HumanDuration,
 }
@@ -191,6 +200,7 @@ impl Default for RawSessionTimeouts {
         RawSessionTimeouts {
             greeting: secs(60),
             command: secs(300),
+            command_line: secs(10),
             data: secs(180),
             session: secs(1800),
         }

@@ -114,6 +114,19 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         "limits.max_connections_per_ip",
         l.max_connections_per_ip.into(),
     );
+    positive(
+        errors,
+        "limits.max_connections_per_network",
+        l.max_connections_per_network.into(),
+    );
+    if l.shed_at_percent > 100 {
+        errors.push("limits.shed_at_percent", "must be 0..=100 (0 = never shed)");
+    }
+    let mut problems = Vec::new();
+    let network = ratelimit::prefixes("limits", l.ipv4_prefix, l.ipv6_prefix, &mut problems);
+    for (key, message) in problems {
+        errors.push(&key, message);
+    }
     positive(errors, "limits.listen_backlog", l.listen_backlog.into());
     positive(errors, "limits.max_message_size", l.max_message_size.0);
     positive(errors, "limits.max_recipients", l.max_recipients.into());
@@ -136,6 +149,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     for (key, d) in [
         ("limits.timeouts.greeting", t.greeting.0),
         ("limits.timeouts.command", t.command.0),
+        ("limits.timeouts.command_line", t.command_line.0),
         ("limits.timeouts.data", t.data.0),
         ("limits.timeouts.session", t.session.0),
     ] {
@@ -146,6 +160,9 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let limits = Limits {
         max_connections: l.max_connections as usize,
         max_connections_per_ip: l.max_connections_per_ip as usize,
+        max_connections_per_network: l.max_connections_per_network as usize,
+        network,
+        shed_at_percent: l.shed_at_percent.min(100),
         listen_backlog: l.listen_backlog,
         max_message_size: usize::try_from(l.max_message_size.0).unwrap_or(usize::MAX),
         max_memory: usize::try_from(l.max_memory.0).unwrap_or(usize::MAX),
@@ -157,6 +174,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         timeouts: SessionTimeouts {
             greeting: t.greeting.0,
             command: t.command.0,
+            command_line: t.command_line.0,
             data: t.data.0,
             session: t.session.0,
         },
@@ -436,6 +454,31 @@ mod tests {
             shown.contains("t.yaml:9: limits.timeouts.command"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn flood_limits_are_on_by_default_and_validated_with_lines() {
+        let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\n";
+        let l = Config::from_yaml(base, "t.yaml").unwrap().limits;
+        assert_eq!(l.max_connections_per_network, 100);
+        assert_eq!((l.network.v4, l.network.v6), (24, 64));
+        assert_eq!(l.shed_at_percent, 90);
+        assert_eq!(l.timeouts.command_line, Duration::from_secs(10));
+        let bad = format!(
+            "{base}limits:\n  max_connections_per_network: 0\n  ipv4_prefix: 33\n  ipv6_prefix: 129\n  shed_at_percent: 101\n  timeouts:\n    command_line: 0s\n"
+        );
+        let e = Config::from_yaml(&bad, "t.yaml").unwrap_err();
+        let shown = e.to_string();
+        for expected in [
+            "t.yaml:8: limits.max_connections_per_network: must be greater than 0",
+            "t.yaml:9: limits.ipv4_prefix: must be 0..=32",
+            "t.yaml:10: limits.ipv6_prefix: must be 0..=128",
+            "t.yaml:11: limits.shed_at_percent: must be 0..=100",
+            "t.yaml:13: limits.timeouts.command_line: must be greater than 0",
+        ] {
+            assert!(shown.contains(expected), "{expected} in {shown}");
+        }
+        assert_eq!(e.0.len(), 5, "{shown}");
     }
 
     #[test]

@@ -39,6 +39,11 @@ impl LineFramer {
         self.discarding = false;
     }
 
+    /// Inside an over-long line whose bytes are being thrown away.
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
     pub fn next(&mut self, input: &[u8]) -> Frame {
         let Some(lf) = memchr::memchr(b'\n', input) else {
             // `max` counts the CRLF too: more than max-2 content bytes can never fit.

@@ -39,6 +39,33 @@ pub struct SessionConfig {
     pub memory: Arc<crate::budget::MemoryBudget>,
 }
 
+impl SessionConfig {
+    /// What sessions need from `config`, with what only the server knows: whether STARTTLS
+    /// is offered, how many recipients the backend can answer per transaction, and the
+    /// process's one memory budget.
+    pub fn from_config(
+        config: &crate::config::Config,
+        tls_available: bool,
+        backend_max_recipients: Option<usize>,
+        memory: Arc<crate::budget::MemoryBudget>,
+    ) -> SessionConfig {
+        let postmaster_domain = config.domains.primary().unwrap_or(&config.hostname);
+        SessionConfig {
+            hostname: config.hostname.clone(),
+            domains: config.domains.clone(),
+            postmaster_domain: postmaster_domain.to_string(),
+            limits: config.limits.clone(),
+            bare_newline: config.bare_newline,
+            nul_bytes: config.nul_bytes,
+            quoted_local_parts: config.quoted_local_parts,
+            tls_available,
+            backend_max_recipients,
+            deny_list: config.policy.deny.clone(),
+            memory,
+        }
+    }
+}
+
 /// The client's EHLO/HELO.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hello {
@@ -209,6 +236,30 @@ impl Session {
     /// Bytes received but not yet processed.
     pub fn buffered_input(&self) -> usize {
         self.input.len()
+    }
+
+    /// A command line has begun but not ended (its bytes, or its discarded over-long
+    /// part, arrived; the CRLF has not): the line deadline runs (`crate::pace`).
+    pub fn mid_command(&self) -> bool {
+        matches!(self.phase, Phase::Command)
+            && (!self.input.is_empty() || self.framer.is_discarding())
+    }
+
+    /// Command lines ended so far, good or bad: each one restarts the line deadline.
+    pub fn lines_received(&self) -> u32 {
+        self.commands + self.bad_commands
+    }
+
+    /// The connection table is nearly full and this session, idle longest (or stalled, or
+    /// dribbling its message), makes room for a new one (`crate::slots::shed`): 421 and
+    /// close. Nothing was accepted that is lost: a message under way was not answered yet.
+    pub fn shed(&mut self) {
+        self.close_with(Reply::status(
+            421,
+            7,
+            0,
+            "Too many connections, closing idle or slow session; try again later",
+        ));
     }
 
     /// The client was idle too long: 421 and close.

@@ -236,6 +236,41 @@ fn limits_idle_command_timeout() {
     assert!(c.is_closed(), "closed after timeout");
 }
 
+/// One byte every 300 ms keeps every idle timer alive (greeting and command: 10 s), but the
+/// line itself must end within `limits.timeouts.command_line` of its first byte.
+#[test]
+fn limits_dribbled_command_line_cut_at_line_deadline() {
+    let backend = FaultBackend::normal();
+    let moat = Conf::for_backend(&backend)
+        .timeout("command_line", "1s")
+        .start();
+    let (mut c, _) = connect_ehlo(&moat);
+    c.stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let started = Instant::now();
+    let reply = loop {
+        assert!(started.elapsed() < Duration::from_secs(5), "never cut");
+        c.send(b"N");
+        let r = c.reply();
+        if !r.is_empty() {
+            break r;
+        }
+    };
+    let took = started.elapsed();
+    expect(
+        &reply,
+        "421 4.4.2",
+        "a command line dribbled past its deadline",
+    );
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(3),
+        "cut after {took:?} (deadline 1s)"
+    );
+    assert!(c.is_closed(), "closed after the 421");
+    assert!(moat.wait_log("end=\"slow_command\""), "session end logged");
+}
+
 #[test]
 fn limits_greeting_timeout() {
     let backend = FaultBackend::normal();
@@ -368,6 +403,8 @@ fn limits_max_connections_total() {
     let moat = Conf::for_backend(&backend)
         .limit("max_connections", "3")
         .limit("max_connections_per_ip", "50")
+        // Shedding off: the hard limit alone (shedding is tested below).
+        .limit("shed_at_percent", "0")
         .start();
     // Let the harness's readiness probe connection be released first.
     std::thread::sleep(Duration::from_millis(300));
@@ -384,6 +421,45 @@ fn limits_max_connections_total() {
     std::thread::sleep(Duration::from_millis(300));
     let mut c = line_client(tcp(moat.addr));
     expect(&c.reply(), "220", "connection after one closed");
+}
+
+/// A full table (shedding from 100 %): a new client sheds the session idle longest, which
+/// gets `421 4.7.0` and is closed; a session receiving message data is never shed and its
+/// message is accepted.
+#[test]
+fn limits_full_table_sheds_idle_session_longest_never_data() {
+    let backend = FaultBackend::normal();
+    let moat = Conf::for_backend(&backend)
+        .limit("max_connections", "3")
+        .limit("shed_at_percent", "100")
+        .start();
+    let open = |src: &str| {
+        let mut c = line_client(connect_from(src, moat.addr));
+        expect(&c.reply(), "220", src);
+        c
+    };
+    // The oldest of all is in DATA; then two idle ones.
+    let mut data = open("127.0.0.2");
+    expect(&data.cmd("EHLO data.test"), "250", "EHLO");
+    expect(&data.cmd("MAIL FROM:<a@sender.test>"), "250", "MAIL");
+    expect(&data.cmd("RCPT TO:<alice@example.test>"), "250", "RCPT");
+    expect(&data.cmd("DATA"), "354", "DATA");
+    data.send(b"Subject: shed-never-data\r\n\r\nfirst line\r\n");
+    let mut oldest_idle = open("127.0.0.3");
+    let mut newer_idle = open("127.0.0.4");
+    expect(&newer_idle.cmd("EHLO idle.test"), "250", "EHLO");
+    // The table is full: a new client gets a seat, the idle session longest is shed.
+    let mut newcomer = line_client(connect_from("127.0.0.5", moat.addr));
+    expect(&newcomer.reply(), "220", "new client on a full table");
+    over_limit(&mut oldest_idle, "the idle session longest, shed");
+    expect(
+        &newer_idle.cmd("NOOP"),
+        "250",
+        "a younger idle session stays",
+    );
+    data.send(b"last line\r\n");
+    expect(&data.cmd("."), "250", "the message in DATA all along");
+    assert_eq!(backend.messages_containing("shed-never-data").len(), 1);
 }
 
 #[test]

@@ -108,6 +108,7 @@ fn soak(messages: usize, clients: usize, seed: u64) -> Tally {
     let moat = Conf::for_backend(&backend)
         .limit("max_connections", "500")
         .limit("max_connections_per_ip", "500")
+        .limit("max_connections_per_network", "500")
         .start();
     let (addr, done) = (moat.addr, Arc::new(AtomicBool::new(false)));
     let switcher = {

@@ -5,19 +5,11 @@ use crate::config::{Config, DEFAULT_YAML};
 
 fn config(edit: impl FnOnce(&mut SessionConfig)) -> Arc<SessionConfig> {
     let c = Config::from_yaml(DEFAULT_YAML, "test").unwrap();
-    let mut s = SessionConfig {
-        hostname: "mx.example.test".into(),
-        domains: c.domains.clone(),
-        postmaster_domain: "example.test".into(),
-        limits: c.limits.clone(),
-        bare_newline: BareNewline::Reject,
-        nul_bytes: NulBytes::Reject,
-        quoted_local_parts: QuotedLocalParts::Reject,
-        tls_available: true,
-        backend_max_recipients: None,
-        deny_list: Default::default(),
-        memory: crate::budget::MemoryBudget::new(c.limits.max_memory),
-    };
+    let memory = crate::budget::MemoryBudget::new(c.limits.max_memory);
+    let mut s = SessionConfig::from_config(&c, true, None, memory);
+    s.hostname = "mx.example.test".into();
+    s.postmaster_domain = "example.test".into();
+    s.deny_list = Default::default();
     edit(&mut s);
     Arc::new(s)
 }
