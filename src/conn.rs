@@ -77,6 +77,9 @@ pub struct Conn {
     line_clock: crate::pace::LineClock,
     /// The session's entry in the connection table's shedding registry (none in tests).
     shed: Option<crate::slots::shed::Watch>,
+    /// Finding ids of every refusal before the end of DATA (a denied client, a rate limit, a
+    /// DNSBL listing, greylisting …), for the session's log line.
+    refusals: Vec<String>,
 }
 
 impl Conn {
@@ -103,6 +106,7 @@ impl Conn {
             connection_findings: Vec::new(),
             line_clock: Default::default(),
             shed: None,
+            refusals: Vec::new(),
         }
     }
 
@@ -134,6 +138,7 @@ impl Conn {
             // Back to the backend connection pool when clean, else closed.
             Box::pin(self.rt.relay.release(backend)).await;
         }
+        let findings = self.refusal_ids();
         tracing::info!(
             target: "moat::session",
             session = self.session.id(),
@@ -143,9 +148,24 @@ impl Conn {
             messages = self.messages_accepted,
             end = end.as_str(),
             duration_ms = self.started.elapsed().as_millis() as u64,
+            findings = %findings,
             "session"
         );
         crate::metrics::session_end(end.as_str());
+    }
+
+    /// Records why a refusal was made (its finding ids) and returns the reply to send.
+    fn refused(&mut self, refusal: crate::checks::Refusal) -> crate::smtp::Reply {
+        self.refusals.extend(refusal.findings);
+        refusal.reply
+    }
+
+    /// Every refusal's finding id, the session core's included, comma-separated.
+    fn refusal_ids(&mut self) -> String {
+        let from_session = self.session.take_refusals();
+        let from_session = crate::checks::Refusal::from_session(&from_session);
+        self.refusals.extend(from_session);
+        self.refusals.join(",")
     }
 
     /// Before the greeting: the DNSBL screen and the pre-greet test (`crate::reputation`)
@@ -167,7 +187,8 @@ impl Conn {
         match screened {
             Ok(findings) => self.connection_findings = findings,
             Err(refusal) => {
-                self.session.refuse_connection(refusal);
+                let reply = self.refused(refusal);
+                self.session.refuse_connection(reply);
                 return Ok(());
             }
         }
@@ -178,7 +199,10 @@ impl Conn {
                 self.session.greet();
                 self.session.feed(&input);
             }
-            Pregreet::Refuse(reply) => self.session.refuse_connection(reply),
+            Pregreet::Refuse(refusal) => {
+                let reply = self.refused(refusal);
+                self.session.refuse_connection(reply);
+            }
             Pregreet::Closed => return Err(End::ClientClosed),
         }
         Ok(())
@@ -208,7 +232,7 @@ impl Conn {
                     let limit =
                         Box::pin(crate::ratelimit::check(&self.rt, self.peer.ip(), limited));
                     let reply = match limit.await {
-                        Some(refusal) => refusal,
+                        Some(refusal) => self.refused(refusal),
                         None => Box::pin(self.backend_mail(&from, &params)).await,
                     };
                     self.start_auth(&reply, &from);
@@ -225,7 +249,7 @@ impl Conn {
                         &mut self.auth,
                     ));
                     let reply = match gate.await {
-                        Some(refusal) => refusal,
+                        Some(refusal) => self.refused(refusal),
                         None => Box::pin(self.backend_rcpt(&to)).await,
                     };
                     self.session.resolve(reply);
@@ -418,6 +442,7 @@ impl Conn {
             size,
             action = outcome.action.as_str(),
             score = outcome.score,
+            findings = %outcome.findings,
             reply = %reply,
             duration_ms = started.elapsed().as_millis() as u64,
             "message"

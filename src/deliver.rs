@@ -36,6 +36,8 @@ pub enum Failure {
 pub struct Outcome {
     pub action: Action,
     pub score: f64,
+    /// The verdict's finding ids, comma-separated, as in `X-Spam-Status` (empty: none).
+    pub findings: String,
     pub result: Result<Reply, Failure>,
 }
 
@@ -93,6 +95,7 @@ pub async fn deliver(
     Outcome {
         action: verdict.action,
         score: verdict.score,
+        findings: verdict.tests(),
         result,
     }
 }

@@ -9,7 +9,7 @@
 //! passes by default (`greylist.on_error`): greylisting is a filter, not a gate worth losing
 //! mail for.
 
-use crate::checks::Finding;
+use crate::checks::{Finding, Refusal};
 use crate::config::greylist::GreylistConfig;
 use crate::config::ratelimit::OnError;
 use crate::server::Runtime;
@@ -126,7 +126,7 @@ pub async fn rcpt_gate(
     to: &Mailbox,
     findings: &[Finding],
     auth: &mut Option<crate::auth::EnvelopeTask>,
-) -> Option<Reply> {
+) -> Option<Refusal> {
     if let Some(refusal) = crate::ratelimit::check(rt, ip, crate::ratelimit::Kind::Recipients).await
     {
         return Some(refusal);
@@ -161,7 +161,10 @@ pub async fn rcpt_gate(
         "error" => cfg.on_error == OnError::Defer,
         _ => false,
     };
-    defer.then(|| Reply::status(451, 7, 1, "Greylisted, try again later"))
+    defer.then(|| {
+        let reply = Reply::status(451, 7, 1, "Greylisted, try again later");
+        Refusal::new("greylist", "GREYLIST", reply)
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ pub async fn judge(
     // Lists short-circuit (`crate::lists`): a denied sender, HELO or client is refused
     // without running checks; an allowed one is accepted without them.
     if let Some(verdict) = crate::lists::judge(policy, &message) {
+        for f in &verdict.findings {
+            crate::metrics::check_result("lists", &f.id);
+        }
         return verdict;
     }
     if !rt.checks.is_empty() {

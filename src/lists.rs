@@ -11,7 +11,7 @@
 //! or the checks must still be able to reach them to ask why. A client on `deny.clients` is
 //! refused before any recipient is known, so it cannot.
 
-use crate::checks::{Finding, MessageContext};
+use crate::checks::{Finding, MessageContext, Refusal};
 use crate::config::policy::Policy;
 use crate::smtp::Reply;
 use crate::verdict::{Action, Thresholds, Verdict};
@@ -21,7 +21,7 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientScreen {
     /// On `deny.clients`: send this instead of the greeting and close.
-    Refuse(Reply),
+    Refuse(Refusal),
     /// On `allow.clients`: skip the DNSBL screen.
     Trusted,
     Unlisted,
@@ -31,12 +31,8 @@ pub fn screen_client(policy: &Policy, ip: IpAddr) -> ClientScreen {
     if let Some(why) = policy.deny.client(ip) {
         tracing::info!(target: "moat::refusal", client = %ip, listed = %why, "client on lists.deny");
         crate::metrics::connection("refused", "denylist");
-        return ClientScreen::Refuse(Reply::status(
-            554,
-            7,
-            1,
-            "Service unavailable; access denied",
-        ));
+        let reply = Reply::status(554, 7, 1, "Service unavailable; access denied");
+        return ClientScreen::Refuse(Refusal::new("lists", "DENYLIST_CLIENT", reply));
     }
     if policy.allow.client(ip).is_some() {
         return ClientScreen::Trusted;

@@ -369,6 +369,15 @@ pub fn check_ran(check: &str, seconds: f64, findings: &[crate::checks::Finding])
     }
 }
 
+/// One finding of `check` outside a message's checks (a refusal before the end of DATA, or
+/// the lists' verdict): counted like `check_ran`'s findings.
+pub fn check_result(check: &str, finding: &str) {
+    get()
+        .check_results
+        .with_label_values(&[check, finding])
+        .inc();
+}
+
 /// A check crashed (its task panicked).
 pub fn check_failed(check: &str) {
     get()

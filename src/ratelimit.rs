@@ -7,6 +7,7 @@
 //! `lists.allow.clients` are exempt. When the store fails, `ratelimit.on_error` decides
 //! (pass by default): a Redis outage must not stop mail.
 
+use crate::checks::Refusal;
 use crate::config::ratelimit::{OnError, Prefixes};
 use crate::server::Runtime;
 use crate::smtp::Reply;
@@ -28,11 +29,22 @@ impl Kind {
         }
     }
 
-    fn refusal(self) -> Reply {
-        match self {
-            Kind::Connections => Reply::status(421, 7, 0, "Too many connections, try again later"),
-            _ => Reply::status(451, 7, 1, "Rate limit exceeded, try again later"),
-        }
+    fn refusal(self) -> Refusal {
+        let (id, reply) = match self {
+            Kind::Connections => (
+                "RATELIMIT_CONNECTIONS",
+                Reply::status(421, 7, 0, "Too many connections, try again later"),
+            ),
+            Kind::Messages => (
+                "RATELIMIT_MESSAGES",
+                Reply::status(451, 7, 1, "Rate limit exceeded, try again later"),
+            ),
+            Kind::Recipients => (
+                "RATELIMIT_RECIPIENTS",
+                Reply::status(451, 7, 1, "Rate limit exceeded, try again later"),
+            ),
+        };
+        Refusal::new("ratelimit", id, reply)
     }
 }
 
@@ -67,7 +79,7 @@ pub fn network_address(ip: IpAddr, prefixes: Prefixes) -> IpAddr {
 }
 
 /// Counts one `kind` event for `ip` and returns the refusal when a limit is exceeded.
-pub async fn check(rt: &Runtime, ip: IpAddr, kind: Kind) -> Option<Reply> {
+pub async fn check(rt: &Runtime, ip: IpAddr, kind: Kind) -> Option<Refusal> {
     let cfg = &rt.config.ratelimit;
     let limit = |c: &crate::config::ratelimit::Counts| match kind {
         Kind::Connections => c.connections,
@@ -123,7 +135,7 @@ fn allow_listed(rt: &Runtime, ip: IpAddr) -> bool {
 }
 
 /// At connect (after the PROXY header, before DNS lists): the connection-rate refusal.
-pub async fn connection(rt: &Runtime, ip: IpAddr) -> Option<Reply> {
+pub async fn connection(rt: &Runtime, ip: IpAddr) -> Option<Refusal> {
     let refusal = check(rt, ip, Kind::Connections).await;
     if refusal.is_some() {
         crate::metrics::connection("refused", "ratelimit");

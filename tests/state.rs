@@ -26,3 +26,6 @@ mod model;
 
 #[path = "state/exempt.rs"]
 mod exempt;
+
+#[path = "state/refusals.rs"]
+mod refusals;

@@ -4,6 +4,9 @@
 //! not the message.
 
 pub mod join;
+mod refusal;
+
+pub use refusal::Refusal;
 
 use crate::headers::TlsInfo;
 use crate::rules::facts::{Envelope, Facts};

@@ -182,7 +182,7 @@ pub fn checks(reputation: Option<&Arc<Reputation>>) -> Vec<Arc<dyn crate::checks
 pub async fn screen_connection(
     rt: &crate::server::Runtime,
     ip: IpAddr,
-) -> Result<Vec<Finding>, Reply> {
+) -> Result<Vec<Finding>, crate::checks::Refusal> {
     let Some(rep) = rt
         .reputation
         .as_ref()
@@ -196,7 +196,7 @@ pub async fn screen_connection(
         Some(reply) => {
             tracing::info!(target: "moat::reputation", client = %ip, total = screen.total, findings = ?ids, "client refused: DNSBL threshold");
             crate::metrics::connection("refused", "dnsbl");
-            Err(reply)
+            Err(crate::checks::Refusal::of("dnsbl", &screen.findings, reply))
         }
         None => {
             if !ids.is_empty() {

@@ -15,7 +15,7 @@ pub enum Pregreet {
     /// The client talked first: its bytes, and the finding for the session's messages.
     Talked { input: Vec<u8>, finding: Finding },
     /// Talked first and the action is `reject`: this reply instead of the greeting.
-    Refuse(Reply),
+    Refuse(crate::checks::Refusal),
     /// The client closed the connection while Moat waited.
     Closed,
 }
@@ -38,12 +38,10 @@ pub async fn wait<S: AsyncRead + Unpin>(config: &ReputationConfig, stream: &mut 
         .to_string();
     tracing::info!(target: "moat::reputation", first_bytes = %shown, "client talked before the greeting");
     match config.pregreet_action {
-        PregreetAction::Reject => Pregreet::Refuse(Reply::status(
-            554,
-            5,
-            1,
-            "Protocol error: talked before the greeting",
-        )),
+        PregreetAction::Reject => {
+            let reply = Reply::status(554, 5, 1, "Protocol error: talked before the greeting");
+            Pregreet::Refuse(crate::checks::Refusal::new("pregreet", "PREGREET", reply))
+        }
         PregreetAction::Finding => Pregreet::Talked {
             input: buf,
             finding: Finding {

@@ -141,6 +141,9 @@ pub struct Session {
     /// The client sent a command behind another before its reply although PIPELINING was
     /// not advertised to it (no EHLO yet, or HELO): a bot writing blind (`crate::reputation`).
     pipelined_unadvertised: bool,
+    /// Finding ids of the refusals the session decided itself (deny-listed HELO names and
+    /// recipients), for the session's log line and metrics; taken by the driver.
+    refusals: Vec<&'static str>,
 }
 
 impl Session {
@@ -161,6 +164,7 @@ impl Session {
             bad_commands: 0,
             quit: false,
             pipelined_unadvertised: false,
+            refusals: Vec::new(),
         }
     }
 
@@ -173,6 +177,11 @@ impl Session {
     /// Whether the client pipelined without having been offered PIPELINING.
     pub fn pipelined_unadvertised(&self) -> bool {
         self.pipelined_unadvertised
+    }
+
+    /// The finding ids of refusals the session decided since the last call.
+    pub fn take_refusals(&mut self) -> Vec<&'static str> {
+        std::mem::take(&mut self.refusals)
     }
 
     /// Instead of the greeting: refuse the connection (a DNSBL listing) and close.

@@ -56,6 +56,7 @@ impl Session {
     fn hello_cmd(&mut self, name: String, extended: bool) -> Option<Event> {
         if let Some(why) = self.cfg.deny_list.helo(&name) {
             tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "HELO name on lists.deny");
+            self.refusals.push("DENYLIST_HELO");
             self.bad_command(Reply::status(550, 7, 1, "HELO name refused"));
             return None;
         }
@@ -152,6 +153,7 @@ impl Session {
         }
         if let Some(why) = self.cfg.deny_list.recipient(&to.key()) {
             tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "recipient on lists.deny");
+            self.refusals.push("DENYLIST_RECIPIENT");
             self.bad_command(Reply::status(550, 7, 1, "Recipient refused"));
             return None;
         }

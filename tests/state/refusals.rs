@@ -1,0 +1,81 @@
+//! Refusals before the end of DATA are findings (issue 14): a DNSBL refusal, a deny-listed
+//! recipient, a greylist deferral and a rate-limit refusal each show in the `findings=` of
+//! that session's log line and in `moat_check_results_total{check, result=<finding id>}`.
+
+use crate::common::dns::TestDns;
+use crate::common::fault_backend::FaultBackend;
+use crate::support::{connect_from, metric, session, start};
+use std::net::Ipv4Addr;
+
+/// The session log line (text format) of the session from `client`, once it was written.
+fn session_line(m: &crate::support::Instance, client: &str) -> String {
+    let needle = format!("client={client}");
+    assert!(
+        m.moat.wait_log(&format!("{needle} ")),
+        "no log line for {client}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let log = m.moat.log();
+        let line = log.lines().find(|l| {
+            l.contains("moat::session") && l.contains(&needle) && l.contains("findings=")
+        });
+        if let Some(line) = line {
+            return line.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no session line for {client}:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn refusals_before_data_are_findings_in_the_session_log_and_metrics() {
+    let (_rt, dns) = TestDns::start_with_runtime();
+    // 127.0.0.4 is listed; the DNSBL query is the reversed address under the zone.
+    dns.a("4.0.0.127.bl.test", Ipv4Addr::new(127, 0, 0, 2));
+    let backend = FaultBackend::normal();
+    let extra = format!(
+        "dns:\n  nameservers: [\"{}\"]\n  timeout: 500ms\n  attempts: 1\n\
+         reputation:\n  dnsbl: [\"bl.test=127.0.0.2*3\"]\n  threshold: 3\n\
+         greylist:\n  enabled: true\n  delay: 1h\n\
+         ratelimit:\n  client:\n    messages: 1\n\
+         lists:\n  deny:\n    recipients: [blocked@example.test]\n",
+        dns.addr
+    );
+    let m = start(&backend, &extra);
+    let addr = m.moat.addr;
+
+    let mut listed = connect_from("127.0.0.4", addr);
+    let r = listed.reply();
+    assert!(r.starts_with("554 5.7.1"), "DNSBL refusal: {r}");
+
+    let mut c = session("127.0.0.5", addr);
+    assert!(c.cmd("MAIL FROM:<s@origin.test>").starts_with("250"));
+    let r = c.cmd("RCPT TO:<\"blocked\"@example.test>");
+    assert!(r.starts_with("550 5.7.1"), "deny list: {r}");
+    let r = c.cmd("RCPT TO:<alice@example.test>");
+    assert!(r.starts_with("451 4.7.1"), "greylisted: {r}");
+    assert!(c.cmd("RSET").starts_with("250"));
+    let r = c.cmd("MAIL FROM:<s@origin.test>");
+    assert!(r.starts_with("451 4.7.1"), "rate limited: {r}");
+    assert!(c.cmd("QUIT").starts_with("221"));
+
+    let line = session_line(&m, "127.0.0.4");
+    assert!(line.contains("findings=DNSBL_BL_TEST"), "{line}");
+    let line = session_line(&m, "127.0.0.5");
+    for id in ["GREYLIST", "RATELIMIT_MESSAGES", "DENYLIST_RECIPIENT"] {
+        assert!(line.contains(id), "{id} missing from {line}");
+    }
+    for (check, id) in [
+        ("dnsbl", "DNSBL_BL_TEST"),
+        ("greylist", "GREYLIST"),
+        ("ratelimit", "RATELIMIT_MESSAGES"),
+        ("lists", "DENYLIST_RECIPIENT"),
+    ] {
+        let series = format!("moat_check_results_total{{check=\"{check}\",result=\"{id}\"}}");
+        assert_eq!(metric(m.admin, &series), 1.0, "{series}");
+    }
+}
