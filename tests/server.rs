@@ -16,12 +16,27 @@ fn config(dir: &std::path::Path, extra: &str) -> Config {
     Config::from_yaml(&yaml, "test.yaml").unwrap()
 }
 
+/// Moat on the Maildir config plus `extra`, running until the test ends; its address.
+async fn serve(dir: &std::path::Path, extra: &str) -> SocketAddr {
+    let server = Server::bind(config(dir, extra)).await.unwrap();
+    let addr = server.local_addrs()[0];
+    tokio::spawn(server.run(std::future::pending()));
+    addr
+}
+
 struct Client {
     read: BufReader<OwnedReadHalf>,
     write: OwnedWriteHalf,
 }
 
 impl Client {
+    /// Connected and greeted, after EHLO.
+    async fn ehlo(addr: SocketAddr) -> Client {
+        let mut c = Client::connect(addr).await;
+        assert!(c.cmd("EHLO client.test").await.starts_with("250"));
+        c
+    }
+
     async fn connect(addr: SocketAddr) -> Client {
         let (r, w) = TcpStream::connect(addr).await.unwrap().into_split();
         let mut c = Client {
@@ -116,9 +131,7 @@ async fn connections_over_the_total_limit_get_421() {
     let dir = tempfile::tempdir().unwrap();
     // Shedding off: a full table refuses (with it on, an idle session would make room).
     let extra = "limits:\n  max_connections: 2\n  shed_at_percent: 0\n";
-    let server = Server::bind(config(dir.path(), extra)).await.unwrap();
-    let addr = server.local_addrs()[0];
-    tokio::spawn(server.run(std::future::pending()));
+    let addr = serve(dir.path(), extra).await;
     let _a = Client::connect(addr).await;
     let _b = Client::connect(addr).await;
     let (r, _w) = TcpStream::connect(addr).await.unwrap().into_split();
@@ -131,11 +144,8 @@ async fn connections_over_the_total_limit_get_421() {
 #[tokio::test]
 async fn stand_alone_maildir_delivery_is_byte_exact() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::bind(config(dir.path(), "")).await.unwrap();
-    let addr = server.local_addrs()[0];
-    tokio::spawn(server.run(std::future::pending()));
-    let mut c = Client::connect(addr).await;
-    c.cmd("EHLO client.test").await;
+    let addr = serve(dir.path(), "").await;
+    let mut c = Client::ehlo(addr).await;
     c.cmd("MAIL FROM:<a@b.test>").await;
     assert!(c.cmd("RCPT TO:<Bob@Example.test>").await.starts_with("250"));
     c.cmd("DATA").await;
@@ -170,11 +180,8 @@ async fn stand_alone_maildir_delivery_is_byte_exact() {
 #[tokio::test]
 async fn quoted_local_part_lands_in_the_unquoted_maildir() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::bind(config(dir.path(), "")).await.unwrap();
-    let addr = server.local_addrs()[0];
-    tokio::spawn(server.run(std::future::pending()));
-    let mut c = Client::connect(addr).await;
-    c.cmd("EHLO client.test").await;
+    let addr = serve(dir.path(), "").await;
+    let mut c = Client::ehlo(addr).await;
     c.cmd("MAIL FROM:<a@b.test>").await;
     for spelling in [
         "\"bob\"@example.test",
@@ -205,11 +212,8 @@ async fn quoted_local_part_lands_in_the_unquoted_maildir() {
 #[tokio::test]
 async fn quoted_local_part_that_needs_quotes_refused_by_default() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::bind(config(dir.path(), "")).await.unwrap();
-    let addr = server.local_addrs()[0];
-    tokio::spawn(server.run(std::future::pending()));
-    let mut c = Client::connect(addr).await;
-    c.cmd("EHLO client.test").await;
+    let addr = serve(dir.path(), "").await;
+    let mut c = Client::ehlo(addr).await;
     let r = c.cmd("MAIL FROM:<\"john doe\"@b.test>").await;
     assert!(r.starts_with("553 5.1.7"), "{r}");
     assert!(c.cmd("MAIL FROM:<a@b.test>").await.starts_with("250"));
@@ -222,11 +226,8 @@ async fn quoted_local_part_that_needs_quotes_refused_by_default() {
 
     let dir = tempfile::tempdir().unwrap();
     let extra = "smtp:\n  quoted_local_parts: accept";
-    let server = Server::bind(config(dir.path(), extra)).await.unwrap();
-    let addr = server.local_addrs()[0];
-    tokio::spawn(server.run(std::future::pending()));
-    let mut c = Client::connect(addr).await;
-    c.cmd("EHLO client.test").await;
+    let addr = serve(dir.path(), extra).await;
+    let mut c = Client::ehlo(addr).await;
     assert!(
         c.cmd("MAIL FROM:<\"john doe\"@b.test>")
             .await
@@ -241,11 +242,8 @@ async fn quoted_local_part_that_needs_quotes_refused_by_default() {
 #[tokio::test]
 async fn nul_byte_in_data_refused_by_default() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::bind(config(dir.path(), "")).await.unwrap();
-    let addr = server.local_addrs()[0];
-    tokio::spawn(server.run(std::future::pending()));
-    let mut c = Client::connect(addr).await;
-    c.cmd("EHLO client.test").await;
+    let addr = serve(dir.path(), "").await;
+    let mut c = Client::ehlo(addr).await;
     c.cmd("MAIL FROM:<a@b.test>").await;
     c.cmd("RCPT TO:<bob@example.test>").await;
     c.cmd("DATA").await;
