@@ -6,10 +6,11 @@
 //! of one still overlaps the others — without the hand-offs. A panic while polling a check
 //! is caught and costs only that check's result, as a panicking task did before.
 
+use futures_util::FutureExt;
+use futures_util::future::join_all;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::task::Poll;
 
 /// A check's future, boxed so checks of different types can be polled together.
 pub type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -17,30 +18,13 @@ pub type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Polls every future until all are done; each result in input order, or the panic message
 /// of a future that panicked (that future is dropped, the others go on).
 pub async fn join_catching<T>(futures: Vec<Boxed<'_, T>>) -> Vec<Result<T, String>> {
-    let mut pending: Vec<Option<Boxed<'_, T>>> = futures.into_iter().map(Some).collect();
-    let mut results: Vec<Option<Result<T, String>>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut busy = false;
-        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
-            let Some(future) = slot else { continue };
-            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                Ok(Poll::Pending) => busy = true,
-                Ok(Poll::Ready(value)) => {
-                    *result = Some(Ok(value));
-                    *slot = None;
-                }
-                Err(panic) => {
-                    *result = Some(Err(panic_message(panic.as_ref())));
-                    *slot = None;
-                }
-            }
-        }
-        if busy { Poll::Pending } else { Poll::Ready(()) }
-    })
-    .await;
-    results
+    let caught = futures
         .into_iter()
-        .map(|r| r.expect("every future finished"))
+        .map(|future| AssertUnwindSafe(future).catch_unwind());
+    join_all(caught)
+        .await
+        .into_iter()
+        .map(|result| result.map_err(|panic| panic_message(panic.as_ref())))
         .collect()
 }
 

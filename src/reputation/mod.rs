@@ -18,6 +18,8 @@ use crate::checks::Finding;
 use crate::config::auth::DnsConfig;
 use crate::config::reputation::{ReputationConfig, Zone};
 use crate::smtp::Reply;
+// Runs the lookups concurrently on this task (no spawn: they borrow the lists).
+use futures_util::future::join_all;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,32 +138,6 @@ impl Reputation {
         tracing::debug!(target: "moat::reputation", query = %name, result, "list lookup");
         answer
     }
-}
-
-/// Runs futures concurrently on this task (no spawn: they borrow the lists).
-async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut set: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, f) in out.iter_mut().zip(set.iter_mut()) {
-            if slot.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *slot = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter()
-        .map(|v| v.expect("every future finished"))
-        .collect()
 }
 
 /// The end-of-DATA check, when RHSBL or URIBL zones are configured.
