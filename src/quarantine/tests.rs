@@ -52,8 +52,11 @@ fn entry_bytes(meta: &Meta, message: &[u8]) -> Vec<u8> {
     b
 }
 
+/// The ids listed, sorted by name: which entries are there, whatever second each was stored in.
 fn ids(s: &Store) -> Vec<String> {
-    s.list().entries.into_iter().map(|e| e.id).collect()
+    let mut ids: Vec<String> = s.list().entries.into_iter().map(|e| e.id).collect();
+    ids.sort();
+    ids
 }
 
 fn reasons(l: &Listing) -> Vec<Skip> {
