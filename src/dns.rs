@@ -69,7 +69,11 @@ fn authenticator(config: &DnsConfig) -> Result<MessageAuthenticator, DnsError> {
         (explicit(config), ResolverOpts::default())
     };
     opts.timeout = config.timeout;
-    opts.attempts = config.attempts;
+    // hickory's `attempts` counts retries after the first try; Moat's `dns.attempts` counts
+    // tries, which is what the checks' deadline (`timeout x attempts`) assumes. Passing it
+    // straight made a dead server cost one timeout more than the deadline, so a lookup that
+    // ran out (an `exp=` for an SPF fail, say) turned into a temperror.
+    opts.attempts = config.attempts.saturating_sub(1);
     opts.cache_size = config.cache_size;
     opts.negative_max_ttl = Some(config.negative_ttl);
     // Answers come from the configured servers only; no /etc/hosts shortcuts for mail auth.
@@ -108,6 +112,31 @@ mod tests {
             cache_size: 100,
             negative_ttl: Duration::from_secs(60),
         }
+    }
+
+    /// `dns.attempts` is the number of tries, not of retries: against a server that never
+    /// answers, a lookup sends exactly `attempts` queries, so it ends within the checks'
+    /// deadline (`timeout x attempts`).
+    #[test]
+    fn dns_attempts_counts_tries_not_retries() {
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut config = config(silent.local_addr().unwrap().port());
+        config.timeout = Duration::from_millis(100);
+        config.attempts = 2;
+        let resolver = Resolver::new(&config).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let answer = rt.block_on(resolver.txt_raw_lookup("silent.test."));
+        assert!(answer.is_err(), "nobody answered");
+        silent.set_nonblocking(true).unwrap();
+        let mut queries = 0;
+        let mut buf = [0u8; 512];
+        while silent.recv(&mut buf).is_ok() {
+            queries += 1;
+        }
+        assert_eq!(queries, config.attempts, "one query per try");
     }
 
     /// A reload that leaves `dns:` alone keeps the resolver and its cache; a changed `dns:`

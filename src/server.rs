@@ -276,6 +276,10 @@ impl Admission {
     /// Runs a session for `peer` (the client), or answers 421 when a limit is reached.
     /// `early` is what a PROXY-protocol balancer passed along behind its header.
     async fn admit(self, rt: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, early: Vec<u8>) {
+        // An IPv4 client is the same client whether it arrives on an IPv4 socket, as
+        // `::ffff:a.b.c.d` on a dual-stack one, or named so in a PROXY header: every limit,
+        // list, DNSBL query, SPF/iprev check, header and log line sees the IPv4 address.
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
         match self.table.admit(peer.ip(), &rt.config.limits).await {
             Ok(mut seat) => {
                 crate::metrics::connection("accepted", "ok");

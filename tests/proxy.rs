@@ -110,3 +110,20 @@ fn haproxy_send_proxy_v1_original_client_in_received() {
     assert!(delivered.contains("[127.0.0.80]"), "{delivered}");
     assert!(s.moat.wait_log("client=127.0.0.80"), "{}", s.moat.log());
 }
+
+/// An IPv4 client named as an IPv4-mapped IPv6 address (a dual-stack balancer's view) is the
+/// IPv4 client everywhere: its DNSBL query is the IPv4 one (so a listed client is refused),
+/// and the session log names it as IPv4.
+#[test]
+fn proxy_ipv4_mapped_client_is_the_ipv4_client_everywhere() {
+    let s = setup();
+    s.dns.a("82.0.0.127.bl.test", Ipv4Addr::new(127, 0, 0, 2));
+    let mut c = RawClient::connect(s.moat.addr);
+    c.send(b"PROXY TCP6 ::ffff:127.0.0.82 ::1 40000 25\r\n");
+    let greeting = c.reply();
+    assert!(
+        greeting.starts_with("554 5.7.1"),
+        "listed as IPv4: {greeting}"
+    );
+    assert!(s.moat.wait_log("client=127.0.0.82"), "{}", s.moat.log());
+}
