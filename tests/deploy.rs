@@ -5,6 +5,9 @@
 #[path = "deploy/dockerfile.rs"]
 mod dockerfile;
 
+#[path = "deploy/kubernetes.rs"]
+mod kubernetes;
+
 /// A file of the repository.
 pub fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
