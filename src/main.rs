@@ -133,7 +133,8 @@ enum RulesCommand {
 
 #[derive(Subcommand)]
 enum QuarantineCommand {
-    /// One line per held message: id, time, score, tests, envelope, size, subject.
+    /// A header row, then one line per held message: id, time (ISO 8601, UTC), score, tests,
+    /// envelope, size, subject. stderr names the store read.
     List,
     /// Metadata and the full message, control characters escaped (CRLF lines kept).
     Show {
