@@ -24,8 +24,9 @@ step() { printf '\n==> %s\n' "$*"; }
 # authres sign and ARC-seal the authentication tests' messages; prometheus brings promtool, for
 # tests/observability.rs; haproxy is the load balancer in front of Moat in tests/proxy.rs;
 # redis-server, for the shared-state tests in tests/state.rs; publicsuffix, the Public Suffix
-# List Moat reads by default for URIBL/RHSBL), and the programs they drive.
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl
+# List Moat reads by default for URIBL/RHSBL; dovecot-sieve, for deploy/examples/dovecot.md run
+# as written), and the programs they drive.
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve postfix swaks libnet-ssleay-perl openssl
     python3 python3-dkim python3-authres prometheus haproxy redis-server publicsuffix)
 programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit haproxy redis-server)
 

@@ -102,8 +102,11 @@ fn quarantine_to(config: &Config, cmd: QuarantineCmd, out: &mut dyn Write) -> io
             let listing = store.list();
             print::list(out, &listing.entries)?;
             out.flush()?;
-            // Diagnostics only: a closed stderr must not hide the listing's success.
-            let _ = print::skipped(&mut io::stderr().lock(), &listing);
+            // Diagnostics only: a closed stderr must not hide the listing's success. The
+            // directory is named so an empty list from the wrong store is never silent.
+            let mut err = io::stderr().lock();
+            let _ = print::directory(&mut err, &config.policy.quarantine.path, &listing);
+            let _ = print::skipped(&mut err, &listing);
             Ok(())
         }
         QuarantineCmd::Show { id, raw } => match store.show(&id) {

@@ -182,7 +182,8 @@ async fn quarantine(
     match stored {
         Ok(Ok(())) => {
             tracing::info!(reference = %m.reference, quarantine_id = %id, "message quarantined");
-            Ok(Reply::status(250, 2, 0, "Message accepted"))
+            // 2.0.0 as docs/replies.md says (2.2.x is about a mailbox, RFC 3463).
+            Ok(Reply::status(250, 0, 0, "Message accepted"))
         }
         Ok(Err(e)) => {
             tracing::error!(reference = %m.reference, error = %e, "quarantine store failed");

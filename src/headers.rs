@@ -95,6 +95,19 @@ pub fn rfc5322_date(time: SystemTime) -> String {
     )
 }
 
+/// `2026-11-26T04:40:26Z`: ISO 8601 in UTC, for times an operator reads and sorts.
+pub fn iso8601_utc(secs_since_epoch: u64) -> String {
+    let days = (secs_since_epoch / 86_400) as i64;
+    let rem = secs_since_epoch % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -121,6 +134,13 @@ mod tests {
         assert_eq!(rfc5322_date(t), "Thu, 26 Nov 2026 04:40:26 +0000");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(rfc5322_date(leap), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[test]
+    fn iso8601_times_are_utc_with_a_zone() {
+        assert_eq!(iso8601_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601_utc(1_795_668_026), "2026-11-26T04:40:26Z");
+        assert_eq!(iso8601_utc(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

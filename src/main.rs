@@ -41,6 +41,12 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Ask the running server's admin listener (admin.listen of this configuration) GET
+    /// /readyz: exit 0 when ready, 1 otherwise. For a container HEALTHCHECK.
+    Health {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
     /// Judge stored messages (files or directories) as the server would, without relaying.
     /// Exit status for one file: 0 accept, 1 marked/quarantined, 2 tempfail/reject, 3 error.
     Scan {
@@ -127,7 +133,8 @@ enum RulesCommand {
 
 #[derive(Subcommand)]
 enum QuarantineCommand {
-    /// One line per held message: id, time, score, tests, envelope, size, subject.
+    /// A header row, then one line per held message: id, time (ISO 8601, UTC), score, tests,
+    /// envelope, size, subject. stderr names the store read.
     List,
     /// Metadata and the full message, control characters escaped (CRLF lines kept).
     Show {
@@ -233,6 +240,7 @@ fn main() -> ExitCode {
             commands::quarantine(&c, cmd)
         }),
         Command::CheckConfig { config } => check_config(config.as_deref()),
+        Command::Health { config } => with_config(config.as_ref(), &health),
         Command::Serve { config: path } => serve(path),
     }
 }
@@ -258,6 +266,20 @@ fn check_config(path: Option<&std::path::Path>) -> ExitCode {
         }),
         Err(errors) => {
             eprint!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `moat health`: one line on stdout (ready) or stderr (why not), and the exit status.
+fn health(config: Config) -> ExitCode {
+    match moat::health::readyz(config.admin.listen, moat::health::TIMEOUT) {
+        Ok(text) => moat::cli_out::run("health", 1, |out| {
+            writeln!(out, "{text}")?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        Err(why) => {
+            eprintln!("moat health: {why}");
             ExitCode::FAILURE
         }
     }

@@ -150,7 +150,7 @@ impl Server {
             .map(|a| rt.config.proxy.listen.contains(a))
             .collect();
         for &addr in &rt.config.listen {
-            let l = listen(addr, rt.config.limits.listen_backlog)
+            let l = crate::listener::bind(addr, rt.config.limits.listen_backlog)
                 .map_err(|source| ServerError::Bind { addr, source })?;
             listeners.push(l);
         }
@@ -301,20 +301,6 @@ impl Admission {
     }
 }
 
-/// A listening socket with room for `backlog` connections not yet accepted. tokio's
-/// `TcpListener::bind` leaves 128: 200 clients connecting at once overflowed it, and every
-/// dropped SYN cost its client a second (then three) before the retry.
-fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
-    let socket = match addr {
-        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
-        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
-    };
-    // As std and tokio do: a restarted Moat can bind while old connections are in TIME_WAIT.
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(backlog)
-}
-
 /// `421` to a connection over a limit, with a short write timeout so it cannot linger.
 async fn refuse(mut tcp: TcpStream) {
     let reply = b"421 4.7.0 Too many connections, try again later\r\n";
@@ -358,7 +344,7 @@ mod tests {
     /// second or more for their SYNs to be retried.
     #[tokio::test]
     async fn a_burst_of_connections_fits_in_the_listen_backlog() {
-        let listener = super::listen("127.0.0.1:0".parse().unwrap(), 1024).unwrap();
+        let listener = crate::listener::bind("127.0.0.1:0".parse().unwrap(), 1024).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut clients = Vec::new();
         for _ in 0..300 {

@@ -479,6 +479,10 @@ fn e2e_check_config_unknown_key_names_file_line_and_key() {
 mod addresses;
 #[path = "e2e/chunking.rs"]
 mod chunking;
+#[path = "e2e/dovecot_example.rs"]
+mod dovecot_example;
+#[path = "e2e/listen.rs"]
+mod listen;
 #[path = "e2e/starttls.rs"]
 mod starttls;
 #[path = "e2e/verdicts.rs"]

@@ -17,3 +17,6 @@ mod pipe;
 
 #[path = "quarantine/e2e.rs"]
 mod e2e;
+
+#[path = "quarantine/paths.rs"]
+mod paths;

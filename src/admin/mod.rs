@@ -62,7 +62,8 @@ impl Admin {
         reloader: Reloader,
         config_path: Option<PathBuf>,
     ) -> std::io::Result<Admin> {
-        let listener = TcpListener::bind(addr).await?;
+        // Same IPv6 rule as the SMTP listeners (src/listener.rs); tokio's usual backlog.
+        let listener = crate::listener::bind(addr, 128)?;
         let state = Arc::new(State {
             reloader,
             config_path,

@@ -83,7 +83,7 @@ impl BayesConfig {
 /// A relative model path is resolved against the configuration file's directory.
 pub fn build(origin: &str, raw: RawBayes, errors: &mut dyn FnMut(&str, String)) -> BayesConfig {
     let mut c = BayesConfig {
-        model: raw.model.map(|m| super::policy::config_dir(origin).join(m)),
+        model: raw.model.map(|m| super::paths::resolve(origin, m)),
         ..BayesConfig::default()
     };
     c.redis = super::state::model_storage(raw.storage, raw.redis_key, raw.poll, errors);

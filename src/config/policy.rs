@@ -5,7 +5,7 @@ pub use super::lists::{List, RawList, RawLists};
 use super::values::{ByteSize, HumanDuration};
 use crate::verdict::Thresholds;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,7 +98,7 @@ pub fn build(
     quarantine: RawQuarantine,
     push: &mut dyn FnMut(&str, String),
 ) -> Policy {
-    let base = config_dir(origin);
+    let base = super::paths::base(origin);
     let rule_files = rules
         .files
         .iter()
@@ -106,7 +106,7 @@ pub fn build(
             if f == crate::rules::builtin::NAME {
                 PathBuf::from(f)
             } else {
-                base.join(f)
+                super::paths::resolve(origin, f)
             }
         })
         .collect();
@@ -126,22 +126,10 @@ pub fn build(
         allow: Arc::new(super::lists::build(lists.allow, "lists.allow", &base, push)),
         deny: Arc::new(super::lists::build(lists.deny, "lists.deny", &base, push)),
         quarantine: QuarantineConfig {
-            path: PathBuf::from(quarantine.path),
+            path: super::paths::resolve(origin, quarantine.path),
             max_age: quarantine.max_age.0,
             max_size: quarantine.max_size.0,
         },
-    }
-}
-
-/// Relative rule paths are relative to the config file; for the embedded config, to the
-/// working directory.
-pub(super) fn config_dir(origin: &str) -> PathBuf {
-    if origin == super::DEFAULT_ORIGIN {
-        return PathBuf::from(".");
-    }
-    match Path::new(origin).parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
     }
 }
 

@@ -263,7 +263,7 @@ pub fn build(
 fn suffix_list(origin: &str, setting: Option<&str>) -> Result<SuffixList, String> {
     let path = match setting {
         Some("builtin") => return Ok(SuffixList::builtin()),
-        Some(path) => super::policy::config_dir(origin).join(path),
+        Some(path) => super::paths::resolve(origin, path),
         None if std::path::Path::new(psl::DEBIAN_PATH).exists() => psl::DEBIAN_PATH.into(),
         None => return Ok(SuffixList::builtin()),
     };

@@ -95,11 +95,11 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         }
     }
 
-    let backend = build_backend(raw.backend, &hostname, errors);
+    let backend = build_backend(raw.backend, &hostname, origin, errors);
 
     let tls = raw.tls.map(|t| TlsFiles {
-        certificate: PathBuf::from(t.certificate),
-        key: PathBuf::from(t.key),
+        certificate: super::paths::resolve(origin, t.certificate),
+        key: super::paths::resolve(origin, t.key),
     });
 
     let l = raw.limits;
@@ -266,6 +266,7 @@ fn check_max_memory(errors: &mut Errors, max_memory: u64, max_message_size: u64)
 fn build_backend(
     raw: Option<raw::RawBackend>,
     hostname: &str,
+    origin: &str,
     errors: &mut Errors,
 ) -> BackendConfig {
     let fallback = BackendConfig {
@@ -311,7 +312,9 @@ fn build_backend(
                 );
             }
             match b.path {
-                Some(p) if !p.is_empty() => BackendTarget::Maildir { path: p.into() },
+                Some(p) if !p.is_empty() => BackendTarget::Maildir {
+                    path: super::paths::resolve(origin, p),
+                },
                 _ => {
                     errors.push("backend.path", "is required for the maildir backend");
                     fallback.target.clone()

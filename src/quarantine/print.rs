@@ -7,10 +7,15 @@ use super::{Entry, Listing, Meta, State};
 use crate::terminal::{field, message};
 use std::io::{self, Write};
 
-/// One tab-separated row per entry: id, time, score, tests, envelope, size, subject (with
-/// ` RELEASE-INTERRUPTED` for an entry left in `releasing/`). No value can contain a TAB or a
-/// line break once escaped, so rows and columns are exactly what Moat wrote.
+/// The first row of `list`: the names of its columns.
+pub const LIST_HEADER: &str = "ID\tTIME (UTC)\tSCORE\tTESTS\tENVELOPE\tSIZE\tSUBJECT";
+
+/// A header row, then one tab-separated row per entry: id, time (ISO 8601, UTC), score,
+/// tests, envelope, size, subject (with ` RELEASE-INTERRUPTED` for an entry left in
+/// `releasing/`). No value can contain a TAB or a line break once escaped, so rows and
+/// columns are exactly what Moat wrote.
 pub fn list(out: &mut dyn Write, entries: &[Entry]) -> io::Result<()> {
+    writeln!(out, "{LIST_HEADER}")?;
     for e in entries {
         let m = &e.meta;
         let state = if e.state == State::Releasing {
@@ -22,7 +27,7 @@ pub fn list(out: &mut dyn Write, entries: &[Entry]) -> io::Result<()> {
             out,
             "{}\t{}\tscore={:.1}\t{}\t{} -> {}\t{} bytes\t{}{}",
             e.id,
-            m.time,
+            crate::headers::iso8601_utc(m.time),
             m.score,
             field(&m.tests),
             field(&m.mail_from),
@@ -33,6 +38,22 @@ pub fn list(out: &mut dyn Write, entries: &[Entry]) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Which store `list` read and how many messages it holds, for stderr.
+pub fn directory(err: &mut dyn Write, dir: &std::path::Path, listing: &Listing) -> io::Result<()> {
+    let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let exists = if dir.is_dir() {
+        ""
+    } else {
+        " (does not exist yet)"
+    };
+    writeln!(
+        err,
+        "quarantine {}{exists}: {} held",
+        field(&shown.display().to_string()),
+        listing.entries.len()
+    )
 }
 
 /// The entries `list` left out, for stderr (stdout stays one row per usable entry).
@@ -56,7 +77,7 @@ pub fn skipped(err: &mut dyn Write, listing: &Listing) -> io::Result<()> {
 /// lines printed as lines). `id` is the validated id the operator asked for.
 pub fn show(out: &mut dyn Write, id: &str, m: &Meta, body: &[u8]) -> io::Result<()> {
     writeln!(out, "id: {id}")?;
-    writeln!(out, "time: {}", m.time)?;
+    writeln!(out, "time: {}", crate::headers::iso8601_utc(m.time))?;
     writeln!(out, "reference: {}", field(&m.reference))?;
     writeln!(out, "client: {} ({})", field(&m.client_ip), field(&m.helo))?;
     writeln!(out, "from: {}", field(&m.mail_from))?;
@@ -112,7 +133,9 @@ mod tests {
         list(&mut out, &[entry(State::Held), entry(State::Releasing)]).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_terminal_safe(&text, &['\t', '\n']);
-        let rows: Vec<&str> = text.lines().collect();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(LIST_HEADER), "a header row first");
+        let rows: Vec<&str> = lines.collect();
         assert_eq!(rows.len(), 2, "no forged row: {text}");
         for row in &rows {
             assert_eq!(row.split('\t').count(), 7, "no forged column: {row}");

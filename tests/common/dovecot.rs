@@ -50,6 +50,18 @@ impl Dovecot {
             .then(|| Dovecot::start_with(true))
     }
 
+    /// As `start_or_skip`, with `extra` appended to the configuration (later settings win;
+    /// `{DIR}` is the instance's directory, prepared by `prepare` before Dovecot starts, and
+    /// `{LMTP_PORT}` the LMTP port).
+    /// For a documented configuration run as written.
+    pub fn start_with_extra_or_skip(
+        test: &str,
+        extra: &str,
+        prepare: &dyn Fn(&Path),
+    ) -> Option<Dovecot> {
+        Dovecot::can_start(test).then(|| Dovecot::start_configured(false, extra, prepare))
+    }
+
     fn can_start(test: &str) -> bool {
         if !tools::have(test, &["dovecot"]) {
             return false;
@@ -80,9 +92,13 @@ impl Dovecot {
     }
 
     fn start_with(tls: bool) -> Dovecot {
+        Dovecot::start_configured(tls, "", &|_| {})
+    }
+
+    fn start_configured(tls: bool, extra: &str, prepare: &dyn Fn(&Path)) -> Dovecot {
         let mut last_log = String::new();
         for _attempt in 0..3 {
-            match Dovecot::try_start(tls) {
+            match Dovecot::try_start(tls, extra, prepare) {
                 Ok(dovecot) => return dovecot,
                 Err(log) => last_log = log,
             }
@@ -90,7 +106,7 @@ impl Dovecot {
         panic!("Dovecot did not start; its log:\n{last_log}");
     }
 
-    fn try_start(tls: bool) -> Result<Dovecot, String> {
+    fn try_start(tls: bool, extra: &str, prepare: &dyn Fn(&Path)) -> Result<Dovecot, String> {
         let dir = tempfile::Builder::new()
             .prefix("moat-dovecot-")
             .tempdir()
@@ -131,6 +147,11 @@ impl Dovecot {
         if let Some(imaps) = imaps {
             text = with_tls(&text, dir.path(), imaps);
         }
+        let extra = extra
+            .replace("{DIR}", dir.path().to_str().unwrap())
+            .replace("{LMTP_PORT}", &lmtp.port().to_string());
+        text.push_str(&extra);
+        prepare(dir.path());
         std::fs::write(&conf, text).unwrap();
 
         let console = std::fs::File::create(dir.path().join("console.log")).unwrap();
@@ -162,6 +183,11 @@ impl Dovecot {
     /// Every message in `user`'s INBOX, read over IMAP.
     pub fn imap_messages(&self, user: &str) -> Vec<Vec<u8>> {
         mailbox::imap_fetch_all(self.imap, user, PASSWORD)
+    }
+
+    /// Every message in `user`'s `folder` (`Junk` …), read over IMAP.
+    pub fn imap_folder(&self, user: &str, folder: &str) -> Vec<Vec<u8>> {
+        mailbox::imap_fetch_folder(self.imap, user, PASSWORD, folder)
     }
 
     /// Every message in `user`'s INBOX, read over POP3.

@@ -28,6 +28,16 @@ fn read_line(reader: &mut BufReader<TcpStream>, context: &str) -> Vec<u8> {
 /// Logs in over IMAP, selects INBOX and returns every message (`BODY.PEEK[]`, the exact RFC 5322
 /// bytes the server stores), in sequence order.
 pub fn imap_fetch_all(addr: SocketAddr, user: &str, password: &str) -> Vec<Vec<u8>> {
+    imap_fetch_folder(addr, user, password, "INBOX")
+}
+
+/// As `imap_fetch_all`, from `folder` (which must exist).
+pub fn imap_fetch_folder(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    folder: &str,
+) -> Vec<Vec<u8>> {
     let (mut reader, mut writer) = connect(addr);
     let greeting = read_line(&mut reader, "IMAP greeting");
     assert!(
@@ -42,7 +52,12 @@ pub fn imap_fetch_all(addr: SocketAddr, user: &str, password: &str) -> Vec<Vec<u
         "a1",
         &format!("LOGIN \"{user}\" \"{password}\""),
     );
-    let select = imap_command(&mut reader, &mut writer, "a2", "SELECT INBOX");
+    let select = imap_command(
+        &mut reader,
+        &mut writer,
+        "a2",
+        &format!("SELECT \"{folder}\""),
+    );
     let exists = select
         .iter()
         .find_map(|line| {

@@ -85,7 +85,14 @@ fn e2e_verdict_actions_into_dovecot_mark_reject_quarantine_release() {
         listed.contains("E2E_HOLD") && listed.contains("e2e-hold"),
         "{listed}"
     );
-    let id = listed.split('\t').next().unwrap().to_string();
+    let id = listed
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
     let release = cli(&["release", &id]);
     assert!(
         release.status.success(),

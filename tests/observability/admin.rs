@@ -131,3 +131,38 @@ fn json_log_lines_carry_the_reference_id_the_client_saw() {
     assert_eq!(message["action"], "accept");
     assert!(message["reply"].as_str().unwrap().starts_with("554"));
 }
+
+/// `moat health` (the image's HEALTHCHECK) exits by /readyz: 0 while the backend answers,
+/// 1 with the reason when it does not, 1 when nothing listens.
+#[test]
+fn moat_health_exits_by_readyz() {
+    let backend = FaultBackend::normal();
+    let mut a = start(&backend, "text");
+    let config = a.moat.config_path.clone();
+    let health = || {
+        let out = std::process::Command::new(crate::common::moat::moat_bin())
+            .args(["health", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    wait_status(&a, "/readyz", 200);
+    assert_eq!(health(), (Some(0), "ready\n".into()));
+
+    backend.set_fault(Fault::Greeting("421 4.3.2 Service shutting down".into()));
+    wait_status(&a, "/readyz", 503);
+    let (code, text) = health();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("503") && text.contains("backend unreachable"),
+        "{text}"
+    );
+
+    a.moat.terminate();
+    let (code, text) = health();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("cannot ask"), "{text}");
+}

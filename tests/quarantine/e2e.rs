@@ -31,8 +31,8 @@ fn e2e_quarantine_cli_with_swaks_and_a_shell_pipe() {
 
     let list = moat_cmd(&moat, &["quarantine", "list"]);
     let rows = String::from_utf8(list.stdout).unwrap();
-    assert_eq!(rows.lines().count(), 1, "{rows}");
-    let id = rows.split('\t').next().unwrap();
+    assert_eq!(rows.lines().count(), 2, "header and one row: {rows}");
+    let id = rows.lines().nth(1).unwrap().split('\t').next().unwrap();
 
     // `cat -v` shows any control byte as ^X or M-…: none may appear but the escapes.
     let shell = |pipeline: &str| {

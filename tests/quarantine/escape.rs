@@ -7,7 +7,7 @@ use crate::common::moat::{Moat, moat_bin};
 use crate::support::*;
 use std::process::{Command, Output};
 
-const RULES: &str = r#"rules:
+pub const RULES: &str = r#"rules:
   - id: TEST_HOLD
     description: marker for quarantine
     target: subject
@@ -77,14 +77,15 @@ fn quarantine_cli_escapes_what_a_remote_sender_wrote() {
     assert!(list.status.success(), "{list:?}");
     assert_terminal_safe("list", &list.stdout, b"\t\n");
     let rows = String::from_utf8(list.stdout).unwrap();
-    assert_eq!(rows.lines().count(), 1, "no forged row:\n{rows}");
-    assert_eq!(rows.split('\t').count(), 7, "no forged column:\n{rows}");
+    assert_eq!(rows.lines().count(), 2, "header, no forged row:\n{rows}");
+    let row = rows.lines().nth(1).unwrap();
+    assert_eq!(row.split('\t').count(), 7, "no forged column:\n{rows}");
     assert!(rows.contains("\\x1b]0;owned\\x07"), "{rows}");
     assert!(
         rows.contains("\\r\\n0-0\\t0\\tscore=0.0\\tFAKE\\x9b2J\\u{202e}"),
         "{rows}"
     );
-    let id = rows.split('\t').next().unwrap();
+    let id = row.split('\t').next().unwrap();
 
     let show = moat_cmd(&moat, &["quarantine", "show", id]);
     assert!(show.status.success(), "{show:?}");
