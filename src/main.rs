@@ -121,6 +121,38 @@ enum RulesCommand {
         config: Option<PathBuf>,
         files: Vec<PathBuf>,
     },
+    /// Fit every finding's score from labelled mail (files, directories, Maildirs) and
+    /// write a score file for `rules.scores`, or cross-validate the fit with --evaluate.
+    Fit {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(long, num_args = 1.., required = true)]
+        spam: Vec<PathBuf>,
+        #[arg(long, num_args = 1.., required = true)]
+        ham: Vec<PathBuf>,
+        /// Score file to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// k-fold cross-validation with the fit inside each fold: spam caught and ham
+        /// flagged (per folder) before and after; writes nothing.
+        #[arg(long)]
+        evaluate: bool,
+        #[arg(long, default_value_t = 10)]
+        folds: usize,
+        /// Fit the classifier's bands (BAYES_xx) too, from classifiers trained on the same
+        /// mail (always on when bayes.model or Redis storage is configured).
+        #[arg(long)]
+        bayes: bool,
+        /// Largest score of spam evidence (ham evidence stays above -cap/2).
+        #[arg(long, default_value_t = 5.0)]
+        cap: f64,
+        /// Pull of each score towards its hand score.
+        #[arg(long, default_value_t = 1.0)]
+        l2: f64,
+        /// Weight of all ham relative to all spam.
+        #[arg(long, default_value_t = 4.0)]
+        ham_cost: f64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +245,37 @@ fn main() -> ExitCode {
         Command::Rules {
             command: RulesCommand::Test { config, files },
         } => with_config(config.as_ref(), &|c| commands::rules_test(&c, &files)),
+        Command::Rules {
+            command:
+                RulesCommand::Fit {
+                    config,
+                    spam,
+                    ham,
+                    out,
+                    evaluate,
+                    folds,
+                    bayes,
+                    cap,
+                    l2,
+                    ham_cost,
+                },
+        } => with_config(config.as_ref(), &|c| {
+            let options = moat::fit::Options {
+                folds,
+                cap,
+                l2,
+                ham_cost,
+                bands: bayes,
+            };
+            let args = moat::fit::command::FitArgs {
+                spam: spam.clone(),
+                ham: ham.clone(),
+                out: out.clone(),
+                evaluate,
+                options,
+            };
+            moat::fit::command::fit(&c, args)
+        }),
         Command::Quarantine { config, command } => with_config(config.as_ref(), &|c| {
             let cmd = match &command {
                 QuarantineCommand::List => QuarantineCmd::List,

@@ -44,6 +44,20 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The default pack's scores, fitted by `moat rules fit` on labelled mail (docs/rules.md
+/// "Fitted scores"). Kept beside the pack rather than in it, so that a directory or glob
+/// over `rules/default/` still finds rule files only.
+pub const SCORES: (&str, &str) = (
+    "rules/default-scores.yaml",
+    include_str!("../../rules/default-scores.yaml"),
+);
+
+/// The fitted scores of the default pack.
+pub fn scores() -> super::scores::ScoreTable {
+    super::scores::ScoreTable::parse(SCORES.1, SCORES.0)
+        .expect("rules/default-scores.yaml is valid (checked by a unit test)")
+}
+
 pub fn sources() -> Vec<Source> {
     FILES
         .iter()
@@ -52,4 +66,41 @@ pub fn sources() -> Vec<Source> {
             text: text.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One source of truth: every finding of the default pack has its fitted score in the
+    /// shipped file, which names nothing else, and no fit reversed a rule's direction.
+    #[test]
+    fn default_pack_scores_cover_every_rule_and_nothing_else() {
+        let mut set = super::super::RuleSet::compile(sources()).unwrap();
+        let table = scores();
+        // The classifier's bands are fitted too, but their defaults live in
+        // `config::bayes::DEFAULT_BANDS`: here they would be silently ignored.
+        let unknown = set.set_scores(&table);
+        assert!(unknown.is_empty(), "scores for no rule: {unknown:?}");
+        let missing: Vec<&str> = set
+            .rules()
+            .iter()
+            .filter(|r| !r.id.starts_with("__") && r.force.is_none())
+            .filter(|r| table.get(&r.id).is_none())
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "rules without a fitted score: {missing:?}"
+        );
+        for r in set.rules() {
+            let s = table.get(&r.id).unwrap_or(r.hand_score);
+            assert!(
+                s * r.hand_score >= 0.0,
+                "{} changed sign: {} -> {s}",
+                r.id,
+                r.hand_score
+            );
+        }
+    }
 }

@@ -106,9 +106,11 @@ pub fn load(patterns: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
     let files = expand(patterns).map_err(|e| RuleErrors(vec![e]))?;
     let mut sources = Vec::new();
     let mut errors = Vec::new();
+    let mut builtin = false;
     for f in files {
         if f.as_os_str() == super::builtin::NAME {
             sources.extend(super::builtin::sources());
+            builtin = true;
             continue;
         }
         match std::fs::read_to_string(&f) {
@@ -122,7 +124,12 @@ pub fn load(patterns: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
     if !errors.is_empty() {
         return Err(RuleErrors(errors));
     }
-    RuleSet::compile(sources)
+    let mut set = RuleSet::compile(sources)?;
+    if builtin {
+        // The pack's fitted scores; band ids in the file are the classifier's, not rules.
+        set.set_scores(&super::builtin::scores());
+    }
+    Ok(set)
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> RuleError {
