@@ -137,6 +137,10 @@ enum RulesCommand {
         /// flagged (per folder) before and after; writes nothing.
         #[arg(long)]
         evaluate: bool,
+        /// With --evaluate: list every ham flagged and every spam missed after the fit,
+        /// with its score and findings.
+        #[arg(long, requires = "evaluate")]
+        mistakes: bool,
         #[arg(long, default_value_t = 10)]
         folds: usize,
         /// Fit the classifier's bands (BAYES_xx) too, from classifiers trained on the same
@@ -147,10 +151,10 @@ enum RulesCommand {
         #[arg(long, default_value_t = 5.0)]
         cap: f64,
         /// Pull of each score towards its hand score.
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 2.0)]
         l2: f64,
         /// Weight of all ham relative to all spam.
-        #[arg(long, default_value_t = 4.0)]
+        #[arg(long, default_value_t = 10.0)]
         ham_cost: f64,
     },
 }
@@ -253,6 +257,7 @@ fn main() -> ExitCode {
                     ham,
                     out,
                     evaluate,
+                    mistakes,
                     folds,
                     bayes,
                     cap,
@@ -272,6 +277,7 @@ fn main() -> ExitCode {
                 ham: ham.clone(),
                 out: out.clone(),
                 evaluate,
+                mistakes,
                 options,
             };
             moat::fit::command::fit(&c, args)

@@ -39,18 +39,19 @@ pub struct BayesConfig {
     pub redis: Option<super::state::RedisModel>,
 }
 
-/// The bands and their default scores (chosen by 10-fold cross-validation on the
-/// development folders; see README). The last band's bound is above 1 so it includes 1.0.
+/// The bands and their default scores, fitted with the default pack's rules by `moat rules
+/// fit --bayes` on the development folders (scripts/fit-default.sh, docs/rules.md "Fitted
+/// scores"); config/moat.yaml repeats them. The last band's bound is above 1 so it includes 1.0.
 pub const DEFAULT_BANDS: &[(&str, f64, f64)] = &[
-    ("BAYES_00", 0.01, -1.5),
-    ("BAYES_05", 0.05, -0.5),
-    ("BAYES_20", 0.20, 0.0),
-    ("BAYES_40", 0.40, 0.0),
-    ("BAYES_50", 0.60, 0.8),
-    ("BAYES_60", 0.80, 1.5),
-    ("BAYES_80", 0.95, 2.0),
-    ("BAYES_95", 0.99, 3.0),
-    ("BAYES_99", 0.999, 4.0),
+    ("BAYES_00", 0.01, -2.5),
+    ("BAYES_05", 0.05, -0.75),
+    ("BAYES_20", 0.20, 0.39),
+    ("BAYES_40", 0.40, 0.56),
+    ("BAYES_50", 0.60, 0.62),
+    ("BAYES_60", 0.80, 2.43),
+    ("BAYES_80", 0.95, 2.69),
+    ("BAYES_95", 0.99, 4.01),
+    ("BAYES_99", 0.999, 4.79),
     ("BAYES_999", 1.01, 5.0),
 ];
 

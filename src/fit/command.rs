@@ -15,6 +15,8 @@ pub struct FitArgs {
     /// Score file to write; without it the file goes to standard output.
     pub out: Option<PathBuf>,
     pub evaluate: bool,
+    /// With `evaluate`: list every ham flagged and spam missed after the fit.
+    pub mistakes: bool,
     pub options: Options,
 }
 
@@ -48,6 +50,11 @@ fn run(config: &Config, args: &FitArgs) -> anyhow::Result<ExitCode> {
     eprintln!("judged {nspam} spam and {nham} ham");
     if args.evaluate {
         let ev = super::evaluate::run(&corpus, rules.as_ref(), config, &opts);
+        if args.mistakes {
+            for m in &ev.mistakes {
+                println!("{m}");
+            }
+        }
         print!(
             "{}",
             super::evaluate::report(&ev, &corpus, &config.policy.thresholds)

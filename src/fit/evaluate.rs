@@ -35,6 +35,8 @@ impl Tally {
 pub struct Evaluation {
     pub before: Vec<Tally>,
     pub after: Vec<Tally>,
+    /// Ham flagged and spam missed after the fit: file, score, findings.
+    pub mistakes: Vec<String>,
 }
 
 impl Evaluation {
@@ -65,6 +67,7 @@ pub fn run(
     let mut ev = Evaluation {
         before: vec![Tally::default(); corpus.folders.len()],
         after: vec![Tally::default(); corpus.folders.len()],
+        mistakes: Vec::new(),
     };
     for k in 0..folds {
         let bands = if opts.bands {
@@ -84,7 +87,11 @@ pub fn run(
         {
             let band = bands.get(i).copied().flatten();
             ev.before[s.folder].count(catalog.action(s, band, &old, thresholds));
-            ev.after[s.folder].count(catalog.action(s, band, &fitted, thresholds));
+            let (action, line) = catalog.explain(s, band, &fitted, thresholds);
+            ev.after[s.folder].count(action);
+            if (action != Action::Accept) != s.spam {
+                ev.mistakes.push(format!("{} {line}", s.path.display()));
+            }
         }
         eprintln!("fold {}/{folds} done", k + 1);
     }

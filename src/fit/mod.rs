@@ -39,8 +39,8 @@ impl Default for Options {
         Options {
             folds: 10,
             cap: 5.0,
-            l2: 1.0,
-            ham_cost: 4.0,
+            l2: 2.0,
+            ham_cost: 10.0,
             bands: false,
         }
     }
@@ -87,6 +87,13 @@ impl Catalog {
         if !bands.is_empty() {
             for b in &config.bayes.bands {
                 c.add(b.id, b.score, table.get(b.id).unwrap_or(b.score), false);
+            }
+        }
+        // Every rule, also those the mail never shows: they keep their hand score, and the
+        // score file still names them.
+        for r in rules.map(|r| r.rules()).unwrap_or_default() {
+            if !r.id.starts_with("__") {
+                c.add(&r.id, r.hand_score, table.get(&r.id).unwrap_or(r.score), r.force.is_some());
             }
         }
         for s in &corpus.samples {
@@ -233,6 +240,34 @@ impl Catalog {
         scores: &[f64],
         thresholds: &Thresholds,
     ) -> Action {
+        self.verdict(s, band, scores, thresholds).action
+    }
+
+    /// The action, and `score=S tests=ID:score,…` for listing mistakes.
+    pub fn explain(
+        &self,
+        s: &samples::Sample,
+        band: Option<&str>,
+        scores: &[f64],
+        thresholds: &Thresholds,
+    ) -> (Action, String) {
+        let v = self.verdict(s, band, scores, thresholds);
+        let tests: Vec<String> = v
+            .findings
+            .iter()
+            .map(|f| format!("{}:{}", f.id, f.score))
+            .collect();
+        let line = format!("{} score={:.2} {}", v.action.as_str(), v.score, tests.join(","));
+        (v.action, line)
+    }
+
+    fn verdict(
+        &self,
+        s: &samples::Sample,
+        band: Option<&str>,
+        scores: &[f64],
+        thresholds: &Thresholds,
+    ) -> verdict::Verdict {
         let mut findings: Vec<Finding> = s.findings.clone();
         for f in &mut findings {
             f.score = scores[self.index[&f.id]];
@@ -245,6 +280,6 @@ impl Catalog {
                 force: None,
             });
         }
-        verdict::decide(findings, thresholds).action
+        verdict::decide(findings, thresholds)
     }
 }

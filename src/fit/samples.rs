@@ -14,6 +14,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub spam: bool,
+    pub path: PathBuf,
     /// Index into `Corpus::folders`: the `--spam`/`--ham` path it came from.
     pub folder: usize,
     /// Content hash (as `moat learn` de-duplicates): decides the message's fold.
@@ -89,6 +90,7 @@ pub fn collect(
                 tokio.block_on(crate::scan::scan_one(rt, raw, &EnvelopeOverride::default()));
             corpus.samples.push(Sample {
                 spam: is_spam,
+                path: f.clone(),
                 folder,
                 hash,
                 findings: verdict.findings,
