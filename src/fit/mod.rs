@@ -93,7 +93,12 @@ impl Catalog {
         // score file still names them.
         for r in rules.map(|r| r.rules()).unwrap_or_default() {
             if !r.id.starts_with("__") {
-                c.add(&r.id, r.hand_score, table.get(&r.id).unwrap_or(r.score), r.force.is_some());
+                c.add(
+                    &r.id,
+                    r.hand_score,
+                    table.get(&r.id).unwrap_or(r.score),
+                    r.force.is_some(),
+                );
             }
         }
         for s in &corpus.samples {
@@ -257,7 +262,12 @@ impl Catalog {
             .iter()
             .map(|f| format!("{}:{}", f.id, f.score))
             .collect();
-        let line = format!("{} score={:.2} {}", v.action.as_str(), v.score, tests.join(","));
+        let line = format!(
+            "{} score={:.2} {}",
+            v.action.as_str(),
+            v.score,
+            tests.join(",")
+        );
         (v.action, line)
     }
 
