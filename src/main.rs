@@ -156,6 +156,10 @@ enum RulesCommand {
         /// Weight of all ham relative to all spam.
         #[arg(long, default_value_t = 10.0)]
         ham_cost: f64,
+        /// What each score is drawn towards: zero (a score is earned from the mail; findings
+        /// the mail never shows keep their hand score) or hand (the rule files' scores).
+        #[arg(long, value_parser = ["zero", "hand"], default_value = "zero")]
+        prior: String,
     },
 }
 
@@ -263,6 +267,7 @@ fn main() -> ExitCode {
                     cap,
                     l2,
                     ham_cost,
+                    prior,
                 },
         } => with_config(config.as_ref(), &|c| {
             let options = moat::fit::Options {
@@ -271,6 +276,7 @@ fn main() -> ExitCode {
                 l2,
                 ham_cost,
                 bands: bayes,
+                prior_zero: prior == "zero",
             };
             let args = moat::fit::command::FitArgs {
                 spam: spam.clone(),

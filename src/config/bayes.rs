@@ -40,18 +40,18 @@ pub struct BayesConfig {
 }
 
 /// The bands and their default scores, fitted with the default pack's rules by `moat rules
-/// fit --bayes` on the development folders (scripts/fit-default.sh, docs/rules.md "Fitted
+/// fit --bayes` (prior zero) on the development folders (scripts/fit-default.sh, docs/rules.md "Fitted
 /// scores"); config/moat.yaml repeats them. The last band's bound is above 1 so it includes 1.0.
 pub const DEFAULT_BANDS: &[(&str, f64, f64)] = &[
     ("BAYES_00", 0.01, -2.5),
-    ("BAYES_05", 0.05, -0.75),
-    ("BAYES_20", 0.20, 0.39),
-    ("BAYES_40", 0.40, 0.56),
-    ("BAYES_50", 0.60, 0.62),
-    ("BAYES_60", 0.80, 2.43),
-    ("BAYES_80", 0.95, 2.69),
-    ("BAYES_95", 0.99, 4.01),
-    ("BAYES_99", 0.999, 4.79),
+    ("BAYES_05", 0.05, -0.34),
+    ("BAYES_20", 0.20, 0.4),
+    ("BAYES_40", 0.40, 0.77),
+    ("BAYES_50", 0.60, 0.66),
+    ("BAYES_60", 0.80, 1.84),
+    ("BAYES_80", 0.95, 2.05),
+    ("BAYES_95", 0.99, 2.62),
+    ("BAYES_99", 0.999, 3.2),
     ("BAYES_999", 1.01, 5.0),
 ];
 
@@ -71,6 +71,12 @@ impl Default for BayesConfig {
 }
 
 impl BayesConfig {
+    /// Whether the configuration uses the classifier (a model file or Redis storage), even
+    /// while the model is missing or under-trained.
+    pub fn configured(&self) -> bool {
+        self.model.is_some() || self.redis.is_some()
+    }
+
     /// The band a probability falls in.
     pub fn band(&self, p: f64) -> &Band {
         self.bands

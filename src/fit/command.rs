@@ -40,7 +40,10 @@ fn run(config: &Config, args: &FitArgs) -> anyhow::Result<ExitCode> {
     let rt = samples::runtime(config)?;
     let rules = match config.policy.rule_files.is_empty() {
         true => None,
-        false => Some(crate::rules::check::load(&config.policy.rule_files)?),
+        false => Some(crate::rules::check::load_for(
+            &config.policy.rule_files,
+            opts.bands,
+        )?),
     };
     let corpus = samples::collect(&rt, &args.spam, &args.ham, opts.bands)?;
     let (nspam, nham) = counts(&corpus);
@@ -100,10 +103,17 @@ pub fn render(
 ) -> String {
     let mut out = format!(
         "# Scores fitted by `moat rules fit` from {nspam} spam and {nham} ham\n\
-         # (logistic regression, cap {}, l2 {}, ham cost {}). Per finding: messages it fired\n\
-         # on in spam and ham, and the score before the fit.\n\
+         # (logistic regression, cap {}, l2 {} towards {}, ham cost {}). Per finding: messages\n\
+         # it fired on in spam and ham, and the score before the fit.\n\
          scores:\n",
-        opts.cap, opts.l2, opts.ham_cost
+        opts.cap,
+        opts.l2,
+        if opts.prior_zero {
+            "zero"
+        } else {
+            "the hand scores"
+        },
+        opts.ham_cost
     );
     for (f, new) in sorted(catalog, fitted) {
         let new = new + 0.0; // never "-0"

@@ -32,6 +32,9 @@ pub struct Options {
     pub ham_cost: f64,
     /// Fit the classifier's bands too (from models trained on the labelled mail).
     pub bands: bool,
+    /// Draw scores towards zero instead of towards the hand scores: a finding must then
+    /// earn every point from the mail (rules the mail never shows get 0).
+    pub prior_zero: bool,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
             l2: 2.0,
             ham_cost: 10.0,
             bands: false,
+            prior_zero: true,
         }
     }
 }
@@ -161,7 +165,7 @@ impl Catalog {
 
     /// Bounds and prior of each score: spam evidence in [0, cap], ham evidence in
     /// [-cap/2, 0], findings without a direction (hand score 0) in between; fixed ones stay.
-    fn params(&self, cap: f64) -> Vec<Param> {
+    fn params(&self, cap: f64, prior_zero: bool) -> Vec<Param> {
         self.features
             .iter()
             .map(|f| {
@@ -174,7 +178,14 @@ impl Catalog {
                 } else {
                     (-cap / 2.0, cap)
                 };
-                let prior = if f.fixed { f.old } else { f.hand };
+                // Zero prior: a score is earned from the mail; a finding the mail never
+                // shows has no evidence either way and keeps the author's estimate.
+                let unseen = f.hits_spam + f.hits_ham == 0;
+                let prior = match (f.fixed, prior_zero && !unseen) {
+                    (true, _) => f.old,
+                    (false, true) => 0.0,
+                    (false, false) => f.hand,
+                };
                 Param {
                     lower,
                     upper,
@@ -232,7 +243,7 @@ impl Catalog {
             l2: opts.l2,
             ..Default::default()
         };
-        let fitted = logistic::fit(&self.params(opts.cap), &rows, &settings);
+        let fitted = logistic::fit(&self.params(opts.cap, opts.prior_zero), &rows, &settings);
         // Two decimals are what a score file shows and all the precision scores need.
         fitted.iter().map(|w| (w * 100.0).round() / 100.0).collect()
     }

@@ -39,23 +39,39 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/default/70-structure.yaml"),
     ),
     (
+        "rules/default/80-legitimate.yaml",
+        include_str!("../../rules/default/80-legitimate.yaml"),
+    ),
+    (
         "rules/default/90-meta.yaml",
         include_str!("../../rules/default/90-meta.yaml"),
     ),
 ];
 
 /// The default pack's scores, fitted by `moat rules fit` on labelled mail (docs/rules.md
-/// "Fitted scores"). Kept beside the pack rather than in it, so that a directory or glob
-/// over `rules/default/` still finds rule files only.
+/// "Fitted scores"), once for the rules alone and once beside the classifier's bands: what a
+/// rule is worth depends on what else speaks (with the classifier, the rules need carry
+/// less). Kept beside the pack rather than in it, so that a directory or glob over
+/// `rules/default/` still finds rule files only.
 pub const SCORES: (&str, &str) = (
     "rules/default-scores.yaml",
     include_str!("../../rules/default-scores.yaml"),
 );
+pub const SCORES_WITH_CLASSIFIER: (&str, &str) = (
+    "rules/default-scores-bayes.yaml",
+    include_str!("../../rules/default-scores-bayes.yaml"),
+);
 
-/// The fitted scores of the default pack.
-pub fn scores() -> super::scores::ScoreTable {
-    super::scores::ScoreTable::parse(SCORES.1, SCORES.0)
-        .expect("rules/default-scores.yaml is valid (checked by a unit test)")
+/// The fitted scores of the default pack, for a configuration with or without the
+/// classifier (`BayesConfig::configured`).
+pub fn scores(with_classifier: bool) -> super::scores::ScoreTable {
+    let (name, text) = if with_classifier {
+        SCORES_WITH_CLASSIFIER
+    } else {
+        SCORES
+    };
+    super::scores::ScoreTable::parse(text, name)
+        .expect("the default pack's score files are valid (checked by a unit test)")
 }
 
 pub fn sources() -> Vec<Source> {
@@ -76,11 +92,16 @@ mod tests {
     /// shipped file, which names nothing else, and no fit reversed a rule's direction.
     #[test]
     fn default_pack_scores_cover_every_rule_and_nothing_else() {
+        for with_classifier in [false, true] {
+            one_score_file_covers_the_pack(&scores(with_classifier));
+        }
+    }
+
+    fn one_score_file_covers_the_pack(table: &super::super::scores::ScoreTable) {
         let mut set = super::super::RuleSet::compile(sources()).unwrap();
-        let table = scores();
         // The classifier's bands are fitted too, but their defaults live in
         // `config::bayes::DEFAULT_BANDS`: here they would be silently ignored.
-        let unknown = set.set_scores(&table);
+        let unknown = set.set_scores(table);
         assert!(unknown.is_empty(), "scores for no rule: {unknown:?}");
         let missing: Vec<&str> = set
             .rules()
