@@ -60,6 +60,9 @@ pub struct Feature {
     pub old: f64,
     /// Forced findings (GTUBE …) keep their score: the action does not depend on it.
     pub fixed: bool,
+    /// A classifier band: it says how sure the classifier is, so its hand score
+    /// (`HAND_BAND_SCORES`) is its prior whatever `prior_zero` says.
+    pub band: bool,
     pub hits_spam: usize,
     pub hits_ham: usize,
 }
@@ -89,8 +92,14 @@ impl Catalog {
         };
         let table = &config.policy.scores;
         if !bands.is_empty() {
+            let hand = |id: &str| {
+                let mut known = crate::config::bayes::HAND_BAND_SCORES.iter();
+                known.find(|h| h.0 == id).map(|h| h.1)
+            };
             for b in &config.bayes.bands {
-                c.add(b.id, b.score, table.get(b.id).unwrap_or(b.score), false);
+                let prior = hand(b.id).unwrap_or(b.score);
+                c.add(b.id, prior, table.get(b.id).unwrap_or(b.score), false);
+                c.features.last_mut().expect("just added").band = true;
             }
         }
         // Every rule, also those the mail never shows: they keep their hand score, and the
@@ -154,6 +163,7 @@ impl Catalog {
             hand,
             old,
             fixed,
+            band: false,
             hits_spam: 0,
             hits_ham: 0,
         });
@@ -179,9 +189,10 @@ impl Catalog {
                     (-cap / 2.0, cap)
                 };
                 // Zero prior: a score is earned from the mail; a finding the mail never
-                // shows has no evidence either way and keeps the author's estimate.
+                // shows has no evidence either way and keeps the author's estimate. A band
+                // says how sure the classifier is: its hand score is a fair prior.
                 let unseen = f.hits_spam + f.hits_ham == 0;
-                let prior = match (f.fixed, prior_zero && !unseen) {
+                let prior = match (f.fixed, prior_zero && !unseen && !f.band) {
                     (true, _) => f.old,
                     (false, true) => 0.0,
                     (false, false) => f.hand,
