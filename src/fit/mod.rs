@@ -9,6 +9,8 @@ pub mod command;
 pub mod evaluate;
 pub mod logistic;
 pub mod samples;
+#[cfg(test)]
+mod tests;
 
 use crate::checks::Finding;
 use crate::config::Config;
