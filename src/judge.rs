@@ -26,6 +26,8 @@ pub async fn judge(
     if !rt.checks.is_empty() {
         findings.extend(rt.checks.run(message).await);
     }
+    // `rules.scores` (a fitted score file) has the last word on every finding's score.
+    policy.scores.apply(&mut findings);
     let started = std::time::Instant::now();
     let verdict = verdict::decide(findings, &policy.thresholds);
     crate::metrics::stage("verdict", started.elapsed().as_secs_f64());

@@ -15,6 +15,7 @@ pub mod config;
 pub mod conn;
 pub mod deliver;
 pub mod dns;
+pub mod fit;
 #[cfg(test)]
 mod future_sizes;
 pub mod fuzzing;

@@ -1,4 +1,4 @@
-//! Reload on change: polls the config file, the rule files and the list files (globs re-expanded, so a new
+//! Reload on change: polls the config file, the rule files, the list files, the score file (globs re-expanded, so a new
 //! file in a watched directory counts) every `rules.watch`, and reloads when any of them
 //! changed. Polling mtimes is dependency-free and costs a few `stat`s every couple of seconds.
 //! The reload itself is the same all-or-nothing `Reloader::reload` as SIGHUP's.
@@ -22,6 +22,8 @@ fn snapshot(config_path: Option<&Path>, config: &Config) -> Snapshot {
     // List files (`lists: … {file: path}`) reload with the config.
     files.extend(config.policy.allow.files.iter().cloned());
     files.extend(config.policy.deny.files.iter().cloned());
+    // A refitted score file (`rules.scores`) reloads with the config, all or nothing.
+    files.extend(config.policy.scores_file.iter().cloned());
     files
         .into_iter()
         .map(|f| {

@@ -35,6 +35,9 @@ mod reload;
 #[path = "guarantees/rules.rs"]
 mod rules;
 
+#[path = "guarantees/scores.rs"]
+mod scores;
+
 #[path = "guarantees/soak.rs"]
 mod soak;
 

@@ -108,7 +108,10 @@ fn evaluate(
     let rules = if config.policy.rule_files.is_empty() {
         None
     } else {
-        Some(crate::rules::check::load(&config.policy.rule_files)?)
+        Some(crate::rules::check::load_for(
+            &config.policy.rule_files,
+            true,
+        )?)
     };
     eprintln!(
         "{folds}-fold cross-validation over {} spam and {} ham",

@@ -39,19 +39,35 @@ pub struct BayesConfig {
     pub redis: Option<super::state::RedisModel>,
 }
 
-/// The bands and their default scores (chosen by 10-fold cross-validation on the
-/// development folders; see README). The last band's bound is above 1 so it includes 1.0.
+/// The bands and their default scores, fitted with the default pack's rules by `moat rules
+/// fit --bayes` (prior zero) on the development folders (scripts/fit-default.sh, docs/rules.md "Fitted
+/// scores"); config/moat.yaml repeats them. The last band's bound is above 1 so it includes 1.0.
 pub const DEFAULT_BANDS: &[(&str, f64, f64)] = &[
-    ("BAYES_00", 0.01, -1.5),
-    ("BAYES_05", 0.05, -0.5),
-    ("BAYES_20", 0.20, 0.0),
-    ("BAYES_40", 0.40, 0.0),
-    ("BAYES_50", 0.60, 0.8),
-    ("BAYES_60", 0.80, 1.5),
-    ("BAYES_80", 0.95, 2.0),
-    ("BAYES_95", 0.99, 3.0),
-    ("BAYES_99", 0.999, 4.0),
+    ("BAYES_00", 0.01, -2.5),
+    ("BAYES_05", 0.05, -0.48),
+    ("BAYES_20", 0.20, 0.55),
+    ("BAYES_40", 0.40, 0.9),
+    ("BAYES_50", 0.60, 1.15),
+    ("BAYES_60", 0.80, 2.75),
+    ("BAYES_80", 0.95, 2.92),
+    ("BAYES_95", 0.99, 4.21),
+    ("BAYES_99", 0.999, 5.0),
     ("BAYES_999", 1.01, 5.0),
+];
+
+/// The bands' hand scores, as chosen before any fit: what `moat rules fit` draws the band
+/// scores towards and the direction it keeps (below zero: evidence of legitimate mail).
+pub const HAND_BAND_SCORES: &[(&str, f64)] = &[
+    ("BAYES_00", -1.5),
+    ("BAYES_05", -0.5),
+    ("BAYES_20", 0.0),
+    ("BAYES_40", 0.0),
+    ("BAYES_50", 0.8),
+    ("BAYES_60", 1.5),
+    ("BAYES_80", 2.0),
+    ("BAYES_95", 3.0),
+    ("BAYES_99", 4.0),
+    ("BAYES_999", 5.0),
 ];
 
 impl Default for BayesConfig {
@@ -70,6 +86,12 @@ impl Default for BayesConfig {
 }
 
 impl BayesConfig {
+    /// Whether the configuration uses the classifier (a model file or Redis storage), even
+    /// while the model is missing or under-trained.
+    pub fn configured(&self) -> bool {
+        self.model.is_some() || self.redis.is_some()
+    }
+
     /// The band a probability falls in.
     pub fn band(&self, p: f64) -> &Band {
         self.bands

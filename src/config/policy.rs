@@ -3,6 +3,7 @@
 
 pub use super::lists::{List, RawList, RawLists};
 use super::values::{ByteSize, HumanDuration};
+use crate::rules::scores::ScoreTable;
 use crate::verdict::Thresholds;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -14,6 +15,9 @@ use std::time::Duration;
 pub struct RawRules {
     pub files: Vec<String>,
     pub watch: HumanDuration,
+    /// A score file (`moat rules fit --out`) whose scores replace those of the findings it
+    /// names: rules, classifier bands, authentication and reputation findings alike.
+    pub scores: Option<String>,
 }
 
 impl Default for RawRules {
@@ -21,6 +25,7 @@ impl Default for RawRules {
         RawRules {
             files: vec![crate::rules::builtin::NAME.to_string()],
             watch: HumanDuration(Duration::from_secs(2)),
+            scores: None,
         }
     }
 }
@@ -76,6 +81,10 @@ pub struct Policy {
     /// How often rule and config files are polled for changes; zero disables the watch.
     pub watch: Duration,
     pub thresholds: Thresholds,
+    /// `rules.scores`: the file (watched for changes) and the scores read from it; applied
+    /// to every finding before the verdict. Empty without the key.
+    pub scores_file: Option<PathBuf>,
+    pub scores: Arc<ScoreTable>,
     /// Shared with every session (the deny list is also applied at HELO and RCPT).
     pub allow: Arc<List>,
     pub deny: Arc<List>,
@@ -119,10 +128,26 @@ pub fn build(
         subject_tag: actions.subject_tag,
     };
     check_order(&thresholds, push);
+    let scores_file = rules.scores.as_ref().map(|f| base.join(f));
+    let scores = scores_file
+        .as_deref()
+        .map(|f| {
+            // Read now, with the rest of the configuration: a broken score file refuses
+            // the whole configuration, so a reload keeps the running scores.
+            ScoreTable::load(f).unwrap_or_else(|errors| {
+                for e in errors {
+                    push("rules.scores", e.to_string());
+                }
+                ScoreTable::default()
+            })
+        })
+        .unwrap_or_default();
     Policy {
         rule_files,
         watch: rules.watch.0,
         thresholds,
+        scores_file,
+        scores: Arc::new(scores),
         allow: Arc::new(super::lists::build(lists.allow, "lists.allow", &base, push)),
         deny: Arc::new(super::lists::build(lists.deny, "lists.deny", &base, push)),
         quarantine: QuarantineConfig {
@@ -188,6 +213,30 @@ mod tests {
         assert!(e.contains("lists.deny.clients[0]"), "{e}");
         let e = Config::from_yaml(&yaml("actions:\n  rejct: 4\n"), "m.yaml").unwrap_err();
         assert!(e.to_string().contains("rejct"), "{e}");
+    }
+
+    #[test]
+    fn corrupt_score_file_is_a_configuration_error_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let scores = dir.path().join("fitted.yaml");
+        std::fs::write(&scores, "scores:\n  HTML_ONLY: 0.3\n  CLICK_HERE: oops\n").unwrap();
+        let origin = dir.path().join("moat.yaml");
+        let e = Config::from_yaml(
+            &yaml("rules:\n  scores: fitted.yaml\n"),
+            origin.to_str().unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
+        let expected = format!("rules.scores: {}:3: scores.CLICK_HERE:", scores.display());
+        assert!(e.contains(&expected), "{e}");
+        std::fs::write(&scores, "scores:\n  HTML_ONLY: 0.3\n").unwrap();
+        let c = Config::from_yaml(
+            &yaml("rules:\n  scores: fitted.yaml\n"),
+            origin.to_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(c.policy.scores.get("HTML_ONLY"), Some(0.3));
+        assert_eq!(c.policy.scores_file.as_deref(), Some(scores.as_path()));
     }
 
     #[test]

@@ -54,7 +54,10 @@ pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Chec
     if config.policy.rule_files.is_empty() && bayes.is_off() {
         return Ok(None);
     }
-    let rules = Arc::new(load(&config.policy.rule_files)?);
+    let rules = Arc::new(load_for(
+        &config.policy.rule_files,
+        config.bayes.configured(),
+    )?);
     tracing::debug!(rules = rules.len(), "rules compiled");
     Ok(Some(Arc::new(RulesCheck { rules, bayes })))
 }
@@ -101,14 +104,23 @@ pub fn expand(patterns: &[PathBuf]) -> Result<Vec<PathBuf>, RuleError> {
     Ok(out)
 }
 
-/// Reads and compiles the configured rule files; all or nothing.
+/// Reads and compiles the configured rule files; all or nothing. The default pack gets its
+/// scores fitted for the rules alone.
 pub fn load(patterns: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
+    load_for(patterns, false)
+}
+
+/// As `load`; the default pack gets the scores fitted for a configuration with (or without)
+/// the classifier.
+pub fn load_for(patterns: &[PathBuf], with_classifier: bool) -> Result<RuleSet, RuleErrors> {
     let files = expand(patterns).map_err(|e| RuleErrors(vec![e]))?;
     let mut sources = Vec::new();
     let mut errors = Vec::new();
+    let mut builtin = false;
     for f in files {
         if f.as_os_str() == super::builtin::NAME {
             sources.extend(super::builtin::sources());
+            builtin = true;
             continue;
         }
         match std::fs::read_to_string(&f) {
@@ -122,7 +134,13 @@ pub fn load(patterns: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
     // The files that could be read are compiled even when others could not, so that their
     // errors are reported in the same run.
     match RuleSet::compile(sources) {
-        Ok(set) if errors.is_empty() => Ok(set),
+        Ok(mut set) if errors.is_empty() => {
+            if builtin {
+                // The pack's fitted scores; band ids in the file are the classifier's, not rules.
+                set.set_scores(&super::builtin::scores(with_classifier));
+            }
+            Ok(set)
+        }
         Ok(_) => Err(RuleErrors(errors)),
         Err(more) => {
             errors.extend(more.0);

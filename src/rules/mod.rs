@@ -15,6 +15,7 @@ mod file;
 mod lazy;
 mod meta;
 mod prefilter;
+pub mod scores;
 pub mod uri;
 
 use crate::checks::Finding;
@@ -63,7 +64,12 @@ pub struct Source {
 pub struct Rule {
     pub id: String,
     pub description: String,
+    /// The score findings of this rule carry: the fitted one when a score file names the
+    /// rule (`set_scores`), else `hand_score`.
     pub score: f64,
+    /// The `score:` written in the rule file. Its sign says what the rule is evidence of
+    /// (spam above zero, legitimate mail below), which a fit never reverses.
+    pub hand_score: f64,
     pub force: Option<Action>,
     pub file: Arc<str>,
     pub line: Option<usize>,
@@ -126,6 +132,7 @@ impl RuleSet {
                             id: r.id,
                             description: r.description,
                             score: r.score,
+                            hand_score: r.score,
                             force,
                             file: origin.clone(),
                             line,
@@ -166,6 +173,23 @@ impl RuleSet {
 
     pub fn sources(&self) -> &[Source] {
         &self.sources
+    }
+
+    /// Gives every rule the table names its score there (a fitted score file); the others
+    /// keep theirs. Ids the table names that are no rule here are returned.
+    pub fn set_scores(&mut self, table: &scores::ScoreTable) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for (id, score) in table.iter() {
+            match self.by_id.get(id) {
+                Some(&i) => self.rules[i].score = score,
+                None => unknown.push(id.to_string()),
+            }
+        }
+        unknown
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&i| &self.rules[i])
     }
 
     fn rule_error(&self, i: usize, message: String) -> RuleError {
