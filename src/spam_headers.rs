@@ -16,7 +16,12 @@ fn is_ours(name: &[u8]) -> bool {
     name.len() >= OURS_PREFIX.len() && name[..OURS_PREFIX.len()].eq_ignore_ascii_case(OURS_PREFIX)
 }
 
-/// `X-Spam-Flag`, `X-Spam-Score` and `X-Spam-Status`, CRLF-terminated.
+/// Stars in `X-Spam-Level` at most: the header stays one short line whatever the score.
+const MAX_LEVEL: usize = 50;
+
+/// `X-Spam-Flag`, `X-Spam-Score`, `X-Spam-Level` (one `*` per whole point, as SpamAssassin
+/// writes it: Sieve and procmail rules match `X-Spam-Level: *****`) and `X-Spam-Status`,
+/// CRLF-terminated.
 pub fn headers(v: &Verdict) -> String {
     let spam = v.action.is_spam();
     let required = if v.required.is_finite() {
@@ -32,10 +37,12 @@ pub fn headers(v: &Verdict) -> String {
         required,
         if tests.is_empty() { "none" } else { &tests }
     );
+    let stars = (v.score.max(0.0).floor() as usize).min(MAX_LEVEL);
     format!(
-        "X-Spam-Flag: {}\r\nX-Spam-Score: {:.1}\r\n{}\r\n",
+        "X-Spam-Flag: {}\r\nX-Spam-Score: {:.1}\r\nX-Spam-Level: {}\r\n{}\r\n",
         if spam { "YES" } else { "NO" },
         v.score,
+        "*".repeat(stars),
         fold(&status)
     )
 }
@@ -148,7 +155,7 @@ mod tests {
         let h = headers(&verdict(Action::AddHeader, 6.25));
         assert_eq!(
             h,
-            "X-Spam-Flag: YES\r\nX-Spam-Score: 6.2\r\nX-Spam-Status: Yes, score=6.2 required=5.0 tests=CLICK_HERE,SUBJ_FREE\r\n"
+            "X-Spam-Flag: YES\r\nX-Spam-Score: 6.2\r\nX-Spam-Level: ******\r\nX-Spam-Status: Yes, score=6.2 required=5.0 tests=CLICK_HERE,SUBJ_FREE\r\n"
         );
         let h = headers(&Verdict {
             action: Action::Accept,
@@ -160,6 +167,20 @@ mod tests {
             h.contains("X-Spam-Flag: NO\r\n") && h.contains("tests=none"),
             "{h}"
         );
+    }
+
+    /// One `*` per whole point, none below one point, and never more than `MAX_LEVEL`.
+    #[test]
+    fn spam_level_has_one_star_per_point_bounded() {
+        let level = |score| {
+            let h = headers(&verdict(Action::Accept, score));
+            let line = h.lines().find(|l| l.starts_with("X-Spam-Level:")).unwrap();
+            line["X-Spam-Level: ".len()..].to_string()
+        };
+        assert_eq!(level(-3.0), "");
+        assert_eq!(level(0.9), "");
+        assert_eq!(level(4.99), "****");
+        assert_eq!(level(1e9), "*".repeat(MAX_LEVEL));
     }
 
     #[test]
