@@ -154,8 +154,17 @@ fn e2e_forged_x_spam_headers_never_reach_the_mailbox() {
         let names: Vec<&str> = spam.iter().filter_map(|h| h.split(':').next()).collect();
         assert_eq!(
             names,
-            ["X-Spam-Flag", "X-Spam-Score", "X-Spam-Status"],
+            [
+                "X-Spam-Flag",
+                "X-Spam-Score",
+                "X-Spam-Level",
+                "X-Spam-Status"
+            ],
             "{via}: {spam:?}"
+        );
+        assert!(
+            !spam.iter().any(|h| h.contains("****************")),
+            "{via}: the forged level is gone: {spam:?}"
         );
         assert!(
             !String::from_utf8_lossy(&got[0]).contains("USER_IN_WELCOMELIST"),

@@ -1,6 +1,7 @@
 //! Headers Moat owns are entirely Moat's: whatever `X-Spam-*` field a sender writes (in any
 //! case, folded or not) never reaches the backend, whether the message is accepted or marked;
-//! the backend sees only the `X-Spam-Flag`, `X-Spam-Score` and `X-Spam-Status` Moat wrote.
+//! the backend sees only the `X-Spam-Flag`, `X-Spam-Score`, `X-Spam-Level` and `X-Spam-Status`
+//! Moat wrote.
 
 use super::support::*;
 use crate::common::fault_backend::FaultBackend;
@@ -69,20 +70,34 @@ fn forged_x_spam_level_and_every_x_spam_header_never_reach_the_backend() {
     let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["X-Spam-Flag", "X-Spam-Score", "X-Spam-Status"],
+        [
+            "X-Spam-Flag",
+            "X-Spam-Score",
+            "X-Spam-Level",
+            "X-Spam-Status"
+        ],
         "{fields:?}"
     );
     assert_eq!(fields[0].1, "NO");
     assert!(!fields[1].1.starts_with('-'), "Moat's score: {fields:?}");
+    assert!(
+        fields[2].1.len() < 8,
+        "Moat's level, not the forged one: {fields:?}"
+    );
 
     assert!(send_forged(&moat, "MARKME please").delivered());
     let fields = spam_fields(&backend, "MARKME please");
     let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["X-Spam-Flag", "X-Spam-Score", "X-Spam-Status"],
+        [
+            "X-Spam-Flag",
+            "X-Spam-Score",
+            "X-Spam-Level",
+            "X-Spam-Status"
+        ],
         "{fields:?}"
     );
     assert_eq!(fields[0].1, "YES");
-    assert!(fields[2].1.contains("TEST_MARK"), "{fields:?}");
+    assert!(fields[3].1.contains("TEST_MARK"), "{fields:?}");
 }
