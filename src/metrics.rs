@@ -52,7 +52,20 @@ pub struct Metrics {
 /// The process-wide metrics, created on first use.
 pub fn get() -> &'static Metrics {
     static METRICS: OnceLock<Metrics> = OnceLock::new();
-    METRICS.get_or_init(Metrics::new)
+    METRICS.get_or_init(|| {
+        let m = Metrics::new();
+        m.zero_series();
+        m
+    })
+}
+
+/// The configured rules, each at zero hits until it first matches (a dashboard's "rule
+/// hits" panel lists them all from the start). Rule ids are a closed, configured set.
+pub fn rules_configured<'a>(ids: impl IntoIterator<Item = &'a str>) {
+    let m = get();
+    for id in ids {
+        m.rule_hits.with_label_values(&[id]);
+    }
 }
 
 fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -230,13 +243,52 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The Prometheus text exposition of every metric, the `process_*` ones included.
     pub fn render(&self) -> String {
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)
             .expect("text encoding into a Vec cannot fail");
-        String::from_utf8(out).expect("the text format is UTF-8")
+        let mut text = String::from_utf8(out).expect("the text format is UTF-8");
+        text.push_str(&process::render());
+        text
+    }
+
+    /// Creates, at zero, the series a fresh dashboard queries, so that a new installation
+    /// shows zeros rather than "No data" until each event first happens. Every label value
+    /// here is one the code records (no placeholder values).
+    fn zero_series(&self) {
+        self.connections.with_label_values(&["accepted", "ok"]);
+        self.sessions.with_label_values(&["quit"]);
+        for action in [
+            "accept",
+            "add_header",
+            "rewrite_subject",
+            "quarantine",
+            "tempfail",
+            "reject",
+        ] {
+            self.messages.with_label_values(&[action, "2xx"]);
+        }
+        self.check_results.with_label_values(&["rules", "clean"]);
+        for stage in ["greeting", "transaction", "relay"] {
+            self.stage_duration.with_label_values(&[stage]);
+        }
+        self.relay_results.with_label_values(&["accepted", "2xx"]);
+        self.relay_duration.with_label_values(&["data"]);
+        self.tls_handshakes
+            .with_label_values(&["TLSv1_3", "success"]);
+        self.config_reloads.with_label_values(&["success"]);
+        self.config_reloads.with_label_values(&["failure"]);
+        for (kind, result) in [
+            ("spf", "pass"),
+            ("dkim", "pass"),
+            ("dmarc", "pass"),
+            ("iprev", "pass"),
+        ] {
+            self.dns_lookups.with_label_values(&[kind, result]);
+            self.dns_duration.with_label_values(&[kind]);
+        }
     }
 }
 
@@ -415,6 +467,8 @@ impl Drop for OpenConnection {
         get().connections_open.dec();
     }
 }
+
+mod process;
 
 #[cfg(test)]
 mod tests;

@@ -49,6 +49,11 @@ impl Probe {
         health
     }
 
+    /// Whether a probe has finished since the start.
+    pub fn has_result(&self) -> bool {
+        self.last.lock().expect("probe lock").is_some()
+    }
+
     /// Refreshes the cached result in the background, at most one refresh at a time: a
     /// scrape of /metrics must not wait for (or pile up on) a hanging backend.
     pub fn refresh(self: &Arc<Self>, rt: Arc<Runtime>) {

@@ -59,8 +59,14 @@ pub fn reload_refusal(request: &Request) -> Option<&'static str> {
 
 async fn metrics(state: &State) -> Response {
     // Keeps moat_backend_up current for alerting even when nothing polls /readyz, without
-    // making the scrape wait for the backend (the value is at most one scrape old).
-    state.probe.refresh(state.reloader.current());
+    // making the scrape wait for the backend (the value is at most one scrape old) — except
+    // the first scrape, which waits for the first probe (bounded by its timeout) rather than
+    // report a backend that answers as down.
+    if state.probe.has_result() {
+        state.probe.refresh(state.reloader.current());
+    } else {
+        state.probe.check(&state.reloader.current()).await;
+    }
     Response {
         status: 200,
         content_type: "text/plain; version=0.0.4; charset=utf-8",

@@ -75,6 +75,7 @@ pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Chec
     let with_classifier = config.bayes.configured();
     let rules = Arc::new(load_for(&config.policy.rule_files, with_classifier)?);
     tracing::debug!(rules = rules.len(), "rules compiled");
+    crate::metrics::rules_configured(rules.rules().iter().map(|r| r.id.as_str()));
     let uses_pack = config
         .policy
         .rule_files

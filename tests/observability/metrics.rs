@@ -128,3 +128,67 @@ fn connections_over_a_limit_are_counted_as_refused_with_that_limit() {
     }
     assert_eq!(open(), 1.0);
 }
+
+/// Every metric the shipped Grafana dashboard and Prometheus alerts query exists on the first
+/// scrape of a fresh Moat (at zero where nothing happened yet), with the standard `process_*`
+/// metrics, and `moat_backend_up` is 1 on that first scrape when the backend answers — a new
+/// dashboard shows zeros, not "No data", and no alert fires on a healthy start.
+#[test]
+fn every_metric_the_dashboard_and_alerts_use_exists_on_the_first_scrape() {
+    let backend = FaultBackend::normal();
+    let port = crate::common::moat::free_port();
+    let moat = crate::common::moat::Moat::start(&format!(
+        "hostname: mx.example.test\nlisten: [\"127.0.0.1:{{PORT}}\"]\ndomains: [example.test]\n\
+         backend:\n  protocol: smtp\n  address: {}\nadmin:\n  listen: 127.0.0.1:{port}\n",
+        backend.addr
+    ));
+    let admin: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (status, text) = http(admin, "GET", "/metrics");
+    assert_eq!(status, 200);
+    assert_eq!(
+        sample(&text, "moat_backend_up"),
+        1.0,
+        "first scrape, backend up"
+    );
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut queried = std::collections::BTreeSet::new();
+    for file in ["deploy/grafana/moat.json", "deploy/prometheus/alerts.yaml"] {
+        let source = std::fs::read_to_string(root.join(file)).unwrap();
+        for word in source.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if word.starts_with("moat_") || word.starts_with("process_") {
+                let family = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| word.strip_suffix(s))
+                    .unwrap_or(word);
+                queried.insert(family.to_string());
+            }
+        }
+    }
+    let missing: Vec<&String> = queried
+        .iter()
+        .filter(|family| {
+            !text.lines().any(|l| {
+                l.starts_with(&format!("{family} ")) || l.starts_with(&format!("{family}{{"))
+            })
+        })
+        .filter(|family| !text.contains(&format!("# TYPE {family} histogram")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not on the first scrape: {missing:?}\n{text}"
+    );
+    for family in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
+    ] {
+        assert!(sample(&text, family) > 0.0, "{family}");
+    }
+    assert!(
+        text.contains("moat_rule_hits_total{rule=\"GTUBE\"} 0"),
+        "configured rules at zero"
+    );
+    drop(moat);
+}
