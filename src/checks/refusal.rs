@@ -28,13 +28,13 @@ impl Refusal {
         Refusal::counted(check, ids, reply)
     }
 
-    /// Refusals the session core decided itself (deny-listed HELO and recipients), counted
-    /// when the connection collects them.
-    pub fn from_session(ids: &[&'static str]) -> Vec<String> {
-        for id in ids {
-            crate::metrics::check_result("lists", id);
+    /// Refusals the session core decided itself (deny-listed HELO and recipients, relaying
+    /// denied), as (check, id), counted when the connection collects them.
+    pub fn from_session(refusals: &[(&'static str, &'static str)]) -> Vec<String> {
+        for (check, id) in refusals {
+            crate::metrics::check_result(check, id);
         }
-        ids.iter().map(|id| id.to_string()).collect()
+        refusals.iter().map(|(_, id)| id.to_string()).collect()
     }
 
     fn counted(check: &str, findings: Vec<String>, reply: Reply) -> Refusal {

@@ -252,6 +252,16 @@ impl Conn {
                         Some(refusal) => self.refused(refusal),
                         None => Box::pin(self.backend_rcpt(&to)).await,
                     };
+                    // A permanent refusal is the backend not knowing the recipient (or
+                    // refusing it for good): counted and logged like Moat's own refusals.
+                    let reply = match reply.code >= 500 {
+                        true => self.refused(crate::checks::Refusal::new(
+                            "backend",
+                            "RCPT_REFUSED",
+                            reply,
+                        )),
+                        false => reply,
+                    };
                     self.session.resolve(reply);
                 }
                 Event::Message { body } => {

@@ -141,9 +141,10 @@ pub struct Session {
     /// The client sent a command behind another before its reply although PIPELINING was
     /// not advertised to it (no EHLO yet, or HELO): a bot writing blind (`crate::reputation`).
     pipelined_unadvertised: bool,
-    /// Finding ids of the refusals the session decided itself (deny-listed HELO names and
-    /// recipients), for the session's log line and metrics; taken by the driver.
-    refusals: Vec<&'static str>,
+    /// The refusals the session decided itself (deny-listed HELO names and recipients,
+    /// relaying denied), as (check, finding id), for the session's log line and metrics;
+    /// taken by the driver.
+    refusals: Vec<(&'static str, &'static str)>,
 }
 
 impl Session {
@@ -180,7 +181,7 @@ impl Session {
     }
 
     /// The finding ids of refusals the session decided since the last call.
-    pub fn take_refusals(&mut self) -> Vec<&'static str> {
+    pub fn take_refusals(&mut self) -> Vec<(&'static str, &'static str)> {
         std::mem::take(&mut self.refusals)
     }
 

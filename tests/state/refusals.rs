@@ -1,9 +1,10 @@
 //! Refusals before the end of DATA are findings (issue 14): a DNSBL refusal, a deny-listed
-//! recipient, a greylist deferral and a rate-limit refusal each show in the `findings=` of
-//! that session's log line and in `moat_check_results_total{check, result=<finding id>}`.
+//! recipient, a greylist deferral, a rate-limit refusal, relaying denied and a recipient the
+//! backend does not know each show in the `findings=` of that session's log line and in
+//! `moat_check_results_total{check, result=<finding id>}`.
 
 use crate::common::dns::TestDns;
-use crate::common::fault_backend::FaultBackend;
+use crate::common::fault_backend::{Fault, FaultBackend};
 use crate::support::{connect_from, metric, session, start};
 use std::net::Ipv4Addr;
 
@@ -37,12 +38,16 @@ fn refusals_before_data_are_findings_in_the_session_log_and_metrics() {
     // 127.0.0.4 is listed; the DNSBL query is the reversed address under the zone.
     dns.a("4.0.0.127.bl.test", Ipv4Addr::new(127, 0, 0, 2));
     let backend = FaultBackend::normal();
+    backend.set_fault(Fault::RcptMatching(
+        "nobody".into(),
+        "550 5.1.1 No such user".into(),
+    ));
     let extra = format!(
         "dns:\n  nameservers: [\"{}\"]\n  timeout: 500ms\n  attempts: 1\n\
          reputation:\n  dnsbl: [\"bl.test=127.0.0.2*3\"]\n  threshold: 3\n\
          greylist:\n  enabled: true\n  delay: 1h\n\
          ratelimit:\n  client:\n    messages: 1\n\
-         lists:\n  deny:\n    recipients: [blocked@example.test]\n",
+         lists:\n  deny:\n    recipients: [blocked@example.test]\n  allow:\n    clients: [127.0.0.6/32]\n",
         dns.addr
     );
     let m = start(&backend, &extra);
@@ -56,6 +61,8 @@ fn refusals_before_data_are_findings_in_the_session_log_and_metrics() {
     assert!(c.cmd("MAIL FROM:<s@origin.test>").starts_with("250"));
     let r = c.cmd("RCPT TO:<\"blocked\"@example.test>");
     assert!(r.starts_with("550 5.7.1"), "deny list: {r}");
+    let r = c.cmd("RCPT TO:<someone@elsewhere.test>");
+    assert!(r.starts_with("550 5.7.1"), "relaying denied: {r}");
     let r = c.cmd("RCPT TO:<alice@example.test>");
     assert!(r.starts_with("451 4.7.1"), "greylisted: {r}");
     assert!(c.cmd("RSET").starts_with("250"));
@@ -63,10 +70,23 @@ fn refusals_before_data_are_findings_in_the_session_log_and_metrics() {
     assert!(r.starts_with("451 4.7.1"), "rate limited: {r}");
     assert!(c.cmd("QUIT").starts_with("221"));
 
+    // An allow-listed client is not greylisted: the backend is asked, and knows no `nobody`.
+    let mut c = session("127.0.0.6", addr);
+    assert!(c.cmd("MAIL FROM:<s@origin.test>").starts_with("250"));
+    let r = c.cmd("RCPT TO:<nobody@example.test>");
+    assert!(r.starts_with("550 5.1.1"), "unknown user: {r}");
+    assert!(c.cmd("QUIT").starts_with("221"));
+    assert!(session_line(&m, "127.0.0.6").contains("findings=RCPT_REFUSED"));
+
     let line = session_line(&m, "127.0.0.4");
     assert!(line.contains("findings=DNSBL_BL_TEST"), "{line}");
     let line = session_line(&m, "127.0.0.5");
-    for id in ["GREYLIST", "RATELIMIT_MESSAGES", "DENYLIST_RECIPIENT"] {
+    for id in [
+        "GREYLIST",
+        "RATELIMIT_MESSAGES",
+        "DENYLIST_RECIPIENT",
+        "RELAY_DENIED",
+    ] {
         assert!(line.contains(id), "{id} missing from {line}");
     }
     for (check, id) in [
@@ -74,6 +94,8 @@ fn refusals_before_data_are_findings_in_the_session_log_and_metrics() {
         ("greylist", "GREYLIST"),
         ("ratelimit", "RATELIMIT_MESSAGES"),
         ("lists", "DENYLIST_RECIPIENT"),
+        ("relay", "RELAY_DENIED"),
+        ("backend", "RCPT_REFUSED"),
     ] {
         let series = format!("moat_check_results_total{{check=\"{check}\",result=\"{id}\"}}");
         assert_eq!(metric(m.admin, &series), 1.0, "{series}");

@@ -56,7 +56,7 @@ impl Session {
     fn hello_cmd(&mut self, name: String, extended: bool) -> Option<Event> {
         if let Some(why) = self.cfg.deny_list.helo(&name) {
             tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "HELO name on lists.deny");
-            self.refusals.push("DENYLIST_HELO");
+            self.refusals.push(("lists", "DENYLIST_HELO"));
             self.bad_command(Reply::status(550, 7, 1, "HELO name refused"));
             return None;
         }
@@ -143,6 +143,7 @@ impl Session {
         let smtputf8 = txn.params.smtputf8;
         if to.is_routing_trick() || !self.cfg.domains.contains(&to.domain) {
             tracing::info!(target: "moat::refusal", reference = %self.reference(), recipient = %to.address(), "relay denied");
+            self.refusals.push(("relay", "RELAY_DENIED"));
             let r = Reply::status(550, 7, 1, "Relaying denied");
             self.bad_command(r);
             return None;
@@ -153,7 +154,7 @@ impl Session {
         }
         if let Some(why) = self.cfg.deny_list.recipient(&to.key()) {
             tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "recipient on lists.deny");
-            self.refusals.push("DENYLIST_RECIPIENT");
+            self.refusals.push(("lists", "DENYLIST_RECIPIENT"));
             self.bad_command(Reply::status(550, 7, 1, "Recipient refused"));
             return None;
         }
