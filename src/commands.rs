@@ -4,7 +4,7 @@ use crate::cli_out;
 use crate::config::Config;
 use crate::quarantine::{Store, print};
 use crate::rules::{check, examples};
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::terminal::field;
 use crate::verdict::Action;
 use std::io::{self, Write};

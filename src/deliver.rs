@@ -5,7 +5,7 @@ use crate::checks::MessageContext;
 use crate::headers::{self, ReceivedInfo, TlsInfo};
 use crate::quarantine::{self, Meta, Store};
 use crate::relay::{BackendSession, RelayError, Stage};
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::smtp::Reply;
 use crate::smtp::session::{Hello, Transaction};
 use crate::spam_headers;

@@ -7,7 +7,7 @@
 //! Redis and authentication unused. The bounds leave room to grow, not to regress.
 
 use crate::config::Config;
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use std::mem::size_of_val;
 use std::net::IpAddr;
 

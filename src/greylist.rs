@@ -12,7 +12,7 @@
 use crate::checks::{Finding, Refusal};
 use crate::config::greylist::GreylistConfig;
 use crate::config::ratelimit::OnError;
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::smtp::Reply;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::state::{StateError, Store};

@@ -2,7 +2,7 @@
 //! every configured check, then the verdict. No relaying here.
 
 use crate::checks::{Finding, MessageContext};
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::smtp::address::ReversePath;
 use crate::verdict::{self, Verdict};
 use std::net::IpAddr;

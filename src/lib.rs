@@ -35,6 +35,7 @@ pub mod relay;
 pub mod release;
 pub mod reputation;
 pub mod rules;
+pub mod runtime;
 pub mod scan;
 pub mod server;
 pub mod slots;

@@ -406,7 +406,7 @@ fn serve(path: Option<PathBuf>) -> ExitCode {
 }
 
 /// Binds the listeners and serves until SIGTERM or SIGINT.
-async fn run(runtime: moat::server::Runtime, path: Option<PathBuf>) -> anyhow::Result<()> {
+async fn run(runtime: moat::runtime::Runtime, path: Option<PathBuf>) -> anyhow::Result<()> {
     tracing::info!(config = %runtime.config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
     let admin = runtime.config.admin.listen;
     // Installed before the listeners exist, so a SIGHUP can never hit the default action

@@ -13,7 +13,7 @@ use crate::checks::Check;
 use crate::config::{Config, ConfigError, ConfigErrors};
 use crate::relay::Relay;
 use crate::rules::RuleError;
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::smtp::session::SessionConfig;
 use std::path::Path;
 use std::sync::Arc;

@@ -9,7 +9,7 @@
 
 use crate::checks::Refusal;
 use crate::config::ratelimit::{OnError, Prefixes};
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::smtp::Reply;
 use std::net::IpAddr;
 

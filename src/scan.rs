@@ -6,7 +6,7 @@
 
 use crate::checks::MessageContext;
 use crate::rules::facts::Facts;
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::terminal::field;
 use crate::verdict::{Action, Verdict};

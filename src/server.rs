@@ -6,35 +6,15 @@
 //! network. Over a limit the client gets `421 4.7.0` at once, never a hanging accept; when
 //! the table is nearly full, idle sessions are shed to make room.
 
-use crate::checks::Checks;
 use crate::config::{BackendTarget, Config};
 use crate::conn::Conn;
-use crate::relay::Relay;
+use crate::runtime::Runtime;
 use crate::slots::Table;
-use crate::smtp::session::SessionConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-
-/// Everything sessions share for one configuration.
-pub struct Runtime {
-    pub config: Arc<Config>,
-    pub session: Arc<SessionConfig>,
-    pub relay: Relay,
-    pub tls: Option<tokio_rustls::TlsAcceptor>,
-    pub checks: Checks,
-    /// Sender authentication (SPF, DKIM, ARC, DMARC, iprev); `None` when disabled.
-    pub auth: Option<Arc<crate::auth::Authenticator>>,
-    /// DNS lists (DNSBL at connect, RHSBL/URIBL as a check); `None` when none configured.
-    pub reputation: Option<Arc<crate::reputation::Reputation>>,
-    /// Greylisting and rate-limit state; carried over a reload that keeps `state` unchanged.
-    pub state: crate::state::Store,
-    /// The one DNS resolver (and cache) of auth and reputation, when either is enabled; kept
-    /// over a reload that leaves `dns:` unchanged.
-    pub resolver: Option<crate::dns::Resolver>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -46,13 +26,6 @@ pub enum ServerError {
     /// The configuration, or something it names (a TLS file, a rule file), is wrong.
     #[error("{0}")]
     Config(#[from] crate::config::ConfigErrors),
-}
-
-impl Runtime {
-    /// Everything sessions need for `config` (see `crate::prepare`, which also builds it).
-    pub fn new(config: Config) -> Result<Runtime, ServerError> {
-        Ok(Runtime::build(config, None)?)
-    }
 }
 
 pub struct Server {

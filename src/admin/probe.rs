@@ -3,7 +3,7 @@
 //! so that frequent /readyz and /metrics requests do not hammer the backend.
 
 use crate::config::BackendTarget;
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,7 +5,7 @@
 use crate::deliver;
 use crate::headers::TlsInfo;
 use crate::relay::BackendSession;
-use crate::server::Runtime;
+use crate::runtime::Runtime;
 use crate::smtp::Reply;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::smtp::session::{Event, Session};

@@ -5,8 +5,8 @@
 
 use crate::checks::Finding;
 use crate::config::Config;
+use crate::runtime::Runtime;
 use crate::scan::EnvelopeOverride;
-use crate::server::Runtime;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ impl Corpus {
 /// The runtime the fit judges with: the configured one, without a score file (the fit
 /// needs every finding's own score) and without the configured model (the classifier's
 /// bands come from models trained on the labelled mail itself, see `bands`).
-pub fn runtime(config: &Config) -> Result<Runtime, crate::server::ServerError> {
+pub fn runtime(config: &Config) -> Result<Runtime, crate::config::ConfigErrors> {
     let mut c = config.clone();
     c.policy.scores = Arc::default();
     c.bayes.model = None;

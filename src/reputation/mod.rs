@@ -156,7 +156,7 @@ pub fn checks(reputation: Option<&Arc<Reputation>>) -> Vec<Arc<dyn crate::checks
 /// refusal (`554 5.7.1`) when their total reaches the threshold. The zones are asked in
 /// parallel and bounded by the DNS deadline, so a clean client waits one round trip.
 pub async fn screen_connection(
-    rt: &crate::server::Runtime,
+    rt: &crate::runtime::Runtime,
     ip: IpAddr,
 ) -> Result<Vec<Finding>, crate::checks::Refusal> {
     let Some(rep) = rt

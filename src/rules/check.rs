@@ -247,7 +247,7 @@ mod tests {
         );
         let config = crate::config::Config::from_yaml(&yaml, "t.yaml").unwrap();
         assert!(config.bayes.configured());
-        let rt = crate::server::Runtime::new(config).unwrap();
+        let rt = crate::runtime::Runtime::new(config).unwrap();
         let raw = b"Subject: hi\r\n\r\nThis is a limited time offer, act now.\r\n".to_vec();
         let verdict = crate::scan::scan_one(&rt, raw, &Default::default()).await;
         let act_now = verdict.findings.iter().find(|f| f.id == "ACT_NOW").unwrap();

@@ -251,7 +251,7 @@ fn bulk(v: Value) -> Result<Option<Vec<u8>>, StateError> {
 
 /// A reload keeps the running store (its counters and greylist entries, its Redis
 /// connection) when the `state` section did not change; otherwise the new one starts empty.
-pub fn carry_over(new: &mut crate::server::Runtime, old: &crate::server::Runtime) {
+pub fn carry_over(new: &mut crate::runtime::Runtime, old: &crate::runtime::Runtime) {
     if new.config.state == old.config.state {
         new.state = old.state.clone();
     }
@@ -261,7 +261,7 @@ pub fn carry_over(new: &mut crate::server::Runtime, old: &crate::server::Runtime
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::server::Runtime;
+    use crate::runtime::Runtime;
 
     #[tokio::test]
     async fn memory_state_survives_a_reload_with_the_same_state_section() {

@@ -1,0 +1,36 @@
+//! The runtime: everything the sessions of one configuration share — the validated
+//! configuration, the session core's settings, the backend, the checks, the resolver and the
+//! shared state. `crate::prepare` builds it (for `serve`, every reload and `check-config`);
+//! `crate::server` swaps it whole at a reload, and each session keeps the one it started with.
+//! Modules below the server take what they need from it and never reach the server itself.
+
+use crate::checks::Checks;
+use crate::config::Config;
+use crate::relay::Relay;
+use crate::smtp::session::SessionConfig;
+use std::sync::Arc;
+
+/// Everything sessions share for one configuration.
+pub struct Runtime {
+    pub config: Arc<Config>,
+    pub session: Arc<SessionConfig>,
+    pub relay: Relay,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub checks: Checks,
+    /// Sender authentication (SPF, DKIM, ARC, DMARC, iprev); `None` when disabled.
+    pub auth: Option<Arc<crate::auth::Authenticator>>,
+    /// DNS lists (DNSBL at connect, RHSBL/URIBL as a check); `None` when none configured.
+    pub reputation: Option<Arc<crate::reputation::Reputation>>,
+    /// Greylisting and rate-limit state; carried over a reload that keeps `state` unchanged.
+    pub state: crate::state::Store,
+    /// The one DNS resolver (and cache) of auth and reputation, when either is enabled; kept
+    /// over a reload that leaves `dns:` unchanged.
+    pub resolver: Option<crate::dns::Resolver>,
+}
+
+impl Runtime {
+    /// Everything sessions need for `config` (see `crate::prepare`, which also builds it).
+    pub fn new(config: Config) -> Result<Runtime, crate::config::ConfigErrors> {
+        Runtime::build(config, None)
+    }
+}
