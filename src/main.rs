@@ -72,11 +72,17 @@ enum Command {
     },
     /// Train the statistical classifier from spam and ham (files, directories, Maildirs, or
     /// an IMAP folder), or cross-validate it with --evaluate.
+    // No arguments at all: the usage, not an error; otherwise at least one source.
+    #[command(
+        arg_required_else_help = true,
+        group(clap::ArgGroup::new("source").required(true).multiple(true).args(["spam", "ham", "imap"]))
+    )]
     Learn {
         #[arg(long, short)]
         config: Option<PathBuf>,
         /// Model file (default: the configured storage, bayes.model or Redis with
-        /// bayes.storage: redis).
+        /// bayes.storage: redis; else moat-bayes.model next to the configuration file, or
+        /// in the working directory without --config).
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long, num_args = 1..)]

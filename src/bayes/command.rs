@@ -65,6 +65,9 @@ fn run(config: &Config, args: LearnArgs, out: &mut Vec<String>) -> anyhow::Resul
         out.push(format!("published version {v} to Redis"));
     }
     summary(&target.describe(), &model, config, out);
+    if let Some(hint) = target.unused_by(config) {
+        out.push(hint);
+    }
     Ok(if errors > 0 {
         ExitCode::from(3)
     } else {
