@@ -47,8 +47,9 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Judge stored messages (files or directories) as the server would, without relaying.
-    /// Exit status for one file: 0 accept, 1 marked/quarantined, 2 tempfail/reject, 3 error.
+    /// Judge stored messages (files, directories, Maildirs, mbox files) as the server would,
+    /// without relaying. Exit status for one message: 0 accept, 1 marked/quarantined,
+    /// 2 tempfail/reject, 3 error.
     Scan {
         /// Print every finding with its score and reason.
         #[arg(long)]
@@ -70,8 +71,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Train the statistical classifier from spam and ham (files, directories, Maildirs, or
-    /// an IMAP folder), or cross-validate it with --evaluate.
+    /// Train the statistical classifier from spam and ham (files, directories, Maildirs, mbox
+    /// files, or an IMAP folder), or cross-validate it with --evaluate.
     // No arguments at all: the usage, not an error; otherwise at least one source.
     #[command(
         arg_required_else_help = true,

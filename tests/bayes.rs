@@ -346,3 +346,29 @@ fn learn_without_arguments_prints_usage() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("Usage: moat learn"), "{}", text(&out));
 }
+
+/// An mbox file is learned message by message (`crate::mailstore`, shared with `scan`).
+#[test]
+fn learn_reads_each_message_of_an_mbox_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("spam.mbox");
+    let text_of: String = (0..3)
+        .map(|n| {
+            format!(
+                "From deals@bargain-watches.test Thu Jan  1 10:00:00 2026\n{}\n",
+                message(true, n).replace("\r\n", "\n")
+            )
+        })
+        .collect();
+    std::fs::write(&mbox, text_of).unwrap();
+    let model = dir.path().join("m.model");
+    let out = moat(&[
+        "learn",
+        "--model",
+        model.to_str().unwrap(),
+        "--spam",
+        mbox.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Spam: 3 learned"), "{}", text(&out));
+}
