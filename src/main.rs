@@ -190,8 +190,15 @@ enum QuarantineCommand {
         #[arg(long)]
         raw: bool,
     },
-    /// Relay through the configured backend (exactly once) and remove from the store.
-    Release { id: String },
+    /// Relay through the configured backend (exactly once) and remove from the store. Moat's
+    /// X-Spam-* headers are rewritten to say it was released (X-Spam-Flag: NO,
+    /// X-Moat-Released: TIME by operator), so a Junk rule does not file it back.
+    Release {
+        id: String,
+        /// Also learn it as ham into the configured classifier model (bayes.model or Redis).
+        #[arg(long)]
+        learn_ham: bool,
+    },
     /// Remove without delivering.
     Delete { id: String },
 }
@@ -316,7 +323,10 @@ fn main() -> ExitCode {
                     id: id.clone(),
                     raw: *raw,
                 },
-                QuarantineCommand::Release { id } => QuarantineCmd::Release(id.clone()),
+                QuarantineCommand::Release { id, learn_ham } => QuarantineCmd::Release {
+                    id: id.clone(),
+                    learn_ham: *learn_ham,
+                },
                 QuarantineCommand::Delete { id } => QuarantineCmd::Delete(id.clone()),
             };
             commands::quarantine(&c, cmd)

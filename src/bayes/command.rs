@@ -75,6 +75,21 @@ fn run(config: &Config, args: LearnArgs, out: &mut Vec<String>) -> anyhow::Resul
     })
 }
 
+/// `moat quarantine release --learn-ham`: one released message learned as ham into the
+/// configured model (file or Redis), the line to print returned.
+pub fn learn_one_ham(config: &Config, raw: &[u8]) -> anyhow::Result<String> {
+    let mut target = super::shared::Target::for_learn(config, None)?;
+    let mut model = target.open()?;
+    let mut tally = Tally::default();
+    tally.add(learn::learn_one(&mut model, raw, Class::Ham));
+    target.save(&model)?;
+    Ok(format!(
+        "learned as ham into {}: {}",
+        target.describe(),
+        report(Class::Ham, &tally)
+    ))
+}
+
 fn report(class: Class, t: &Tally) -> String {
     format!(
         "{class:?}: {} learned, {} already known, {} moved from the other class",
