@@ -10,6 +10,7 @@ use moat::bayes::command::LearnArgs;
 use moat::bayes::imap::ImapArgs;
 use moat::bayes::model::Class;
 use moat::commands::{self, QuarantineCmd};
+use moat::config::overrides::Overrides;
 use moat::config::{Config, LogFormat};
 use moat::server::{Reloader, Server};
 
@@ -35,14 +36,21 @@ enum Command {
         /// Configuration file (default: the embedded config/moat.yaml).
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// SMTP addresses to listen on instead of `listen` (ip:port[,ip:port…]); also
+        /// MOAT_LISTEN. For a second instance on one machine.
+        #[arg(long, value_name = "ADDRS")]
+        listen: Option<String>,
+        /// Admin listener instead of `admin.listen` (ip:port, or `off`); also MOAT_ADMIN.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<String>,
     },
     /// Validate a configuration file and exit (non-zero with the list of errors).
     CheckConfig {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Ask the running server's admin listener (admin.listen of this configuration) GET
-    /// /readyz: exit 0 when ready, 1 otherwise. For a container HEALTHCHECK.
+    /// Ask the running server's admin listener (admin.listen of this configuration, or
+    /// MOAT_ADMIN) GET /readyz: exit 0 when ready, 1 otherwise. For a container HEALTHCHECK.
     Health {
         #[arg(long, short)]
         config: Option<PathBuf>,
@@ -332,8 +340,34 @@ fn main() -> ExitCode {
             commands::quarantine(&c, cmd)
         }),
         Command::CheckConfig { config } => check_config(config.as_deref()),
-        Command::Health { config } => with_config(config.as_ref(), &health),
-        Command::Serve { config: path } => serve(path),
+        Command::Health { config } => with_config(config.as_ref(), &|mut c| {
+            // The instance started with MOAT_ADMIN is asked where it listens.
+            let env = |k: &str| std::env::var(k).ok().filter(|_| k == "MOAT_ADMIN");
+            match Overrides::from_flags_and_env(None, None, &env) {
+                Ok(o) => {
+                    o.apply(&mut c);
+                    health(c)
+                }
+                Err(e) => {
+                    eprintln!("moat health: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }),
+        Command::Serve {
+            config: path,
+            listen,
+            admin,
+        } => {
+            let env = |k: &str| std::env::var(k).ok();
+            match Overrides::from_flags_and_env(listen.as_deref(), admin.as_deref(), &env) {
+                Ok(overrides) => serve(path, overrides),
+                Err(e) => {
+                    eprintln!("moat serve: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }
 
@@ -392,7 +426,7 @@ fn init_logging(config: &Config) {
 
 /// `moat serve`: builds the runtime (inside the async runtime, where the classifier's model
 /// poller can start) with the same function as reloads and check-config, then serves.
-fn serve(path: Option<PathBuf>) -> ExitCode {
+fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -404,14 +438,18 @@ fn serve(path: Option<PathBuf>) -> ExitCode {
         }
     };
     tokio.block_on(async {
-        let runtime = match moat::prepare::prepare(path.as_deref(), None, &mut init_logging) {
+        let loaded = &mut |c: &mut Config| {
+            overrides.apply(c);
+            init_logging(c)
+        };
+        let runtime = match moat::prepare::prepare(path.as_deref(), None, loaded) {
             Ok(rt) => rt,
             Err(errors) => {
                 eprint!("{errors}");
                 return ExitCode::FAILURE;
             }
         };
-        match run(runtime, path).await {
+        match run(runtime, path, overrides.clone()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!("{e:#}");
@@ -423,14 +461,20 @@ fn serve(path: Option<PathBuf>) -> ExitCode {
 }
 
 /// Binds the listeners and serves until SIGTERM or SIGINT.
-async fn run(runtime: moat::server::Runtime, path: Option<PathBuf>) -> anyhow::Result<()> {
+async fn run(
+    runtime: moat::server::Runtime,
+    path: Option<PathBuf>,
+    overrides: Overrides,
+) -> anyhow::Result<()> {
     tracing::info!(config = %runtime.config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
     let admin = runtime.config.admin.listen;
     // Installed before the listeners exist, so a SIGHUP can never hit the default action
     // (terminate) once clients can connect.
     let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("installing the SIGHUP handler")?;
-    let server = Server::bind_runtime(runtime).await?;
+    let server = Server::bind_runtime(runtime)
+        .await?
+        .with_overrides(overrides);
     if let Some(addr) = admin {
         let admin = Admin::bind(addr, server.reloader(), path.clone())
             .await
