@@ -132,7 +132,7 @@ fn evaluate(
         )?)
     };
     eprintln!(
-        "{folds}-fold cross-validation over {} spam and {} ham",
+        "{folds}-fold cross-validation over {} spam and {} ham files",
         spam.len(),
         ham.len()
     );

@@ -150,17 +150,19 @@ pub fn evaluate(
     let mut samples = Vec::new();
     for (files, is_spam) in [(spam, true), (ham, false)] {
         for f in files {
-            let Ok(raw) = std::fs::read(f) else {
+            let Ok(bytes) = std::fs::read(f) else {
                 eprintln!("{}: unreadable, skipped", f.display());
                 continue;
             };
-            let facts = facts_of(&raw);
-            samples.push(Sample {
-                spam: is_spam,
-                hash: message_hash(&raw),
-                tokens: tokens::tokens(&facts),
-                rules: rules.map(|r| r.evaluate(&facts)).unwrap_or_default(),
-            });
+            for m in crate::mailstore::messages(bytes) {
+                let facts = facts_of(&m.raw);
+                samples.push(Sample {
+                    spam: is_spam,
+                    hash: message_hash(&m.raw),
+                    tokens: tokens::tokens(&facts),
+                    rules: rules.map(|r| r.evaluate(&facts)).unwrap_or_default(),
+                });
+            }
         }
     }
     let class = |s: &Sample| if s.spam { Class::Spam } else { Class::Ham };

@@ -17,8 +17,14 @@ fn rust_version() -> String {
 fn readme_names_the_rust_version_and_how_moat_gets_on_path() {
     let v = rust_version();
     let readme = read("README.md");
-    assert!(readme.contains(&format!("Rust {v}")), "README must name Rust {v}");
-    assert!(readme.contains("cargo install --path ."), "README: cargo install");
+    assert!(
+        readme.contains(&format!("Rust {v}")),
+        "README must name Rust {v}"
+    );
+    assert!(
+        readme.contains("cargo install --path ."),
+        "README: cargo install"
+    );
     assert!(
         readme.contains("install -m 0755 target/release/moat /usr/local/bin/"),
         "README: install the release binary"
