@@ -87,7 +87,11 @@ pub enum QuarantineCmd {
         id: String,
         raw: bool,
     },
-    Release(String),
+    /// `learn_ham`: also learn the released message as ham into the configured model.
+    Release {
+        id: String,
+        learn_ham: bool,
+    },
     Delete(String),
 }
 
@@ -118,16 +122,7 @@ fn quarantine_to(config: &Config, cmd: QuarantineCmd, out: &mut dyn Write) -> io
             Ok(()) => writeln!(out, "deleted {id}").map(Ok)?,
             Err(e) => Err(e.to_string()),
         },
-        QuarantineCmd::Release(id) => {
-            let tokio = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            match tokio.block_on(crate::release::release(config, &id)) {
-                Ok(to) => writeln!(out, "released {id} to {}", field(&to.join(", "))).map(Ok)?,
-                Err(e) => Err(e.to_string()),
-            }
-        }
+        QuarantineCmd::Release { id, learn_ham } => release(config, &id, learn_ham, out)?,
     };
     Ok(match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -137,4 +132,39 @@ fn quarantine_to(config: &Config, cmd: QuarantineCmd, out: &mut dyn Write) -> io
             ExitCode::FAILURE
         }
     })
+}
+
+/// `moat quarantine release ID [--learn-ham]`. `--learn-ham` without a classifier is refused
+/// before anything is sent; learning happens only once the backend has the message, so a
+/// failed release teaches nothing.
+fn release(
+    config: &Config,
+    id: &str,
+    learn_ham: bool,
+    out: &mut dyn Write,
+) -> io::Result<Result<(), String>> {
+    if learn_ham && !config.bayes.configured() {
+        return Ok(Err(format!(
+            "--learn-ham needs a classifier (bayes.model or bayes.storage: redis in {}); nothing released",
+            config.origin
+        )));
+    }
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let released = match tokio.block_on(crate::release::release(config, id)) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    // Dropped before learning: a Redis model target runs its own runtime.
+    drop(tokio);
+    writeln!(out, "released {id} to {}", field(&released.to.join(", ")))?;
+    if learn_ham {
+        match crate::bayes::command::learn_one_ham(config, &released.message) {
+            Ok(line) => writeln!(out, "{line}")?,
+            Err(e) => return Ok(Err(format!("released, but not learned as ham: {e:#}"))),
+        }
+    }
+    Ok(Ok(()))
 }

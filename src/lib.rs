@@ -25,6 +25,8 @@ pub mod health;
 pub mod judge;
 pub mod listener;
 pub mod lists;
+pub mod logfield;
+pub mod mailstore;
 pub mod metrics;
 pub mod pace;
 pub mod prepare;

@@ -10,6 +10,7 @@ use moat::bayes::command::LearnArgs;
 use moat::bayes::imap::ImapArgs;
 use moat::bayes::model::Class;
 use moat::commands::{self, QuarantineCmd};
+use moat::config::overrides::Overrides;
 use moat::config::{Config, LogFormat};
 use moat::server::{Reloader, Server};
 
@@ -35,20 +36,28 @@ enum Command {
         /// Configuration file (default: the embedded config/moat.yaml).
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// SMTP addresses to listen on instead of `listen` (ip:port[,ip:port…]); also
+        /// MOAT_LISTEN. For a second instance on one machine.
+        #[arg(long, value_name = "ADDRS")]
+        listen: Option<String>,
+        /// Admin listener instead of `admin.listen` (ip:port, or `off`); also MOAT_ADMIN.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<String>,
     },
     /// Validate a configuration file and exit (non-zero with the list of errors).
     CheckConfig {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Ask the running server's admin listener (admin.listen of this configuration) GET
-    /// /readyz: exit 0 when ready, 1 otherwise. For a container HEALTHCHECK.
+    /// Ask the running server's admin listener (admin.listen of this configuration, or
+    /// MOAT_ADMIN) GET /readyz: exit 0 when ready, 1 otherwise. For a container HEALTHCHECK.
     Health {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Judge stored messages (files or directories) as the server would, without relaying.
-    /// Exit status for one file: 0 accept, 1 marked/quarantined, 2 tempfail/reject, 3 error.
+    /// Judge stored messages (files, directories, Maildirs, mbox files) as the server would,
+    /// without relaying. Exit status for one message: 0 accept, 1 marked/quarantined,
+    /// 2 tempfail/reject, 3 error.
     Scan {
         /// Print every finding with its score and reason.
         #[arg(long)]
@@ -70,13 +79,19 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Train the statistical classifier from spam and ham (files, directories, Maildirs, or
-    /// an IMAP folder), or cross-validate it with --evaluate.
+    /// Train the statistical classifier from spam and ham (files, directories, Maildirs, mbox
+    /// files, or an IMAP folder), or cross-validate it with --evaluate.
+    // No arguments at all: the usage, not an error; otherwise at least one source.
+    #[command(
+        arg_required_else_help = true,
+        group(clap::ArgGroup::new("source").required(true).multiple(true).args(["spam", "ham", "imap"]))
+    )]
     Learn {
         #[arg(long, short)]
         config: Option<PathBuf>,
         /// Model file (default: the configured storage, bayes.model or Redis with
-        /// bayes.storage: redis).
+        /// bayes.storage: redis; else moat-bayes.model next to the configuration file, or
+        /// in the working directory without --config).
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long, num_args = 1..)]
@@ -183,8 +198,15 @@ enum QuarantineCommand {
         #[arg(long)]
         raw: bool,
     },
-    /// Relay through the configured backend (exactly once) and remove from the store.
-    Release { id: String },
+    /// Relay through the configured backend (exactly once) and remove from the store. Moat's
+    /// X-Spam-* headers are rewritten to say it was released (X-Spam-Flag: NO,
+    /// X-Moat-Released: TIME by operator), so a Junk rule does not file it back.
+    Release {
+        id: String,
+        /// Also learn it as ham into the configured classifier model (bayes.model or Redis).
+        #[arg(long)]
+        learn_ham: bool,
+    },
     /// Remove without delivering.
     Delete { id: String },
 }
@@ -309,14 +331,43 @@ fn main() -> ExitCode {
                     id: id.clone(),
                     raw: *raw,
                 },
-                QuarantineCommand::Release { id } => QuarantineCmd::Release(id.clone()),
+                QuarantineCommand::Release { id, learn_ham } => QuarantineCmd::Release {
+                    id: id.clone(),
+                    learn_ham: *learn_ham,
+                },
                 QuarantineCommand::Delete { id } => QuarantineCmd::Delete(id.clone()),
             };
             commands::quarantine(&c, cmd)
         }),
         Command::CheckConfig { config } => check_config(config.as_deref()),
-        Command::Health { config } => with_config(config.as_ref(), &health),
-        Command::Serve { config: path } => serve(path),
+        Command::Health { config } => with_config(config.as_ref(), &|mut c| {
+            // The instance started with MOAT_ADMIN is asked where it listens.
+            let env = |k: &str| std::env::var(k).ok().filter(|_| k == "MOAT_ADMIN");
+            match Overrides::from_flags_and_env(None, None, &env) {
+                Ok(o) => {
+                    o.apply(&mut c);
+                    health(c)
+                }
+                Err(e) => {
+                    eprintln!("moat health: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }),
+        Command::Serve {
+            config: path,
+            listen,
+            admin,
+        } => {
+            let env = |k: &str| std::env::var(k).ok();
+            match Overrides::from_flags_and_env(listen.as_deref(), admin.as_deref(), &env) {
+                Ok(overrides) => serve(path, overrides),
+                Err(e) => {
+                    eprintln!("moat serve: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }
 
@@ -375,7 +426,7 @@ fn init_logging(config: &Config) {
 
 /// `moat serve`: builds the runtime (inside the async runtime, where the classifier's model
 /// poller can start) with the same function as reloads and check-config, then serves.
-fn serve(path: Option<PathBuf>) -> ExitCode {
+fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -387,14 +438,18 @@ fn serve(path: Option<PathBuf>) -> ExitCode {
         }
     };
     tokio.block_on(async {
-        let runtime = match moat::prepare::prepare(path.as_deref(), None, &mut init_logging) {
+        let loaded = &mut |c: &mut Config| {
+            overrides.apply(c);
+            init_logging(c)
+        };
+        let runtime = match moat::prepare::prepare(path.as_deref(), None, loaded) {
             Ok(rt) => rt,
             Err(errors) => {
                 eprint!("{errors}");
                 return ExitCode::FAILURE;
             }
         };
-        match run(runtime, path).await {
+        match run(runtime, path, overrides.clone()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!("{e:#}");
@@ -406,14 +461,20 @@ fn serve(path: Option<PathBuf>) -> ExitCode {
 }
 
 /// Binds the listeners and serves until SIGTERM or SIGINT.
-async fn run(runtime: moat::runtime::Runtime, path: Option<PathBuf>) -> anyhow::Result<()> {
+async fn run(
+    runtime: moat::runtime::Runtime,
+    path: Option<PathBuf>,
+    overrides: Overrides,
+) -> anyhow::Result<()> {
     tracing::info!(config = %runtime.config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
     let admin = runtime.config.admin.listen;
     // Installed before the listeners exist, so a SIGHUP can never hit the default action
     // (terminate) once clients can connect.
     let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("installing the SIGHUP handler")?;
-    let server = Server::bind_runtime(runtime).await?;
+    let server = Server::bind_runtime(runtime)
+        .await?
+        .with_overrides(overrides);
     if let Some(addr) = admin {
         let admin = Admin::bind(addr, server.reloader(), path.clone())
             .await

@@ -20,19 +20,20 @@ use std::sync::Arc;
 
 /// Reads and checks the configuration at `path` (`None`: the embedded default) and builds
 /// its runtime. `loaded` sees the configuration before anything is built (serve sets up its
-/// logging from it, so that what building logs is logged as configured).
+/// logging from it, so that what building logs is logged as configured, and applies its
+/// `--listen`/`--admin` overrides: `crate::config::overrides`).
 /// `previous` is the running runtime on a reload: its DNS resolver (and cache) is kept when
 /// `dns:` is unchanged.
 pub fn prepare(
     path: Option<&Path>,
     previous: Option<&Runtime>,
-    loaded: &mut dyn FnMut(&Config),
+    loaded: &mut dyn FnMut(&mut Config),
 ) -> Result<Runtime, ConfigErrors> {
     let (config, mut errors) = Config::read_checked(path);
-    let Some(config) = config else {
+    let Some(mut config) = config else {
         return Err(ConfigErrors(errors));
     };
-    loaded(&config);
+    loaded(&mut config);
     match Parts::build(&config, previous) {
         Ok(parts) if errors.is_empty() => Ok(Runtime::assemble(config, parts)),
         Ok(_) => Err(in_file_order(&config, errors)),

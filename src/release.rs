@@ -5,6 +5,8 @@ use crate::config::Config;
 use crate::quarantine::{QuarantineError, Store};
 use crate::relay::Relay;
 use crate::smtp::params::MailParams;
+use crate::spam_headers;
+use crate::verdict::Action;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
@@ -14,17 +16,36 @@ pub enum ReleaseError {
     Backend(String),
 }
 
-/// Returns the recipients the backend accepted the message for.
-pub async fn release(config: &Config, id: &str) -> Result<Vec<String>, ReleaseError> {
+/// A message out of the quarantine.
+pub struct Released {
+    /// The recipients the backend accepted it for.
+    pub to: Vec<String>,
+    /// The message as the sender wrote it, Moat's `X-Spam-*` fields removed: what
+    /// `--learn-ham` learns.
+    pub message: Vec<u8>,
+}
+
+/// Relays the held message with its `X-Spam-*` fields rewritten to say it was released
+/// (`spam_headers::released`), so the mailbox's Junk rule leaves it in the inbox.
+pub async fn release(config: &Config, id: &str) -> Result<Released, ReleaseError> {
     let store = Store::new(&config.policy.quarantine);
     let (meta, message, releasing) = store.begin_release(id)?;
-    let result = relay(config, &meta.mail_from, &meta.rcpt_to, &message).await;
+    let note = spam_headers::Released {
+        time: crate::rules::check::now_unix() as u64,
+        held_score: meta.score,
+        held_tests: &meta.tests,
+    };
+    let relayed = spam_headers::released(&message, &note);
+    let result = relay(config, &meta.mail_from, &meta.rcpt_to, &relayed).await;
     // Delivered to at least one recipient: the message is out; keeping it would invite a
     // second, duplicate release.
     let delivered = matches!(&result, Ok(accepted) if !accepted.is_empty());
     store.finish_release(&releasing, delivered)?;
     match result {
-        Ok(accepted) if delivered => Ok(accepted),
+        Ok(to) if delivered => Ok(Released {
+            to,
+            message: spam_headers::edit_message(&message, Action::AddHeader, "").into_owned(),
+        }),
         Ok(_) => Err(ReleaseError::Backend("no recipient was accepted".into())),
         Err(e) => Err(e),
     }

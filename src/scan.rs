@@ -34,24 +34,6 @@ pub struct EnvelopeOverride {
     pub mail_from: Option<String>,
 }
 
-/// Every file named, directories expanded (non-recursively, sorted).
-pub fn files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file())
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
 /// Judges one stored message, as the server would have at the end of DATA.
 pub async fn scan_one(rt: &Runtime, raw: Vec<u8>, envelope: &EnvelopeOverride) -> Verdict {
     let mut context = context_of(raw, !rt.checks.is_empty());
@@ -160,27 +142,27 @@ fn envelope_of(parsed: Option<&Message>, raw: Arc<Vec<u8>>) -> MessageContext {
     }
 }
 
-/// Scans every file; prints one line per file (or the explanation / JSON), and for more than
-/// one file a summary by action. Returns the action of the last file and the count of
-/// unreadable files; a write error (the reader of `out` went away) stops the scan.
+/// Scans every message (Maildirs and mbox files as `crate::mailstore` reads them); prints
+/// one line per message (or the explanation / JSON), and for more than one message a
+/// summary by action. Returns the action when there was exactly one message, and the count
+/// of unreadable files; a write error (the reader of `out` went away) stops the scan.
 pub async fn run(
     rt: &Runtime,
     paths: &[PathBuf],
     opts: &Options,
     out: &mut dyn Write,
 ) -> std::io::Result<(Option<Action>, usize)> {
-    let list = match files(paths) {
+    let list = match crate::mailstore::message_files(paths) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("moat scan: {e}");
             return Ok((None, 1));
         }
     };
-    let many = list.len() > 1;
     let mut summary: BTreeMap<Action, usize> = BTreeMap::new();
-    let (mut last, mut errors) = (None, 0);
-    for (n, path) in list.iter().enumerate() {
-        let raw = match std::fs::read(path) {
+    let (mut last, mut errors, mut scanned) = (None, 0, 0);
+    for path in &list {
+        let bytes = match std::fs::read(path) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{}: {e}", field(&path.display().to_string()));
@@ -188,32 +170,60 @@ pub async fn run(
                 continue;
             }
         };
-        let v = scan_one(rt, raw, &opts.envelope).await;
-        *summary.entry(v.action).or_default() += 1;
-        last = Some(v.action);
-        print_verdict(out, path, &v, opts)?;
-        if many && !opts.json && (n + 1) % 500 == 0 {
-            eprintln!("scanned {}/{}", n + 1, list.len());
+        // An mbox file is many messages, each judged on its own.
+        for message in crate::mailstore::messages(bytes) {
+            let v = scan_one(rt, message.raw, &opts.envelope).await;
+            *summary.entry(v.action).or_default() += 1;
+            last = Some(v.action);
+            print_verdict(
+                out,
+                &Source {
+                    path,
+                    index: message.index,
+                },
+                &v,
+                opts,
+            )?;
+            scanned += 1;
+            if !opts.json && scanned % 500 == 0 {
+                eprintln!("scanned {scanned} messages");
+            }
         }
+    }
+    let many = scanned > 1;
+    if many {
+        // The exit status speaks for one message only.
+        last = None;
     }
     if many && !opts.json {
         let parts: Vec<String> = summary
             .iter()
             .map(|(a, c)| format!("{}={c}", a.as_str()))
             .collect();
-        writeln!(
-            out,
-            "summary: {} messages: {}",
-            list.len() - errors,
-            parts.join(" ")
-        )?;
+        writeln!(out, "summary: {scanned} messages: {}", parts.join(" "))?;
     }
     Ok((last, errors))
 }
 
+/// Where a judged message came from: a file, or the n-th message of an mbox file.
+struct Source<'a> {
+    path: &'a Path,
+    index: Option<usize>,
+}
+
+impl Source<'_> {
+    /// `FILE`, or `FILE#N` for the N-th message of an mbox.
+    fn name(&self) -> String {
+        match self.index {
+            None => self.path.display().to_string(),
+            Some(n) => format!("{}#{n}", self.path.display()),
+        }
+    }
+}
+
 fn print_verdict(
     out: &mut dyn Write,
-    path: &Path,
+    source: &Source,
     v: &Verdict,
     opts: &Options,
 ) -> std::io::Result<()> {
@@ -223,13 +233,16 @@ fn print_verdict(
             .iter()
             .map(|f| serde_json::json!({"id": f.id, "score": f.score, "reason": f.reason, "force": f.force.map(|a| a.as_str())}))
             .collect();
-        let line = serde_json::json!({
-            "file": path.display().to_string(),
+        let mut line = serde_json::json!({
+            "file": source.path.display().to_string(),
             "action": v.action.as_str(),
             "score": v.score,
             "required": if v.required.is_finite() { v.required } else { 0.0 },
             "findings": findings,
         });
+        if let Some(n) = source.index {
+            line["message"] = n.into();
+        }
         return writeln!(out, "{line}");
     }
     // File names and finding reasons can carry text from the messages: escaped for the
@@ -237,7 +250,7 @@ fn print_verdict(
     writeln!(
         out,
         "{}: {} score={:.1} tests={}",
-        field(&path.display().to_string()),
+        field(&source.name()),
         v.action.as_str(),
         v.score,
         v.tests()

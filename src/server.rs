@@ -41,6 +41,8 @@ pub struct Server {
 #[derive(Clone)]
 pub struct Reloader {
     tx: Arc<watch::Sender<Arc<Runtime>>>,
+    /// `moat serve --listen/--admin`: applied to every configuration reloaded, as at start.
+    overrides: Arc<crate::config::overrides::Overrides>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +62,8 @@ impl Reloader {
     /// Builds everything a new configuration needs (TLS files, backend, checks) before it
     /// replaces the running one; on any error the running one stays and the error says why.
     /// `listen` and `limits.max_connections` are bound at start and need a restart.
-    pub fn reload(&self, config: Config) -> Result<(), ReloadError> {
+    pub fn reload(&self, mut config: Config) -> Result<(), ReloadError> {
+        self.overrides.apply(&mut config);
         self.warn_restart_only(&config);
         self.install(Runtime::build(config, Some(&self.current()))?);
         Ok(())
@@ -94,7 +97,10 @@ impl Reloader {
     pub fn reload_from(&self, path: Option<&std::path::Path>) -> Result<(), ReloadError> {
         // The same function as `moat serve` at start and `moat check-config`.
         let current = self.current();
-        let loaded = &mut |config: &Config| self.warn_restart_only(config);
+        let loaded = &mut |config: &mut Config| {
+            self.overrides.apply(config);
+            self.warn_restart_only(config)
+        };
         let result = crate::prepare::prepare(path, Some(&current), loaded)
             .map(|runtime| self.install(runtime))
             .map_err(ReloadError::from);
@@ -128,12 +134,22 @@ impl Server {
             listeners.push(l);
         }
         let (tx, _) = watch::channel(rt);
-        let current = Reloader { tx: Arc::new(tx) };
+        let current = Reloader {
+            tx: Arc::new(tx),
+            overrides: Default::default(),
+        };
         Ok(Server {
             current,
             listeners,
             proxied,
         })
+    }
+
+    /// Keeps `moat serve`'s `--listen`/`--admin` for every reload (the runtime it was bound
+    /// with has them applied already). Before `reloader()` is first called.
+    pub fn with_overrides(mut self, overrides: crate::config::overrides::Overrides) -> Server {
+        self.current.overrides = Arc::new(overrides);
+        self
     }
 
     /// A handle that reloads the configuration of this server while it runs.
@@ -157,8 +173,8 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut accept_tasks = Vec::new();
         for (listener, proxied) in self.listeners.into_iter().zip(self.proxied) {
-            let addr = listener.local_addr().ok();
-            tracing::info!(address = ?addr, proxy_protocol = proxied, hostname = %rt.config.hostname, backend = %describe(&rt.config.backend.target), "listening");
+            let addr = crate::logfield::or_unknown(listener.local_addr().ok());
+            tracing::info!(address = %addr, proxy_protocol = proxied, hostname = %rt.config.hostname, backend = %describe(&rt.config.backend.target), "listening");
             accept_tasks.push(tokio::spawn(accept_loop(
                 listener,
                 self.current.clone(),

@@ -118,6 +118,62 @@ fn rewrite(message: &[u8], end: usize, action: Action, tag: &str) -> Vec<u8> {
     out
 }
 
+/// Written on a message `moat quarantine release` relays, instead of the `X-Spam-*` fields
+/// it was held with: a Sieve rule testing `X-Spam-Flag: YES` (or `X-Spam-Level`) would file
+/// the released message straight back into Junk. The score it was held at stays readable in
+/// `X-Spam-Status`.
+pub struct Released<'a> {
+    /// Unix seconds of the release.
+    pub time: u64,
+    pub held_score: f64,
+    /// The findings it was held for, as the quarantine recorded them.
+    pub held_tests: &'a str,
+}
+
+/// Names the header that marks a released message.
+const RELEASED_FIELD: &[u8] = b"x-moat-released";
+
+/// The held message with every `X-Spam-*` field (and any `X-Moat-Released` the sender
+/// wrote) removed and the release's fields put first: `X-Moat-Released: <ISO 8601 UTC> by
+/// operator`, `X-Spam-Flag: NO`, `X-Spam-Score: 0.0`, an empty `X-Spam-Level` and an
+/// `X-Spam-Status` that says it was released and what it was held for.
+pub fn released(message: &[u8], r: &Released) -> Vec<u8> {
+    // The quarantine file is read back untrusted: only the characters of finding ids pass.
+    let tests: String = r
+        .held_tests
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ',' | '.' | '-'))
+        .collect();
+    let status = format!(
+        "X-Spam-Status: No, released from quarantine, held with score={:.1} tests={}",
+        r.held_score,
+        if tests.is_empty() { "none" } else { &tests }
+    );
+    let mut out = format!(
+        "X-Moat-Released: {} by operator\r\nX-Spam-Flag: NO\r\nX-Spam-Score: 0.0\r\nX-Spam-Level: \r\n{}\r\n",
+        crate::headers::iso8601_utc(r.time),
+        fold(&status)
+    )
+    .into_bytes();
+    let end = header_end(message);
+    let mut skipping = false;
+    for line in message[..end].split_inclusive(|&b| b == b'\n') {
+        if matches!(line.first(), Some(b' ' | b'\t')) {
+            if !skipping {
+                out.extend_from_slice(line);
+            }
+            continue;
+        }
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        skipping = is_ours(name) || name.trim_ascii().eq_ignore_ascii_case(RELEASED_FIELD);
+        if !skipping {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(&message[end..]);
+    out
+}
+
 /// Offset just past the header section (the empty line is part of the body).
 fn header_end(m: &[u8]) -> usize {
     let mut at = 0;
@@ -235,5 +291,39 @@ mod tests {
             edit_message(m, Action::Accept, ""),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn released_message_says_so_and_carries_no_spam_flag() {
+        let held = b"Received: from x\r\nX-Spam-Flag: YES\r\nX-Spam-Score: 12.0\r\nX-Spam-Level: ************\r\nX-Spam-Status: Yes, score=12.0\r\n required=5.0 tests=TEST_HOLD\r\nX-Moat-Released: forged\r\n\tcontinued\r\nSubject: hi\r\n\r\nX-Spam-Flag: YES in the body stays\r\n";
+        let out = released(
+            held,
+            &Released {
+                time: 1_764_822_600,
+                held_score: 12.0,
+                held_tests: "TEST_HOLD,\r\nX-Spam-Flag: YES",
+            },
+        );
+        let text = String::from_utf8(out).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.starts_with("X-Moat-Released: 2025-12-04T04:30:00Z by operator\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("X-Spam-Flag: NO\r\n"), "{head}");
+        assert!(head.contains("X-Spam-Level: \r\n"), "{head}");
+        assert!(
+            head.contains("held with score=12.0 tests=TEST_HOLD,X-Spam-FlagYES"),
+            "{head}"
+        );
+        assert!(
+            !head.contains("X-Spam-Flag: YES")
+                && !head.contains("forged")
+                && !head.contains("continued")
+                && !head.contains("****"),
+            "{head}"
+        );
+        assert!(head.contains("Received: from x\r\nSubject: hi"), "{head}");
+        assert_eq!(body, "X-Spam-Flag: YES in the body stays\r\n");
     }
 }

@@ -277,3 +277,98 @@ fn e2e_learn_from_imap_junk_and_inbox_then_similar_spam_is_marked() {
         marked[0]
     );
 }
+
+/// Issue 18 item 5: `moat learn --spam … --ham …` as the README shows it, without
+/// `--model`: into `bayes.model` (relative to the configuration file) with `--config`, and
+/// into `moat-bayes.model` in the working directory with the embedded default, saying how
+/// to make the server load it.
+#[test]
+fn learn_without_model_uses_bayes_model_or_the_documented_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spam, ham) = (corpus(dir.path(), true, 3), corpus(dir.path(), false, 3));
+    let (s, h) = (spam.to_str().unwrap(), ham.to_str().unwrap());
+
+    let conf_dir = dir.path().join("etc");
+    std::fs::create_dir_all(&conf_dir).unwrap();
+    let conf = conf_dir.join("moat.yaml");
+    let yaml = config(Path::new("learned.model"))
+        .replace("{PORT}", "2525")
+        .replace("{DIR}", "/tmp");
+    std::fs::write(&conf, yaml).unwrap();
+    let out = Command::new(moat_bin())
+        .args([
+            "learn",
+            "--config",
+            conf.to_str().unwrap(),
+            "--spam",
+            s,
+            "--ham",
+            h,
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(conf_dir.join("learned.model").is_file(), "{}", text(&out));
+    assert!(!text(&out).contains("set bayes.model"), "{}", text(&out));
+
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = Command::new(moat_bin())
+        .args(["learn", "--spam", s, "--ham", h])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(work.join("moat-bayes.model").is_file(), "{}", text(&out));
+    assert!(
+        text(&out).contains("3 spam, 3 ham")
+            && text(&out).contains("set bayes.model: moat-bayes.model"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// `moat learn` alone is a question about usage, not a failed run.
+#[test]
+fn learn_without_arguments_prints_usage() {
+    let out = moat(&["learn"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("Usage: moat learn"), "{shown}");
+    assert!(
+        shown.contains("--spam") && shown.contains("--ham"),
+        "{shown}"
+    );
+    assert!(!shown.contains("no model file"), "{shown}");
+    // Options but no source: clap's error names what is missing, with the usage.
+    let out = moat(&["learn", "--folds", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("Usage: moat learn"), "{}", text(&out));
+}
+
+/// An mbox file is learned message by message (`crate::mailstore`, shared with `scan`).
+#[test]
+fn learn_reads_each_message_of_an_mbox_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("spam.mbox");
+    let text_of: String = (0..3)
+        .map(|n| {
+            format!(
+                "From deals@bargain-watches.test Thu Jan  1 10:00:00 2026\n{}\n",
+                message(true, n).replace("\r\n", "\n")
+            )
+        })
+        .collect();
+    std::fs::write(&mbox, text_of).unwrap();
+    let model = dir.path().join("m.model");
+    let out = moat(&[
+        "learn",
+        "--model",
+        model.to_str().unwrap(),
+        "--spam",
+        mbox.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Spam: 3 learned"), "{}", text(&out));
+}

@@ -16,3 +16,6 @@ pub fn repo(path: &str) -> std::path::PathBuf {
 pub fn read(path: &str) -> String {
     std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+#[path = "deploy/readme.rs"]
+mod readme;

@@ -22,3 +22,6 @@ mod admin_guard;
 
 #[path = "observability/deploy.rs"]
 mod deploy;
+
+#[path = "observability/instances.rs"]
+mod instances;

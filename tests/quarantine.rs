@@ -20,3 +20,6 @@ mod e2e;
 
 #[path = "quarantine/paths.rs"]
 mod paths;
+
+#[path = "quarantine/released.rs"]
+mod released;

@@ -84,7 +84,7 @@ impl Admin {
     /// Serves requests until the task is dropped. Only `accept` and the gate's bookkeeping
     /// run here: everything that waits on a client runs in the connection's own task.
     pub async fn run(self) {
-        tracing::info!(address = ?self.local_addr(), "admin listening");
+        tracing::info!(address = %crate::logfield::or_unknown(self.local_addr()), "admin listening");
         loop {
             let (tcp, peer) = match self.listener.accept().await {
                 Ok(x) => x,

@@ -65,11 +65,29 @@ fn run(config: &Config, args: LearnArgs, out: &mut Vec<String>) -> anyhow::Resul
         out.push(format!("published version {v} to Redis"));
     }
     summary(&target.describe(), &model, config, out);
+    if let Some(hint) = target.unused_by(config) {
+        out.push(hint);
+    }
     Ok(if errors > 0 {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `moat quarantine release --learn-ham`: one released message learned as ham into the
+/// configured model (file or Redis), the line to print returned.
+pub fn learn_one_ham(config: &Config, raw: &[u8]) -> anyhow::Result<String> {
+    let mut target = super::shared::Target::for_learn(config, None)?;
+    let mut model = target.open()?;
+    let mut tally = Tally::default();
+    tally.add(learn::learn_one(&mut model, raw, Class::Ham));
+    target.save(&model)?;
+    Ok(format!(
+        "learned as ham into {}: {}",
+        target.describe(),
+        report(Class::Ham, &tally)
+    ))
 }
 
 fn report(class: Class, t: &Tally) -> String {
@@ -114,7 +132,7 @@ fn evaluate(
         )?)
     };
     eprintln!(
-        "{folds}-fold cross-validation over {} spam and {} ham",
+        "{folds}-fold cross-validation over {} spam and {} ham files",
         spam.len(),
         ham.len()
     );

@@ -1,5 +1,5 @@
-//! `moat learn`: train the model from stored messages (files, directories, Maildirs), and
-//! `--evaluate`: k-fold cross-validation of the classifier, alone and with the rules.
+//! `moat learn`: train the model from stored messages (files, directories, Maildirs, mbox
+//! files: `crate::mailstore`), and `--evaluate`: k-fold cross-validation of the classifier, alone and with the rules.
 
 use super::model::{Class, Learned, Model};
 use super::{Classifier, store, tokens};
@@ -10,32 +10,7 @@ use crate::rules::facts::{Envelope, Facts};
 use crate::verdict::{self, Action, Thresholds};
 use std::path::{Path, PathBuf};
 
-/// Message files under the given paths: a file is itself; a Maildir (a directory with `cur`
-/// or `new`) is the files in both; any other directory is its files (not recursive).
-pub fn message_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if !p.is_dir() {
-            out.push(p.clone());
-            continue;
-        }
-        let maildir = p.join("cur").is_dir() || p.join("new").is_dir();
-        let dirs = if maildir {
-            vec![p.join("cur"), p.join("new")]
-        } else {
-            vec![p.clone()]
-        };
-        for d in dirs.iter().filter(|d| d.is_dir()) {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(d)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file())
-                .collect();
-            found.sort();
-            out.extend(found);
-        }
-    }
-    Ok(out)
-}
+pub use crate::mailstore::message_files;
 
 /// Facts of a stored message (an mbox `From ` line is skipped), with a neutral envelope:
 /// the classifier looks at content only.
@@ -88,7 +63,12 @@ pub fn learn_files(model: &mut Model, files: &[PathBuf], class: Class) -> (Tally
     let (mut tally, mut errors) = (Tally::default(), 0);
     for (n, f) in files.iter().enumerate() {
         match std::fs::read(f) {
-            Ok(raw) => tally.add(learn_one(model, &raw, class)),
+            // An mbox file is learned message by message.
+            Ok(bytes) => {
+                for m in crate::mailstore::messages(bytes) {
+                    tally.add(learn_one(model, &m.raw, class));
+                }
+            }
             Err(e) => {
                 eprintln!("{}: {e}", f.display());
                 errors += 1;
@@ -170,17 +150,19 @@ pub fn evaluate(
     let mut samples = Vec::new();
     for (files, is_spam) in [(spam, true), (ham, false)] {
         for f in files {
-            let Ok(raw) = std::fs::read(f) else {
+            let Ok(bytes) = std::fs::read(f) else {
                 eprintln!("{}: unreadable, skipped", f.display());
                 continue;
             };
-            let facts = facts_of(&raw);
-            samples.push(Sample {
-                spam: is_spam,
-                hash: message_hash(&raw),
-                tokens: tokens::tokens(&facts),
-                rules: rules.map(|r| r.evaluate(&facts)).unwrap_or_default(),
-            });
+            for m in crate::mailstore::messages(bytes) {
+                let facts = facts_of(&m.raw);
+                samples.push(Sample {
+                    spam: is_spam,
+                    hash: message_hash(&m.raw),
+                    tokens: tokens::tokens(&facts),
+                    rules: rules.map(|r| r.evaluate(&facts)).unwrap_or_default(),
+                });
+            }
         }
     }
     let class = |s: &Sample| if s.spam { Class::Spam } else { Class::Ham };

@@ -114,6 +114,18 @@ async fn refresh(live: &Live, store: &Store, redis: &RedisModel, bayes: &BayesCo
     *live.current.write().expect("model lock") = classifier;
 }
 
+/// The model file `moat learn` uses when neither `--model` nor `bayes.model` names one.
+pub const DEFAULT_LEARN_MODEL: &str = "moat-bayes.model";
+
+/// `bayes.model`, else [`DEFAULT_LEARN_MODEL`] by the one rule for relative paths.
+pub fn default_model_path(config: &Config) -> std::path::PathBuf {
+    config
+        .bayes
+        .model
+        .clone()
+        .unwrap_or_else(|| crate::config::paths::resolve(&config.origin, DEFAULT_LEARN_MODEL))
+}
+
 /// Where `moat learn` reads the model it adds to and writes the result.
 pub enum Target {
     File(std::path::PathBuf),
@@ -127,19 +139,15 @@ pub enum Target {
 }
 
 impl Target {
-    /// `--model FILE` wins; then `bayes.storage: redis`; then `bayes.model`.
+    /// `--model FILE` wins; then `bayes.storage: redis`; then `bayes.model`; then
+    /// [`DEFAULT_LEARN_MODEL`] next to the configuration file (the working directory for
+    /// the embedded default), so `moat learn --spam … --ham …` works as the README shows.
     pub fn for_learn(config: &Config, model: Option<std::path::PathBuf>) -> anyhow::Result<Target> {
-        if let Some(path) = model.or_else(|| {
-            config
-                .bayes
-                .model
-                .clone()
-                .filter(|_| config.bayes.redis.is_none())
-        }) {
+        if let Some(path) = model {
             return Ok(Target::File(path));
         }
         let Some(redis) = &config.bayes.redis else {
-            anyhow::bail!("no model file: set bayes.model in the configuration or pass --model");
+            return Ok(Target::File(default_model_path(config)));
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -150,6 +158,23 @@ impl Target {
             base: None,
             rt,
         })
+    }
+
+    /// A model file the configuration does not load (learned with `--model` elsewhere, or
+    /// into the default file while `bayes.model` is unset): what to set so the server uses it.
+    pub fn unused_by(&self, config: &Config) -> Option<String> {
+        match self {
+            Target::File(path)
+                if config.bayes.redis.is_none() && config.bayes.model.as_ref() != Some(path) =>
+            {
+                Some(format!(
+                    "{} does not load this model: set bayes.model: {} to use it",
+                    config.origin,
+                    path.display()
+                ))
+            }
+            _ => None,
+        }
     }
 
     /// The current model (empty when there is none yet).

@@ -9,6 +9,7 @@ pub mod bayes;
 pub mod greylist;
 pub mod lists;
 mod locate;
+pub mod overrides;
 pub mod paths;
 pub mod policy;
 pub mod pool;

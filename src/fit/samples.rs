@@ -70,9 +70,9 @@ pub fn collect(
     for (path, is_spam) in labelled {
         let folder = corpus.folders.len();
         corpus.folders.push((path.display().to_string(), is_spam));
-        let files = crate::bayes::learn::message_files(std::slice::from_ref(path))?;
+        let files = crate::mailstore::message_files(std::slice::from_ref(path))?;
         for (n, f) in files.iter().enumerate() {
-            let raw = match std::fs::read(f) {
+            let bytes = match std::fs::read(f) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("{}: {e}", f.display());
@@ -80,22 +80,30 @@ pub fn collect(
                     continue;
                 }
             };
-            let hash = crate::bayes::learn::message_hash(&raw);
-            let tokens = if with_tokens {
-                crate::bayes::tokens::tokens(&crate::bayes::learn::facts_of(&raw))
-            } else {
-                Vec::new()
-            };
-            let verdict =
-                tokio.block_on(crate::scan::scan_one(rt, raw, &EnvelopeOverride::default()));
-            corpus.samples.push(Sample {
-                spam: is_spam,
-                path: f.clone(),
-                folder,
-                hash,
-                findings: verdict.findings,
-                tokens,
-            });
+            // An mbox file is many messages; each is named FILE#N in the mistakes list.
+            for message in crate::mailstore::messages(bytes) {
+                let raw = message.raw;
+                let hash = crate::bayes::learn::message_hash(&raw);
+                let tokens = if with_tokens {
+                    crate::bayes::tokens::tokens(&crate::bayes::learn::facts_of(&raw))
+                } else {
+                    Vec::new()
+                };
+                let verdict =
+                    tokio.block_on(crate::scan::scan_one(rt, raw, &EnvelopeOverride::default()));
+                let path = match message.index {
+                    Some(i) => PathBuf::from(format!("{}#{i}", f.display())),
+                    None => f.clone(),
+                };
+                corpus.samples.push(Sample {
+                    spam: is_spam,
+                    path,
+                    folder,
+                    hash,
+                    findings: verdict.findings,
+                    tokens,
+                });
+            }
             if (n + 1) % 500 == 0 {
                 eprintln!("judged {}/{} of {}", n + 1, files.len(), path.display());
             }

@@ -90,7 +90,7 @@ fn e2e_dovecot_example_as_written_files_spam_into_junk() {
     let rule_file = rules.path().join("mark.yaml");
     std::fs::write(
         &rule_file,
-        "rules:\n  - id: E2E_MARK\n    description: mark\n    target: subject\n    regex: e2e-mark\n    score: 6\n",
+        "rules:\n  - id: E2E_MARK\n    description: mark\n    target: subject\n    regex: e2e-mark\n    score: 6\n  - id: E2E_HOLD\n    description: hold\n    target: subject\n    regex: e2e-hold\n    score: 12\n",
     )
     .unwrap();
     let admin = free_port();
@@ -133,5 +133,41 @@ fn e2e_dovecot_example_as_written_files_spam_into_junk() {
     assert!(
         text.contains("X-Spam-Flag: YES") && text.contains("e2e-mark"),
         "{text}"
+    );
+
+    // Issue 18 item 9: a quarantined message the operator releases lands in INBOX, not back
+    // in Junk through the same Sieve script (Moat rewrites its X-Spam-* on release).
+    let held = test_message("e2e-hold");
+    swaks(
+        moat.addr,
+        "alice@example.test",
+        &message_file(moat.dir(), &held),
+        &[],
+    );
+    let cli = |args: &[&str]| {
+        Command::new(moat_bin())
+            .args(["quarantine"])
+            .args(args)
+            .args(["--config", moat.config_path.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let list = String::from_utf8(cli(&["list"]).stdout).unwrap();
+    let id = list
+        .lines()
+        .nth(1)
+        .expect("one held message")
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let released = cli(&["release", &id]);
+    assert!(released.status.success(), "{released:?}");
+    let inbox = dovecot.imap_messages("alice@example.test");
+    assert_eq!(inbox.len(), 2, "the released message in INBOX");
+    assert_eq!(
+        dovecot.imap_folder("alice@example.test", "Junk").len(),
+        1,
+        "Junk unchanged"
     );
 }

@@ -109,8 +109,12 @@ fn e2e_verdict_actions_into_dovecot_mark_reject_quarantine_release() {
     let released: Vec<_> = imap.iter().filter(|m| m.ends_with(&held)).collect();
     assert_eq!(released.len(), 1);
     let text = String::from_utf8_lossy(released[0]);
+    // Released: Moat's headers say so, and no Junk rule on X-Spam-Flag/-Level matches.
     assert!(
-        text.contains("X-Spam-Flag: YES") && text.contains("E2E_HOLD"),
+        text.contains("X-Spam-Flag: NO")
+            && !text.contains("X-Spam-Flag: YES")
+            && text.contains("X-Moat-Released: ")
+            && text.contains("E2E_HOLD"),
         "{text}"
     );
 }

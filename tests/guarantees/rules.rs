@@ -243,6 +243,54 @@ fn scan_explain_gtube_rejects_and_personal_message_accepts() {
     );
 }
 
+const GTUBE_MSG: &str = "From: a@b.test\r\nTo: c@example.test\r\nSubject: test\r\nDate: Thu, 01 Jan 2026 10:00:00 +0000\r\nMessage-ID: <g@b.test>\r\n\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n";
+const PERSONAL_MSG: &str = "From: Anna Berg <anna@family.test>\r\nTo: Tom <tom@example.test>\r\nSubject: Sunday lunch\r\nDate: Thu, 01 Jan 2026 10:00:00 +0000\r\nMessage-ID: <20260101.1@family.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Tom,\r\n\r\nare you coming on Sunday?\r\n>From the kitchen: soup.\r\n\r\nAnna\r\n";
+
+/// Issue 18 item 6: a Maildir is its `cur/` and `new/` messages, not Dovecot's index
+/// files beside them; an mbox file is one verdict per message, not one for the file.
+#[test]
+fn scan_reads_maildir_messages_and_each_mbox_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    std::fs::write(md.join("dovecot.index.log"), b"\x01\x02\x00\x00binary").unwrap();
+    std::fs::write(md.join("dovecot-uidlist"), "3 V1 N2\n").unwrap();
+    std::fs::write(md.join("cur/1.host:2,S"), GTUBE_MSG).unwrap();
+    std::fs::write(md.join("new/2.host"), PERSONAL_MSG).unwrap();
+    let out = run(&["scan", md.to_str().unwrap()], dir.path());
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(!t.contains("dovecot"), "{t}");
+    assert!(t.contains("cur/1.host:2,S: reject"), "{t}");
+    assert!(t.contains("new/2.host: accept"), "{t}");
+    assert!(t.contains("summary: 2 messages: accept=1 reject=1"), "{t}");
+
+    let mbox = dir.path().join("archive.mbox");
+    let quoted = PERSONAL_MSG.replace(">From the", ">>From the");
+    std::fs::write(
+        &mbox,
+        format!(
+            "From a@b.test Thu Jan  1 10:00:00 2026\r\n{GTUBE_MSG}\r\n\
+             From anna@family.test Thu Jan  1 10:00:00 2026\r\n{PERSONAL_MSG}\r\n\
+             From anna@family.test Thu Jan  1 10:00:01 2026\r\n{quoted}"
+        ),
+    )
+    .unwrap();
+    let m = mbox.to_str().unwrap();
+    let out = run(&["scan", m], dir.path());
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains(&format!("{m}#1: reject")), "{t}");
+    assert!(t.contains(&format!("{m}#2: accept")), "{t}");
+    assert!(t.contains(&format!("{m}#3: accept")), "{t}");
+    assert!(t.contains("summary: 3 messages: accept=2 reject=1"), "{t}");
+    let out = run(&["scan", "--json", m], dir.path());
+    let t = text(&out);
+    assert!(t.contains(r#""message":3"#), "{t}");
+}
+
 #[test]
 fn rules_test_passes_for_default_pack_and_names_failing_example() {
     let dir = tempfile::tempdir().unwrap();

@@ -176,6 +176,42 @@ fn rules_fit_recovers_signs_and_order_of_synthetic_evidence() {
     );
 }
 
+/// The same labelled mail as two mbox files (`crate::mailstore`) fits the same counts.
+#[test]
+fn rules_fit_reads_each_message_of_an_mbox_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spam, ham) = labelled(dir.path());
+    for d in [&spam, &ham] {
+        let mut mbox = String::new();
+        for f in std::fs::read_dir(d).unwrap() {
+            let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            mbox.push_str("From ann@sender.test Thu Jan  1 10:00:00 2026\r\n");
+            mbox.push_str(&text);
+            mbox.push_str("\r\n");
+        }
+        std::fs::write(d.with_extension("mbox"), mbox).unwrap();
+    }
+    std::fs::write(dir.path().join("syn.yaml"), RULES).unwrap();
+    let config = dir.path().join("moat.yaml");
+    std::fs::write(&config, "hostname: mx.example.test\nlisten: [127.0.0.1:2525]\ndomains: [example.test]\nbackend:\n  protocol: maildir\n  path: ./mail\nrules:\n  files: [syn.yaml]\n").unwrap();
+    let (s, h) = (spam.with_extension("mbox"), ham.with_extension("mbox"));
+    let out = run(
+        &[
+            "rules",
+            "fit",
+            "-c",
+            config.to_str().unwrap(),
+            "--spam",
+            s.to_str().unwrap(),
+            "--ham",
+            h.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("# spam 72 ham 8"), "{}", text(&out));
+}
+
 const MARK: &str = "rules:\n  - id: TEST_MARK\n    description: marker\n    target: subject\n    regex: MARKME\n    score: 6\n";
 
 fn send(moat: &Moat, subject: &str) -> Outcome {
