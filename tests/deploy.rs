@@ -8,6 +8,9 @@ mod dockerfile;
 #[path = "deploy/kubernetes.rs"]
 mod kubernetes;
 
+#[path = "deploy/replies.rs"]
+mod replies;
+
 /// A file of the repository.
 pub fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
