@@ -43,10 +43,15 @@ fn documented_replies_are_the_ones_the_source_sends() {
         if text.is_empty() {
             continue;
         }
-        let same_text: Vec<_> = built
-            .iter()
-            .filter(|b| !b.3.is_empty() && (b.3.starts_with(text) || text.starts_with(&b.3)))
-            .collect();
+        // The same text exactly, else texts the table abbreviates (or that abbreviate it).
+        let exact: Vec<_> = built.iter().filter(|b| b.3 == text).collect();
+        let same_text: Vec<_> = match exact.is_empty() {
+            false => exact,
+            true => built
+                .iter()
+                .filter(|b| !b.3.is_empty() && (b.3.starts_with(text) || text.starts_with(&b.3)))
+                .collect(),
+        };
         if same_text.is_empty() {
             // Built another way (a command error's text, a reply assembled from parts): the
             // text must still exist.
@@ -57,10 +62,11 @@ fn documented_replies_are_the_ones_the_source_sends() {
             );
             continue;
         }
+        let codes = |b: &&(String, String, String, String)| {
+            (b.0.as_str(), b.1.as_str(), b.2.as_str()) == (&d[1], &d[2], &d[3])
+        };
         assert!(
-            same_text
-                .iter()
-                .any(|b| (b.0.as_str(), b.1.as_str(), b.2.as_str()) == (&d[1], &d[2], &d[3])),
+            same_text.iter().any(codes),
             "docs/replies.md says {} but the source builds {:?}",
             &d[0],
             same_text
