@@ -9,6 +9,12 @@ use std::collections::HashSet;
 /// At most this many distinct tokens per message: a huge message costs no more than this.
 pub const MAX_TOKENS: usize = 3000;
 
+/// Received: headers read (newest first) and tokens taken from each: the path costs little
+/// and cannot crowd the body's words out of `MAX_TOKENS` however many relays a message
+/// claims.
+const MAX_RECEIVED: usize = 8;
+const MAX_RECEIVED_TOKENS: usize = 24;
+
 /// Headers whose words are tokens (prefixed with the header name).
 const HEADERS: &[&str] = &[
     "x-mailer",
@@ -52,7 +58,13 @@ pub fn tokens(f: &Facts) -> Vec<u64> {
             t.words(name, v);
         }
     }
-    for r in f.headers.get("received").into_iter().flatten() {
+    for r in f
+        .headers
+        .get("received")
+        .into_iter()
+        .flatten()
+        .take(MAX_RECEIVED)
+    {
         t.received(r);
     }
     for a in &f.attachment_type {
@@ -118,12 +130,30 @@ impl Tokens {
     /// ever new ones. Whole addresses would be near-unique, so only the networks count.
     fn received(&mut self, header: &str) {
         let path = header.split(';').next().unwrap_or("");
-        for w in path.split(|c: char| c.is_whitespace() || "()[];,=<>".contains(c)) {
+        let limit = self.out.len() + MAX_RECEIVED_TOKENS;
+        let sep = |c: char| {
+            matches!(
+                c,
+                ' ' | '\t' | '\r' | '\n' | '(' | ')' | '[' | ']' | ',' | '=' | '<' | '>'
+            )
+        };
+        for w in path.split(sep) {
+            if self.out.len() >= limit {
+                break;
+            }
             let w = w.trim_matches('.');
-            if let Ok(ip) = w.parse::<std::net::Ipv4Addr>() {
-                let [a, b, c, _] = ip.octets();
-                self.add("rcvdip:", &format!("{a}.{b}"));
-                self.add("rcvdip:", &format!("{a}.{b}.{c}"));
+            if !w.contains('.') {
+                continue;
+            }
+            if w.starts_with(|c: char| c.is_ascii_digit())
+                && w.parse::<std::net::Ipv4Addr>().is_ok()
+            {
+                // "a.b.c.d" → "a.b" and "a.b.c": cut at the second and third dots.
+                let mut dots = w.match_indices('.').map(|(i, _)| i);
+                let (_, second, third) = (dots.next(), dots.next(), dots.next());
+                for cut in [second, third].into_iter().flatten() {
+                    self.add("rcvdip:", &w[..cut]);
+                }
             } else if is_host_name(w) {
                 self.domains("rcvd:", w);
             }
@@ -228,12 +258,21 @@ mod tests {
     }
 
     #[test]
-    fn received_tokens_are_bounded_too() {
+    fn received_tokens_are_bounded_and_leave_room_for_the_body() {
+        let hosts: String = (0..200).map(|j| format!(" h{j}.relay.example")).collect();
         let relays: String = (0..5_000)
-            .map(|i| format!("Received: from h{i}.relay{i}.example by x.test\r\n"))
+            .map(|i| format!("Received: from r{i}.example{hosts}\r\n"))
             .collect();
-        let f = facts(&format!("{relays}Subject: x\r\n\r\nbody\r\n"));
-        assert_eq!(tokens(&f).len(), MAX_TOKENS);
+        let f = facts(&format!("{relays}Subject: x\r\n\r\ncheapest pills\r\n"));
+        let t = tokens(&f);
+        assert!(
+            t.len() <= 3 + MAX_RECEIVED * MAX_RECEIVED_TOKENS + 2,
+            "{}",
+            t.len()
+        );
+        for want in ["cheapest", "pills"] {
+            assert!(t.contains(&fnv1a(want.as_bytes())), "missing {want}");
+        }
     }
 
     #[test]
