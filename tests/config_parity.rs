@@ -230,7 +230,7 @@ fn check_config_and_serve_refuse_the_same_broken_configs() {
 fn check_config_accepts_what_serve_accepts_with_a_damaged_model() {
     let dir = case_dir(
         "bayes:\n  model: bayes.model\n",
-        &[("bayes.model", "MOATBAY1 but cut short")],
+        &[("bayes.model", "MOATBAY2 but cut short")],
     );
     let checked = check_config(dir.path());
     let said = transcript(&checked);
@@ -241,6 +241,25 @@ fn check_config_accepts_what_serve_accepts_with_a_damaged_model() {
     );
     let served = serve_until_listening(dir.path());
     assert!(served.contains("is corrupt"), "{served}");
+}
+
+/// A model of an older format (other tokens) is refused with a reason that says to learn
+/// again, by check-config and serve alike; Moat keeps serving without the classifier.
+#[test]
+fn model_of_an_older_format_is_refused_with_learn_again() {
+    let dir = case_dir(
+        "bayes:\n  model: bayes.model\n",
+        &[("bayes.model", "MOATBAY1 a model of the version 1 tokens")],
+    );
+    let checked = check_config(dir.path());
+    let said = transcript(&checked);
+    assert_eq!(checked.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("older Moat") && said.contains("learn again"),
+        "{said}"
+    );
+    let served = serve_until_listening(dir.path());
+    assert!(served.contains("older Moat"), "{served}");
 }
 
 #[test]

@@ -1,17 +1,27 @@
 //! The model file: compact, checked, atomically replaced.
 //!
-//! Layout (little-endian): magic `MOATBAY1`, spam count u32, ham count u32, token count u64,
+//! Layout (little-endian): magic `MOATBAY2`, spam count u32, ham count u32, token count u64,
 //! seen count u64, then tokens (hash u64, spam u32, ham u32) and seen messages (hash u64,
 //! class u8), then an FNV-1a 64 checksum of everything before it. A file whose length,
 //! counts or checksum disagree is refused as a whole: a half-written or damaged model must
 //! never classify.
+//!
+//! The magic's digit is the format version, bumped whenever the tokens change (a model of
+//! other tokens would classify on counts that no longer mean anything): version 2 added the
+//! Received: path tokens. An older model is refused with its own error that says to learn
+//! again.
 
 use super::model::{Class, Model};
 use super::tokens::fnv1a;
 use std::io::Write;
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"MOATBAY1";
+const MAGIC: &[u8; 8] = b"MOATBAY2";
+/// Magics of older formats, whose tokens this version no longer makes.
+const OLD_MAGICS: &[&[u8; 8]] = &[b"MOATBAY1"];
+/// Why an older model is refused (the log line and `moat learn`'s error say it).
+const OUTDATED: &str = "made by an older Moat whose tokens differ (format MOATBAY1, this \
+                        version reads MOATBAY2); delete it and learn again";
 const HEADER: usize = 8 + 4 + 4 + 8 + 8;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +33,8 @@ pub enum StoreError {
     },
     #[error("the bayes model {path} is corrupt ({why}); delete it and learn again")]
     Corrupt { path: String, why: String },
+    #[error("the bayes model {path} is {OUTDATED}")]
+    Outdated { path: String },
     #[error("cannot write the bayes model {path}: {source}")]
     Write {
         path: String,
@@ -57,6 +69,9 @@ pub fn encode(m: &Model) -> Vec<u8> {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Model, String> {
+    if OLD_MAGICS.iter().any(|m| bytes.starts_with(*m)) {
+        return Err(OUTDATED.into());
+    }
     if bytes.len() < HEADER + 8 {
         return Err(format!("{} bytes is too short", bytes.len()));
     }
@@ -108,6 +123,9 @@ pub fn load(path: &Path) -> Result<Option<Model>, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(StoreError::Read { path: p, source }),
     };
+    if OLD_MAGICS.iter().any(|m| bytes.starts_with(*m)) {
+        return Err(StoreError::Outdated { path: p });
+    }
     decode(&bytes)
         .map(Some)
         .map_err(|why| StoreError::Corrupt { path: p, why })
@@ -154,6 +172,24 @@ mod tests {
     fn missing_model_is_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(load(&dir.path().join("none")).unwrap(), None);
+    }
+
+    #[test]
+    fn model_of_older_tokens_is_refused_as_outdated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bayes.model");
+        let mut old = encode(&model());
+        old[..8].copy_from_slice(b"MOATBAY1");
+        std::fs::write(&path, &old).unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Outdated { .. }), "{err}");
+        let said = err.to_string();
+        assert!(
+            said.contains("older Moat") && said.contains("learn again"),
+            "{said}"
+        );
+        // The Redis path decodes the blob alone: the same reason, not "bad magic".
+        assert!(decode(&old).unwrap_err().contains("older Moat"));
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn bayes_model_in_redis_is_learned_shared_and_swapped_live() {
         .enable_all()
         .build()
         .unwrap();
-    let published = rt.block_on(store.publish("bayes:model", b"MOATBAY1 truncated", Some(1)));
+    let published = rt.block_on(store.publish("bayes:model", b"MOATBAY2 truncated", Some(1)));
     assert_eq!(published, Ok(Some(2)));
     assert!(a.moat.wait_log("is corrupt"), "{}", a.moat.log());
     assert!(a.moat.log().contains("classifier off"));
