@@ -13,6 +13,7 @@ pub mod cli_out;
 pub mod commands;
 pub mod config;
 pub mod conn;
+pub mod daemon;
 pub mod deliver;
 pub mod dns;
 pub mod fit;

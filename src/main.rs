@@ -3,16 +3,13 @@
 // Commands write through `moat::cli_out`; `println!` panics on a closed pipe.
 #![deny(clippy::print_stdout)]
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use moat::admin::Admin;
 use moat::bayes::command::LearnArgs;
 use moat::bayes::imap::ImapArgs;
 use moat::bayes::model::Class;
 use moat::commands::{self, QuarantineCmd};
+use moat::config::Config;
 use moat::config::overrides::Overrides;
-use moat::config::{Config, LogFormat};
-use moat::server::{Reloader, Server};
 
 /// mimalloc instead of the C library's allocator: a message's checks allocate many small,
 /// short-lived strings on whichever worker thread runs the session, which glibc's arenas
@@ -361,7 +358,7 @@ fn main() -> ExitCode {
         } => {
             let env = |k: &str| std::env::var(k).ok();
             match Overrides::from_flags_and_env(listen.as_deref(), admin.as_deref(), &env) {
-                Ok(overrides) => serve(path, overrides),
+                Ok(overrides) => moat::daemon::serve(path, overrides),
                 Err(e) => {
                     eprintln!("moat serve: {e}");
                     ExitCode::from(2)
@@ -408,105 +405,5 @@ fn health(config: Config) -> ExitCode {
             eprintln!("moat health: {why}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log.format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.with_ansi(false).init(),
-    }
-}
-
-/// `moat serve`: builds the runtime (inside the async runtime, where the classifier's model
-/// poller can start) with the same function as reloads and check-config, then serves.
-fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
-    let tokio = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("moat: starting the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    tokio.block_on(async {
-        let loaded = &mut |c: &mut Config| {
-            overrides.apply(c);
-            init_logging(c)
-        };
-        let runtime = match moat::prepare::prepare(path.as_deref(), None, loaded) {
-            Ok(rt) => rt,
-            Err(errors) => {
-                eprint!("{errors}");
-                return ExitCode::FAILURE;
-            }
-        };
-        match run(runtime, path, overrides.clone()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("{e:#}");
-                eprintln!("moat: {e:#}");
-                ExitCode::FAILURE
-            }
-        }
-    })
-}
-
-/// Binds the listeners and serves until SIGTERM or SIGINT.
-async fn run(
-    runtime: moat::runtime::Runtime,
-    path: Option<PathBuf>,
-    overrides: Overrides,
-) -> anyhow::Result<()> {
-    tracing::info!(config = %runtime.config.origin, version = env!("CARGO_PKG_VERSION"), "moat starting");
-    let admin = runtime.config.admin.listen;
-    // Installed before the listeners exist, so a SIGHUP can never hit the default action
-    // (terminate) once clients can connect.
-    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .context("installing the SIGHUP handler")?;
-    let server = Server::bind_runtime(runtime)
-        .await?
-        .with_overrides(overrides);
-    if let Some(addr) = admin {
-        let admin = Admin::bind(addr, server.reloader(), path.clone())
-            .await
-            .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
-        tokio::spawn(admin.run());
-    }
-    moat::watch::spawn(server.reloader(), path.clone());
-    tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
-    server.run(shutdown_signal()).await;
-    Ok(())
-}
-
-/// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.
-async fn reload_on_sighup(
-    reloader: Reloader,
-    path: Option<PathBuf>,
-    mut hup: tokio::signal::unix::Signal,
-) {
-    while hup.recv().await.is_some() {
-        tracing::info!("SIGHUP received: reloading configuration");
-        // Logs and counts its own failure; the running configuration stays in place.
-        let _ = reloader.reload_from(path.as_deref());
-    }
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
     }
 }

@@ -23,38 +23,6 @@ const READ_CHUNK: usize = 16 * 1024;
 /// connection waiting in `read` holds this buffer, so it is kept small (see `read_buffer`).
 const COMMAND_CHUNK: usize = 1024;
 
-/// Why a session ended; a closed set for logs (and later metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    Quit,
-    ClientClosed,
-    Timeout,
-    Shutdown,
-    ProtocolClose,
-    IoError,
-    TlsFailed,
-    /// The client sent a command line too slowly (`crate::pace`).
-    SlowCommand,
-    /// Shed to make room in a nearly full connection table (`crate::slots::shed`).
-    Shed,
-}
-
-impl End {
-    fn as_str(self) -> &'static str {
-        match self {
-            End::Quit => "quit",
-            End::ClientClosed => "client_closed",
-            End::Timeout => "timeout",
-            End::Shutdown => "shutdown",
-            End::ProtocolClose => "closed_by_moat",
-            End::IoError => "io_error",
-            End::TlsFailed => "tls_failed",
-            End::SlowCommand => "slow_command",
-            End::Shed => "shed",
-        }
-    }
-}
-
 pub struct Conn {
     rt: Arc<Runtime>,
     peer: SocketAddr,
@@ -499,6 +467,8 @@ async fn wait_for_shutdown(rx: &mut watch::Receiver<bool>) {
     }
 }
 
+mod end;
+use end::End;
 mod id;
 pub use id::new_session_id;
 
