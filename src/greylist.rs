@@ -8,12 +8,15 @@
 //! a TTL, so several instances sharing Redis recognise each other's triplets. A store failure
 //! passes by default (`greylist.on_error`): greylisting is a filter, not a gate worth losing
 //! mail for.
+//!
+//! A deferral is the `GREYLIST` finding; the policy table makes it a `tempfail` and the
+//! verdict picks the reply.
 
-use crate::checks::{Finding, Refusal};
+use crate::checks::Finding;
 use crate::config::greylist::GreylistConfig;
+use crate::config::lists::List;
 use crate::config::ratelimit::OnError;
-use crate::runtime::Runtime;
-use crate::smtp::Reply;
+use crate::config::stages::ids;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::state::{StateError, Store};
 use std::net::IpAddr;
@@ -84,10 +87,18 @@ pub async fn decide(
     Ok(decision)
 }
 
+/// What greylisting needs of a runtime: its settings, the shared state and the allow list.
+#[derive(Clone, Copy)]
+pub struct Greylist<'a> {
+    pub config: &'a GreylistConfig,
+    pub store: &'a Store,
+    pub allow: &'a List,
+}
+
 /// Why a client or sender skips greylisting, if it does (the SPF exemption is separate:
 /// it needs to wait for a lookup).
-fn exemption(rt: &Runtime, ip: IpAddr, from: &str, findings: &[Finding]) -> Option<&'static str> {
-    if rt.config.policy.allow.matches(from, ip).is_some() {
+fn exemption(allow: &List, ip: IpAddr, from: &str, findings: &[Finding]) -> Option<&'static str> {
+    if allow.matches(from, ip).is_some() {
         return Some("allow_list");
     }
     if findings.iter().any(|f| f.id.starts_with("DNSWL_")) {
@@ -116,27 +127,23 @@ async fn spf_passed(cfg: &GreylistConfig, auth: &mut Option<crate::auth::Envelop
     }
 }
 
-/// At RCPT, before the backend is asked: the recipient rate limit, then greylisting.
-/// `Some(reply)` refuses the recipient. SPF is awaited only for a triplet that would be
-/// deferred, so known triplets pass without waiting for DNS.
-pub async fn rcpt_gate(
-    rt: &Runtime,
+/// At RCPT, before the backend is asked: the `GREYLIST` finding when the triplet is deferred.
+/// SPF is awaited only for a triplet that would be deferred, so known triplets pass without
+/// waiting for DNS. `findings` are the connection's (a DNSWL listing exempts).
+pub async fn check(
+    grey: Greylist<'_>,
     ip: IpAddr,
     from: Option<&ReversePath>,
     to: &Mailbox,
     findings: &[Finding],
     auth: &mut Option<crate::auth::EnvelopeTask>,
-) -> Option<Refusal> {
-    if let Some(refusal) = crate::ratelimit::check(rt, ip, crate::ratelimit::Kind::Recipients).await
-    {
-        return Some(refusal);
-    }
-    let cfg = &rt.config.greylist;
+) -> Option<Finding> {
+    let cfg = grey.config;
     if !cfg.enabled {
         return None;
     }
     let from = from.map(ReversePath::key).unwrap_or_default();
-    if let Some(why) = exemption(rt, ip, &from, findings) {
+    if let Some(why) = exemption(grey.allow, ip, &from, findings) {
         tracing::debug!(target: "moat::greylist", client = %ip, why, "not greylisted");
         crate::state::metrics::greylist("exempt");
         return None;
@@ -146,7 +153,7 @@ pub async fn rcpt_gate(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let result = match decide(&rt.state, cfg, &key, now).await {
+    let result = match decide(grey.store, cfg, &key, now).await {
         Ok(d) if d.defers() && spf_passed(cfg, auth).await => "exempt",
         Ok(d) => d.as_str(),
         Err(e) => {
@@ -161,10 +168,7 @@ pub async fn rcpt_gate(
         "error" => cfg.on_error == OnError::Defer,
         _ => false,
     };
-    defer.then(|| {
-        let reply = Reply::status(451, 7, 1, "Greylisted, try again later");
-        Refusal::new("greylist", "GREYLIST", reply)
-    })
+    defer.then(|| Finding::fact(ids::GREYLIST, format!("triplet {result}")))
 }
 
 #[cfg(test)]

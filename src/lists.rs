@@ -11,18 +11,19 @@
 //! or the checks must still be able to reach them to ask why. A client on `deny.clients` is
 //! refused before any recipient is known, so it cannot.
 
-use crate::checks::{Finding, MessageContext, Refusal};
+use crate::checks::{Finding, MessageContext};
+use crate::config::lists::List;
 use crate::config::policy::Policy;
-use crate::smtp::Reply;
+use crate::config::stages::ids;
 use crate::verdict::{Action, Thresholds, Verdict};
 use std::net::IpAddr;
 
-/// What the lists say about a client at connect.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the lists say about a client at connect (a fact: the verdict decides what follows).
+#[derive(Debug, Clone, PartialEq)]
 pub enum ClientScreen {
-    /// On `deny.clients`: send this instead of the greeting and close.
-    Refuse(Refusal),
-    /// On `allow.clients`: skip the DNSBL screen.
+    /// On `deny.clients`: the `DENYLIST_CLIENT` finding.
+    Denied(Finding),
+    /// On `allow.clients`: skip the rate limits and the DNSBL screen.
     Trusted,
     Unlisted,
 }
@@ -30,14 +31,18 @@ pub enum ClientScreen {
 pub fn screen_client(policy: &Policy, ip: IpAddr) -> ClientScreen {
     if let Some(why) = policy.deny.client(ip) {
         tracing::info!(target: "moat::refusal", client = %ip, listed = %why, "client on lists.deny");
-        crate::metrics::connection("refused", "denylist");
-        let reply = Reply::status(554, 7, 1, "Service unavailable; access denied");
-        return ClientScreen::Refuse(Refusal::new("lists", "DENYLIST_CLIENT", reply));
+        let reason = format!("listed in lists.deny: {why}");
+        return ClientScreen::Denied(Finding::fact(ids::DENYLIST_CLIENT, reason));
     }
     if policy.allow.client(ip).is_some() {
         return ClientScreen::Trusted;
     }
     ClientScreen::Unlisted
+}
+
+/// Whether `ip` is on `lists.allow.clients` (exempt from rate limits and greylisting).
+pub fn client_allowed(allow: &List, ip: IpAddr) -> bool {
+    allow.client(ip).is_some()
 }
 
 /// The lists' verdict on a message, if any list decides it; `None`: run the checks.

@@ -6,12 +6,25 @@
 //! Refused attempts count too: a client that keeps hammering stays refused. Clients on
 //! `lists.allow.clients` are exempt. When the store fails, `ratelimit.on_error` decides
 //! (pass by default): a Redis outage must not stop mail.
+//!
+//! A limit exceeded is a finding (`RATELIMIT_<KIND>`); the policy table says what it does
+//! (defer, by default) and the verdict picks the reply.
 
-use crate::checks::Refusal;
-use crate::config::ratelimit::{OnError, Prefixes};
-use crate::runtime::Runtime;
-use crate::smtp::Reply;
+use crate::checks::Finding;
+use crate::config::lists::List;
+use crate::config::ratelimit::{OnError, Prefixes, RateLimitConfig};
+use crate::config::stages::ids;
+use crate::state::Store;
 use std::net::IpAddr;
+
+/// What the rate limits need of a runtime: their settings, the shared counters and the
+/// clients exempt from them. Borrowed for one check.
+#[derive(Clone, Copy)]
+pub struct Limiter<'a> {
+    pub config: &'a RateLimitConfig,
+    pub store: &'a Store,
+    pub allow: &'a List,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -29,22 +42,17 @@ impl Kind {
         }
     }
 
-    fn refusal(self) -> Refusal {
-        let (id, reply) = match self {
-            Kind::Connections => (
-                "RATELIMIT_CONNECTIONS",
-                Reply::status(421, 7, 0, "Too many connections, try again later"),
-            ),
-            Kind::Messages => (
-                "RATELIMIT_MESSAGES",
-                Reply::status(451, 7, 1, "Rate limit exceeded, try again later"),
-            ),
-            Kind::Recipients => (
-                "RATELIMIT_RECIPIENTS",
-                Reply::status(451, 7, 1, "Rate limit exceeded, try again later"),
-            ),
-        };
-        Refusal::new("ratelimit", id, reply)
+    /// The finding id of this kind's limit.
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Connections => ids::RATELIMIT_CONNECTIONS,
+            Kind::Messages => ids::RATELIMIT_MESSAGES,
+            Kind::Recipients => ids::RATELIMIT_RECIPIENTS,
+        }
+    }
+
+    fn finding(self, why: String) -> Finding {
+        Finding::fact(self.id(), why)
     }
 }
 
@@ -78,16 +86,17 @@ pub fn network_address(ip: IpAddr, prefixes: Prefixes) -> IpAddr {
     }
 }
 
-/// Counts one `kind` event for `ip` and returns the refusal when a limit is exceeded.
-pub async fn check(rt: &Runtime, ip: IpAddr, kind: Kind) -> Option<Refusal> {
-    let cfg = &rt.config.ratelimit;
+/// Counts one `kind` event for `ip` and reports the finding when a limit is exceeded (or the
+/// store failed and `ratelimit.on_error` is `defer`).
+pub async fn check(limits: Limiter<'_>, ip: IpAddr, kind: Kind) -> Option<Finding> {
+    let cfg = limits.config;
     let limit = |c: &crate::config::ratelimit::Counts| match kind {
         Kind::Connections => c.connections,
         Kind::Messages => c.messages,
         Kind::Recipients => c.recipients,
     };
     let (per_client, per_network) = (limit(&cfg.client), limit(&cfg.network));
-    if per_client == 0 && per_network == 0 || allow_listed(rt, ip) {
+    if per_client == 0 && per_network == 0 || crate::lists::client_allowed(limits.allow, ip) {
         return None;
     }
     let k = kind.as_str();
@@ -97,7 +106,7 @@ pub async fn check(rt: &Runtime, ip: IpAddr, kind: Kind) -> Option<Refusal> {
         if limit == 0 {
             return Ok(0.0);
         }
-        rt.state.hit(&key, cfg.window).await
+        limits.store.hit(&key, cfg.window).await
     };
     let (client, net) = tokio::join!(
         count(client_key, per_client),
@@ -111,36 +120,18 @@ pub async fn check(rt: &Runtime, ip: IpAddr, kind: Kind) -> Option<Refusal> {
             Ok(n) if limit > 0 && n > limit as f64 => {
                 tracing::info!(target: "moat::ratelimit", client = %ip, kind = k, scope, count = n, limit, "rate limit exceeded");
                 crate::state::metrics::refused(k, scope);
-                return Some(kind.refusal());
+                return Some(kind.finding(format!("{k} per {scope}: {n} > {limit}")));
             }
             Ok(_) => {}
             Err(e) => {
                 crate::state::metrics::failed("ratelimit", &e);
                 if cfg.on_error == OnError::Defer {
-                    return Some(kind.refusal());
+                    return Some(kind.finding(format!("state store failed: {e}")));
                 }
             }
         }
     }
     None
-}
-
-fn allow_listed(rt: &Runtime, ip: IpAddr) -> bool {
-    rt.config
-        .policy
-        .allow
-        .clients
-        .iter()
-        .any(|c| c.contains(ip))
-}
-
-/// At connect (after the PROXY header, before DNS lists): the connection-rate refusal.
-pub async fn connection(rt: &Runtime, ip: IpAddr) -> Option<Refusal> {
-    let refusal = check(rt, ip, Kind::Connections).await;
-    if refusal.is_some() {
-        crate::metrics::connection("refused", "ratelimit");
-    }
-    refusal
 }
 
 #[cfg(test)]

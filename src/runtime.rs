@@ -34,3 +34,23 @@ impl Runtime {
         Runtime::build(config, None)
     }
 }
+
+impl Runtime {
+    /// The rate limits' narrow handle: settings, shared counters, exempt clients.
+    pub fn limiter(&self) -> crate::ratelimit::Limiter<'_> {
+        crate::ratelimit::Limiter {
+            config: &self.config.ratelimit,
+            store: &self.state,
+            allow: &self.config.policy.allow,
+        }
+    }
+
+    /// Greylisting's narrow handle: settings, shared state, exempt senders and clients.
+    pub fn greylist(&self) -> crate::greylist::Greylist<'_> {
+        crate::greylist::Greylist {
+            config: &self.config.greylist,
+            store: &self.state,
+            allow: &self.config.policy.allow,
+        }
+    }
+}

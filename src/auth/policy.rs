@@ -1,91 +1,11 @@
 //! What each authentication result is worth: finding id → score and optional forced action.
-//! The checks only report ids; this table (built-in defaults, overridden by `auth.policy`)
-//! decides, so "SPF fail" can be a score at one site and a rejection at another.
+//! The checks only report ids; the table (`crate::config::auth_findings`: built-in defaults,
+//! overridden by `auth.policy`) decides, so "SPF fail" can be a score at one site and a
+//! rejection at another.
 
 use crate::checks::Finding;
-use crate::verdict::Action;
+pub use crate::config::auth_findings::{ID_LIST, Rule, defaults};
 use std::collections::HashMap;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Rule {
-    pub score: f64,
-    pub force: Option<Action>,
-}
-
-/// Every finding id the authentication checks can report.
-pub const ID_LIST: &[&str] = &[
-    "SPF_PASS",
-    "SPF_FAIL",
-    "SPF_SOFTFAIL",
-    "SPF_NEUTRAL",
-    "SPF_NONE",
-    "SPF_PERMERROR",
-    "SPF_TEMPERROR",
-    "SPF_HELO_PASS",
-    "SPF_HELO_FAIL",
-    "SPF_HELO_SOFTFAIL",
-    "SPF_HELO_NEUTRAL",
-    "SPF_HELO_NONE",
-    "SPF_HELO_PERMERROR",
-    "SPF_HELO_TEMPERROR",
-    "DKIM_PASS",
-    "DKIM_FAIL",
-    "DKIM_NEUTRAL",
-    "DKIM_PERMERROR",
-    "DKIM_TEMPERROR",
-    "DKIM_NONE",
-    "ARC_PASS",
-    "ARC_FAIL",
-    "ARC_PERMERROR",
-    "ARC_TEMPERROR",
-    "ARC_NONE",
-    "DMARC_PASS",
-    "DMARC_NONE",
-    "DMARC_FAIL",
-    "DMARC_QUARANTINE",
-    "DMARC_REJECT",
-    "DMARC_FORWARDED",
-    "DMARC_BAD_FROM",
-    "DMARC_PERMERROR",
-    "DMARC_TEMPERROR",
-    "IPREV_PASS",
-    "IPREV_FAIL",
-    "IPREV_PERMERROR",
-    "IPREV_TEMPERROR",
-    "IPREV_NONE",
-];
-
-/// Built-in policy. Temperrors cost nothing by default (a DNS outage must not bounce mail,
-/// and a temperror is never a pass either); DMARC p=reject rejects; p=quarantine scores high
-/// so the score thresholds (rules engine) quarantine or mark it.
-pub fn defaults() -> HashMap<&'static str, Rule> {
-    let score = |score| Rule { score, force: None };
-    let reject = Rule {
-        score: 10.0,
-        force: Some(Action::Reject),
-    };
-    let mut table: HashMap<&'static str, Rule> =
-        ID_LIST.iter().map(|id| (*id, Rule::default())).collect();
-    for (id, rule) in [
-        ("SPF_FAIL", score(3.0)),
-        ("SPF_SOFTFAIL", score(1.0)),
-        ("SPF_PERMERROR", score(1.0)),
-        ("SPF_HELO_FAIL", score(2.0)),
-        ("SPF_HELO_PERMERROR", score(0.5)),
-        ("DKIM_FAIL", score(1.0)),
-        ("DKIM_PERMERROR", score(0.5)),
-        ("ARC_FAIL", score(0.5)),
-        ("DMARC_FAIL", score(2.0)),
-        ("DMARC_QUARANTINE", score(6.0)),
-        ("DMARC_REJECT", reject),
-        ("DMARC_BAD_FROM", reject),
-        ("DMARC_PERMERROR", score(0.5)),
-        ("IPREV_FAIL", score(1.0)),
-    ] {
-        table.insert(id, rule);
-    }
-    table
-}
 
 /// Turns a reported id into a finding with the configured score and action.
 pub fn finding(table: &HashMap<&'static str, Rule>, id: &str, reason: String) -> Finding {
@@ -95,19 +15,5 @@ pub fn finding(table: &HashMap<&'static str, Rule>, id: &str, reason: String) ->
         score: rule.score,
         reason,
         force: rule.force,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_id_has_a_default_and_dmarc_reject_rejects() {
-        let table = defaults();
-        assert_eq!(table.len(), ID_LIST.len());
-        assert_eq!(table["DMARC_REJECT"].force, Some(Action::Reject));
-        assert_eq!(table["SPF_TEMPERROR"], Rule::default());
-        assert_eq!(table["DMARC_TEMPERROR"], Rule::default());
     }
 }

@@ -29,6 +29,19 @@ pub struct Finding {
     pub force: Option<Action>,
 }
 
+impl Finding {
+    /// A fact as a check reports it: an id and why. Its score and any forced action come from
+    /// the policy table (`crate::config::stages`) when the verdict decides.
+    pub fn fact(id: impl Into<String>, reason: impl Into<String>) -> Finding {
+        Finding {
+            id: id.into(),
+            score: 0.0,
+            reason: reason.into(),
+            force: None,
+        }
+    }
+}
+
 /// Everything a check may look at. Shared read-only between the checks of one message.
 #[derive(Debug)]
 pub struct MessageContext {

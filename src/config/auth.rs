@@ -2,10 +2,10 @@
 //! validation into `DnsConfig` / `AuthConfig`. Kept apart from `raw.rs` / `validate.rs` so the
 //! sender-authentication feature is one file of configuration.
 
+use super::action::Action;
+use super::auth_findings::{self as policy, Rule};
 pub use super::validate::is_domain;
 use super::values::HumanDuration;
-use crate::auth::policy::{self, Rule};
-use crate::verdict::Action;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -184,7 +184,7 @@ fn build_auth(raw: RawAuth, problems: &mut Vec<(String, String)>) -> AuthConfig 
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::verdict::Action;
+    use crate::config::action::Action;
 
     const BASE: &str = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\n";
 

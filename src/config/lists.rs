@@ -6,7 +6,7 @@
 //! Where each list applies is decided by the server (`crate::lists`); this file only parses,
 //! validates and matches.
 
-use crate::rules::cidr::Cidr;
+use super::cidr::Cidr;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::net::IpAddr;

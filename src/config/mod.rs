@@ -3,9 +3,12 @@
 //! Loading is all-or-nothing: either every key is valid and a `Config` comes back, or the
 //! caller gets the list of errors, each naming file, line and key.
 
+pub mod action;
 pub mod admin;
 pub mod auth;
+pub mod auth_findings;
 pub mod bayes;
+pub mod cidr;
 pub mod greylist;
 pub mod lists;
 mod locate;
@@ -17,6 +20,8 @@ pub mod proxy;
 pub mod ratelimit;
 pub mod raw;
 pub mod reputation;
+pub mod scores;
+pub mod stages;
 pub mod state;
 mod structure;
 mod validate;
@@ -66,6 +71,9 @@ pub struct Config {
     pub state: state::StateConfig,
     pub ratelimit: ratelimit::RateLimitConfig,
     pub greylist: greylist::GreylistConfig,
+    /// The one policy table: every finding id's stage, score and forced action, assembled
+    /// from the sections above (`stages`); the verdict reads it at every stage.
+    pub table: stages::PolicyTable,
 }
 
 /// The text of a configuration file; its `Debug` shows only the length.

@@ -1,14 +1,17 @@
 //! The `rules`, `actions`, `lists` and `quarantine` sections: raw serde types with their
 //! defaults, and their validation into `Policy`.
 
+use super::action::Thresholds;
 pub use super::lists::{List, RawList, RawLists};
+use super::scores::ScoreTable;
 use super::values::{ByteSize, HumanDuration};
-use crate::rules::scores::ScoreTable;
-use crate::verdict::Thresholds;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The `rules.files` entry that names the rules built into Moat (`crate::rules::builtin`).
+pub const BUILTIN_RULES: &str = "builtin:default";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -23,7 +26,7 @@ pub struct RawRules {
 impl Default for RawRules {
     fn default() -> Self {
         RawRules {
-            files: vec![crate::rules::builtin::NAME.to_string()],
+            files: vec![BUILTIN_RULES.to_string()],
             watch: HumanDuration(Duration::from_secs(2)),
             scores: None,
         }
@@ -112,7 +115,7 @@ pub fn build(
         .files
         .iter()
         .map(|f| {
-            if f == crate::rules::builtin::NAME {
+            if f == BUILTIN_RULES {
                 PathBuf::from(f)
             } else {
                 super::paths::resolve(origin, f)

@@ -208,7 +208,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     if let Some((key, message)) = super::state::check_model_storage(&bayes, &state) {
         errors.push(&key, message);
     }
-    Config {
+    let mut config = Config {
         origin: origin.to_string(),
         text: SourceText::default(),
         hostname,
@@ -245,7 +245,11 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
             raw.quarantine,
             &mut |key, message| errors.push(key, message),
         ),
-    }
+        table: Default::default(),
+    };
+    // The one policy table, assembled from the sections that configure each finding.
+    config.table = super::stages::PolicyTable::from_config(&config);
+    config
 }
 
 /// The memory budget must hold at least one message of the largest size, or such a message

@@ -136,41 +136,23 @@ impl Conn {
         self.refusals.join(",")
     }
 
-    /// Before the greeting: the DNSBL screen and the pre-greet test (`crate::reputation`)
-    /// queue the greeting or a refusal; what an early talker sent is fed to the session.
+    /// Before the greeting: the connect stage (`stages`) and the pre-greet test queue the
+    /// greeting or a refusal; what an early talker sent is fed to the session.
     async fn open(&mut self) -> Result<(), End> {
         use crate::reputation::pregreet::{self, Pregreet};
-        let ip = self.peer.ip();
-        let screened = match crate::lists::screen_client(&self.rt.config.policy, ip) {
-            crate::lists::ClientScreen::Refuse(refusal) => Err(refusal),
-            crate::lists::ClientScreen::Trusted => Ok(Vec::new()),
-            // Rate limits come before the DNS lists: a client over its limit costs no lookups.
-            crate::lists::ClientScreen::Unlisted => {
-                match Box::pin(crate::ratelimit::connection(&self.rt, ip)).await {
-                    Some(refusal) => Err(refusal),
-                    None => crate::reputation::screen_connection(&self.rt, ip).await,
-                }
-            }
-        };
-        match screened {
-            Ok(findings) => self.connection_findings = findings,
-            Err(refusal) => {
-                let reply = self.refused(refusal);
-                self.session.refuse_connection(reply);
-                return Ok(());
-            }
+        if let Err(reply) = Box::pin(self.connect_stage()).await {
+            self.session.refuse_connection(reply);
+            return Ok(());
         }
         match pregreet::wait(&self.rt.config.reputation, &mut self.stream).await {
             Pregreet::Quiet => self.session.greet(),
-            Pregreet::Talked { input, finding } => {
-                self.connection_findings.push(finding);
-                self.session.greet();
-                self.session.feed(&input);
-            }
-            Pregreet::Refuse(refusal) => {
-                let reply = self.refused(refusal);
-                self.session.refuse_connection(reply);
-            }
+            Pregreet::Talked { input, finding } => match self.pregreet_stage(finding) {
+                Ok(()) => {
+                    self.session.greet();
+                    self.session.feed(&input);
+                }
+                Err(reply) => self.session.refuse_connection(reply),
+            },
             Pregreet::Closed => return Err(End::ClientClosed),
         }
         Ok(())
@@ -196,29 +178,18 @@ impl Conn {
                     }
                 }
                 Event::Mail { from, params } => {
-                    let limited = crate::ratelimit::Kind::Messages;
-                    let limit =
-                        Box::pin(crate::ratelimit::check(&self.rt, self.peer.ip(), limited));
-                    let reply = match limit.await {
-                        Some(refusal) => self.refused(refusal),
-                        None => Box::pin(self.backend_mail(&from, &params)).await,
+                    let reply = match Box::pin(self.mail_stage()).await {
+                        Err(refusal) => refusal,
+                        Ok(()) => Box::pin(self.backend_mail(&from, &params)).await,
                     };
                     self.start_auth(&reply, &from);
                     self.session.resolve(reply);
                 }
                 Event::Rcpt { to } => {
                     let from = self.session.transaction().map(|t| t.from.clone());
-                    let gate = Box::pin(crate::greylist::rcpt_gate(
-                        &self.rt,
-                        self.peer.ip(),
-                        from.as_ref(),
-                        &to,
-                        &self.connection_findings,
-                        &mut self.auth,
-                    ));
-                    let reply = match gate.await {
-                        Some(refusal) => self.refused(refusal),
-                        None => Box::pin(self.backend_rcpt(&to)).await,
+                    let reply = match Box::pin(self.rcpt_stage(from.as_ref(), &to)).await {
+                        Err(refusal) => refusal,
+                        Ok(()) => Box::pin(self.backend_rcpt(&to)).await,
                     };
                     // A permanent refusal is the backend not knowing the recipient (or
                     // refusing it for good): counted and logged like Moat's own refusals.
@@ -390,7 +361,7 @@ impl Conn {
             transaction: &txn,
             auth: self.auth.take(),
             connection_findings: crate::reputation::session_findings(
-                &self.rt.config.reputation,
+                &self.rt.config.table,
                 &self.connection_findings,
                 self.session.pipelined_unadvertised(),
             ),
@@ -473,6 +444,7 @@ mod id;
 pub use id::new_session_id;
 
 mod backend;
+mod stages;
 
 #[cfg(test)]
 mod tests;

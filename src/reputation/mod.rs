@@ -4,8 +4,8 @@
 //! Every zone is asked in parallel through Moat's one resolver (`crate::dns`) and bounded by
 //! the DNS deadline: a list that does not answer in time is not a listing. Results are
 //! findings (`DNSBL_<ZONE>`, `DNSWL_<ZONE>`, `RHSBL_<ZONE>`, `URIBL_<ZONE>`, ids derived from
-//! configured zone names, so bounded); only the connect-time total compared with
-//! `reputation.threshold` decides anything here, as postscreen does.
+//! configured zone names, so bounded). Nothing is decided here: the policy table compares the
+//! connect-time total with `reputation.threshold`, as postscreen does (`crate::verdict`).
 
 mod check;
 pub mod names;
@@ -17,7 +17,6 @@ pub use check::DomainCheck;
 use crate::checks::Finding;
 use crate::config::auth::DnsConfig;
 use crate::config::reputation::{ReputationConfig, Zone};
-use crate::smtp::Reply;
 // Runs the lookups concurrently on this task (no spawn: they borrow the lists).
 use futures_util::future::join_all;
 use std::net::{IpAddr, Ipv4Addr};
@@ -85,13 +84,6 @@ impl Reputation {
         }
     }
 
-    /// The refusal for a screened client over the threshold, if it is.
-    pub fn refusal(&self, screen: &Screen) -> Option<Reply> {
-        let threshold = self.config.threshold;
-        (threshold > 0.0 && screen.total >= threshold)
-            .then(|| Reply::status(554, 7, 1, "Service unavailable; client address listed"))
-    }
-
     /// Asks `zones` about each of `domains` (already deduplicated and bounded); one finding
     /// per zone that lists any of them, with `prefix` (`RHSBL`, `URIBL`).
     pub async fn domains(&self, prefix: &str, zones: &[Zone], domains: &[String]) -> Vec<Finding> {
@@ -152,52 +144,37 @@ pub fn checks(reputation: Option<&Arc<Reputation>>) -> Vec<Arc<dyn crate::checks
     }
 }
 
-/// At connect, before the greeting: the DNSBL/DNSWL findings for the session, or the
-/// refusal (`554 5.7.1`) when their total reaches the threshold. The zones are asked in
-/// parallel and bounded by the DNS deadline, so a clean client waits one round trip.
-pub async fn screen_connection(
-    rt: &crate::runtime::Runtime,
-    ip: IpAddr,
-) -> Result<Vec<Finding>, crate::checks::Refusal> {
-    let Some(rep) = rt
-        .reputation
-        .as_ref()
-        .filter(|r| !r.config.dnsbl.is_empty())
-    else {
-        return Ok(Vec::new());
+/// At connect, before the greeting: the DNSBL/DNSWL findings about the client. Whether
+/// their total refuses the connection (`reputation.threshold`) is the verdict's decision
+/// (`crate::verdict::stage`). The zones are asked in parallel and bounded by the DNS
+/// deadline, so a clean client waits one round trip.
+pub async fn screen_connection(reputation: Option<&Reputation>, ip: IpAddr) -> Vec<Finding> {
+    let Some(rep) = reputation.filter(|r| !r.config.dnsbl.is_empty()) else {
+        return Vec::new();
     };
     let screen = rep.screen(ip).await;
-    let ids: Vec<&str> = screen.findings.iter().map(|f| f.id.as_str()).collect();
-    match rep.refusal(&screen) {
-        Some(reply) => {
-            tracing::info!(target: "moat::reputation", client = %ip, total = screen.total, findings = ?ids, "client refused: DNSBL threshold");
-            crate::metrics::connection("refused", "dnsbl");
-            Err(crate::checks::Refusal::of("dnsbl", &screen.findings, reply))
-        }
-        None => {
-            if !ids.is_empty() {
-                tracing::info!(target: "moat::reputation", client = %ip, total = screen.total, findings = ?ids, "client listed below threshold");
-            }
-            Ok(screen.findings)
-        }
+    if !screen.findings.is_empty() {
+        let ids: Vec<&str> = screen.findings.iter().map(|f| f.id.as_str()).collect();
+        tracing::info!(target: "moat::reputation", client = %ip, total = screen.total, findings = ?ids, "client listed");
     }
+    screen.findings
 }
 
 /// The connection's findings for one message: the DNSBL/DNSWL and pre-greet ones, and
-/// `PIPELINING_UNADVERTISED` when the client pipelined without having been offered it.
+/// `PIPELINING_UNADVERTISED` when the client pipelined without having been offered it (its
+/// score is the policy table's, from `reputation.pipelining_score`).
 pub fn session_findings(
-    config: &ReputationConfig,
+    table: &crate::config::stages::PolicyTable,
     connection: &[Finding],
     pipelined_unadvertised: bool,
 ) -> Vec<Finding> {
     let mut out = connection.to_vec();
     if pipelined_unadvertised {
-        out.push(Finding {
-            id: "PIPELINING_UNADVERTISED".into(),
-            score: config.pipelining_score,
-            reason: "sent commands ahead of replies without being offered PIPELINING".into(),
-            force: None,
-        });
+        let fact = Finding::fact(
+            crate::config::stages::ids::PIPELINING_UNADVERTISED,
+            "sent commands ahead of replies without being offered PIPELINING",
+        );
+        out.push(crate::verdict::stage::scored(table, fact));
     }
     out
 }

@@ -2,20 +2,20 @@
 //! talks first is not an SMTP client waiting its turn (RFC 5321 3.1) but, usually, a spam bot
 //! that writes its whole transaction blind. What it sent is kept and fed to the session
 //! after the greeting, so a `finding` action costs a real client nothing but the wait.
+//! Talking first is reported as the `PREGREET` finding; the policy table says whether it
+//! refuses the connection (`pregreet_action: reject`) or scores its messages.
 
 use crate::checks::Finding;
-use crate::config::reputation::{PregreetAction, ReputationConfig};
-use crate::smtp::Reply;
+use crate::config::reputation::ReputationConfig;
+use crate::config::stages::ids;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// What the wait before the greeting showed.
 pub enum Pregreet {
     /// Quiet (or the test is off): greet as usual.
     Quiet,
-    /// The client talked first: its bytes, and the finding for the session's messages.
+    /// The client talked first: its bytes, and the `PREGREET` finding.
     Talked { input: Vec<u8>, finding: Finding },
-    /// Talked first and the action is `reject`: this reply instead of the greeting.
-    Refuse(crate::checks::Refusal),
     /// The client closed the connection while Moat waited.
     Closed,
 }
@@ -37,19 +37,9 @@ pub async fn wait<S: AsyncRead + Unpin>(config: &ReputationConfig, stream: &mut 
         .escape_debug()
         .to_string();
     tracing::info!(target: "moat::reputation", first_bytes = %shown, "client talked before the greeting");
-    match config.pregreet_action {
-        PregreetAction::Reject => {
-            let reply = Reply::status(554, 5, 1, "Protocol error: talked before the greeting");
-            Pregreet::Refuse(crate::checks::Refusal::new("pregreet", "PREGREET", reply))
-        }
-        PregreetAction::Finding => Pregreet::Talked {
-            input: buf,
-            finding: Finding {
-                id: "PREGREET".into(),
-                score: config.pregreet_score,
-                reason: format!("client talked before the greeting: \"{shown}\""),
-                force: None,
-            },
-        },
+    let reason = format!("client talked before the greeting: \"{shown}\"");
+    Pregreet::Talked {
+        input: buf,
+        finding: Finding::fact(ids::PREGREET, reason),
     }
 }

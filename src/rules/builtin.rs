@@ -3,7 +3,7 @@
 
 use super::Source;
 
-pub const NAME: &str = "builtin:default";
+pub const NAME: &str = crate::config::policy::BUILTIN_RULES;
 
 const FILES: &[(&str, &str)] = &[
     (

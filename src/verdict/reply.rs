@@ -1,0 +1,44 @@
+//! What a client is told when a stage before the end of DATA refuses: chosen by the verdict
+//! from the stage, the action and the finding that decided, never by a check. Texts are
+//! generic (the reference id is appended by the session; the reason goes to the log).
+
+use super::Action;
+use crate::checks::Finding;
+use crate::config::stages::{Stage, ids};
+use crate::smtp::Reply;
+
+/// The reply for refusing `stage` with `action` because of `findings` (those of the stage).
+pub fn refusal(stage: Stage, action: Action, findings: &[&Finding]) -> Reply {
+    // The finding that forced the action speaks; else the one that weighed most.
+    let lead = findings
+        .iter()
+        .find(|f| f.force == Some(action))
+        .or_else(|| findings.iter().max_by(|a, b| a.score.total_cmp(&b.score)))
+        .map(|f| f.id.as_str())
+        .unwrap_or("");
+    match (lead, stage) {
+        (ids::DENYLIST_CLIENT, _) => Reply::status(554, 7, 1, "Service unavailable; access denied"),
+        (ids::PREGREET, _) => {
+            Reply::status(554, 5, 1, "Protocol error: talked before the greeting")
+        }
+        (ids::RATELIMIT_CONNECTIONS, _) => {
+            Reply::status(421, 7, 0, "Too many connections, try again later")
+        }
+        (ids::RATELIMIT_MESSAGES | ids::RATELIMIT_RECIPIENTS, _) => {
+            Reply::status(451, 7, 1, "Rate limit exceeded, try again later")
+        }
+        (ids::GREYLIST, _) => Reply::status(451, 7, 1, "Greylisted, try again later"),
+        (id, Stage::Connect) if id.starts_with("DNSBL_") => {
+            Reply::status(554, 7, 1, "Service unavailable; client address listed")
+        }
+        // Any other finding a site configures to refuse early.
+        (_, Stage::Connect) => match action {
+            Action::Tempfail => Reply::status(421, 7, 0, "Service temporarily unavailable"),
+            _ => Reply::status(554, 7, 1, "Service unavailable"),
+        },
+        (_, _) => match action {
+            Action::Tempfail => Reply::status(451, 7, 1, "Try again later"),
+            _ => Reply::status(550, 7, 1, "Refused by policy"),
+        },
+    }
+}

@@ -1,0 +1,172 @@
+//! Decisions before the end of DATA. A stage's checks report findings; this looks each one
+//! up in the policy table (`crate::config::stages`) and decides: refuse (the reply comes from
+//! `super::reply`, never from the check) or continue, carrying the findings to the stages
+//! that decide them later (a DNSWL listing lowers the message's score at the end of DATA).
+
+use super::Action;
+use crate::checks::{Finding, Refusal};
+use crate::config::stages::{PolicyTable, Stage};
+
+/// What a stage's decision says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Go on; the findings, scored by the table, for the stages that decide them.
+    Continue(Vec<Finding>),
+    /// Answer this instead (its finding ids are counted and logged by the caller's session).
+    Refuse(Refusal),
+}
+
+/// Decides `stage` on the findings `check` just reported: the strongest of the actions the
+/// findings of this stage force and of the stage's score threshold. Only `tempfail` and
+/// `reject` refuse before the end of DATA; weaker actions need a message to act on.
+pub fn decide(stage: Stage, check: &str, findings: Vec<Finding>, table: &PolicyTable) -> Decision {
+    let findings: Vec<Finding> = findings.into_iter().map(|f| scored(table, f)).collect();
+    let here: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| table.stage_of(&f.id) == stage)
+        .collect();
+    let score: f64 = here.iter().map(|f| f.score).sum();
+    let by_score = table
+        .refuse_at(stage)
+        .filter(|t| score >= *t)
+        .map(|_| Action::Reject);
+    let forced = here.iter().filter_map(|f| f.force).max();
+    match forced.max(by_score) {
+        Some(action @ (Action::Tempfail | Action::Reject)) => {
+            let reply = super::reply::refusal(stage, action, &here);
+            Decision::Refuse(Refusal::of(check, &findings, reply))
+        }
+        _ => Decision::Continue(findings),
+    }
+}
+
+/// A finding with the score and forced action the table gives its id (a finding the table
+/// does not name keeps what its check gave it).
+pub fn scored(table: &PolicyTable, mut finding: Finding) -> Finding {
+    if let Some(entry) = table.get(&finding.id) {
+        finding.score = entry.score;
+        finding.force = entry.force;
+    }
+    finding
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn table(extra: &str) -> PolicyTable {
+        let yaml = format!(
+            "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\n{extra}"
+        );
+        Config::from_yaml(&yaml, "t.yaml").unwrap().table
+    }
+
+    fn fact(id: &str) -> Finding {
+        Finding::fact(id, "test")
+    }
+
+    #[test]
+    fn dnsbl_total_at_the_threshold_refuses_at_connect() {
+        let t = table(
+            "reputation:\n  dnsbl: [\"a.test*2\", \"b.test*2\", \"w.test*-3\"]\n  threshold: 3\n",
+        );
+        let one = decide(Stage::Connect, "dnsbl", vec![fact("DNSBL_A_TEST")], &t);
+        let Decision::Continue(kept) = one else {
+            panic!("2 < 3 continues")
+        };
+        assert_eq!(kept[0].score, 2.0, "scored by the table");
+        let two = vec![fact("DNSBL_A_TEST"), fact("DNSBL_B_TEST")];
+        let Decision::Refuse(r) = decide(Stage::Connect, "dnsbl", two, &t) else {
+            panic!("4 ≥ 3 refuses")
+        };
+        assert_eq!(r.findings, ["DNSBL_A_TEST", "DNSBL_B_TEST"]);
+        assert_eq!(
+            r.reply.to_string(),
+            "554 5.7.1 Service unavailable; client address listed"
+        );
+        let whitelisted = vec![
+            fact("DNSBL_A_TEST"),
+            fact("DNSBL_B_TEST"),
+            fact("DNSWL_W_TEST"),
+        ];
+        assert!(matches!(
+            decide(Stage::Connect, "dnsbl", whitelisted, &t),
+            Decision::Continue(_)
+        ));
+    }
+
+    #[test]
+    fn forced_actions_refuse_with_their_findings_reply() {
+        let t = table("");
+        let cases = [
+            (
+                Stage::Connect,
+                "DENYLIST_CLIENT",
+                "554 5.7.1 Service unavailable; access denied",
+            ),
+            (
+                Stage::Connect,
+                "RATELIMIT_CONNECTIONS",
+                "421 4.7.0 Too many connections, try again later",
+            ),
+            (
+                Stage::Mail,
+                "RATELIMIT_MESSAGES",
+                "451 4.7.1 Rate limit exceeded, try again later",
+            ),
+            (
+                Stage::Rcpt,
+                "RATELIMIT_RECIPIENTS",
+                "451 4.7.1 Rate limit exceeded, try again later",
+            ),
+            (
+                Stage::Rcpt,
+                "GREYLIST",
+                "451 4.7.1 Greylisted, try again later",
+            ),
+        ];
+        for (stage, id, reply) in cases {
+            let Decision::Refuse(r) = decide(stage, "test", vec![fact(id)], &t) else {
+                panic!("{id} refuses")
+            };
+            assert_eq!(r.reply.to_string(), reply, "{id}");
+            assert_eq!(r.findings, [id]);
+        }
+    }
+
+    #[test]
+    fn pregreet_refuses_only_when_configured_to() {
+        let scored_only = table("");
+        let Decision::Continue(f) = decide(
+            Stage::Connect,
+            "pregreet",
+            vec![fact("PREGREET")],
+            &scored_only,
+        ) else {
+            panic!("a finding by default")
+        };
+        assert_eq!(f[0].score, 3.0, "carried to the message with its score");
+        let rejects = table("reputation:\n  pregreet_action: reject\n");
+        let Decision::Refuse(r) =
+            decide(Stage::Connect, "pregreet", vec![fact("PREGREET")], &rejects)
+        else {
+            panic!("reject")
+        };
+        assert_eq!(
+            r.reply.to_string(),
+            "554 5.5.1 Protocol error: talked before the greeting"
+        );
+    }
+
+    /// A finding decided at a later stage never refuses an earlier one.
+    #[test]
+    fn later_stage_findings_are_carried_not_decided() {
+        let t = table("auth:\n  policy:\n    SPF_FAIL: {action: reject}\n");
+        let d = decide(Stage::Mail, "auth", vec![fact("SPF_FAIL")], &t);
+        let Decision::Continue(f) = d else {
+            panic!("SPF is decided at the end of DATA")
+        };
+        assert_eq!(f[0].force, Some(Action::Reject));
+    }
+}
