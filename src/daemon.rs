@@ -10,6 +10,9 @@ use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Reload on change: the file watch is part of the process, like signals.
+mod watch;
+
 /// Logs to stderr as configured (`log.format`, `log.level`; `RUST_LOG` overrides the level).
 pub fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -81,7 +84,7 @@ async fn run(
             .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
         tokio::spawn(admin.run());
     }
-    crate::watch::spawn(server.reloader(), path.clone());
+    watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     server.run(shutdown_signal()).await;
     Ok(())

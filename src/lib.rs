@@ -4,6 +4,7 @@
 // Commands write through `cli_out`; `println!` panics on a closed pipe.
 #![cfg_attr(not(test), deny(clippy::print_stdout))]
 
+pub mod address;
 pub mod admin;
 pub mod auth;
 pub mod bayes;
@@ -24,6 +25,8 @@ pub mod greylist;
 pub mod headers;
 pub mod health;
 pub mod judge;
+#[cfg(test)]
+mod layering;
 pub mod listener;
 pub mod lists;
 pub mod logfield;
@@ -49,4 +52,3 @@ pub mod stream;
 pub mod terminal;
 pub mod tls;
 pub mod verdict;
-pub mod watch;

@@ -110,13 +110,15 @@ impl Parts {
     /// Runs every step, even after one failed, so that every error is reported at once.
     fn build(config: &Config, previous: Option<&Runtime>) -> Result<Parts, Vec<ConfigError>> {
         let mut errors = Vec::new();
+        memory_fits(config, &mut errors);
         let tls = tls(config, &mut errors);
         let checks = rules(config, &mut errors);
         let resolver = resolver(config, previous, &mut errors);
+        let suffixes = suffixes(config, &mut errors);
         let (auth, reputation) = match &resolver {
             Some(r) => (
                 crate::auth::Authenticator::new(r, &config.dns, &config.auth, &config.hostname),
-                crate::reputation::Reputation::new(r, &config.dns, &config.reputation),
+                crate::reputation::Reputation::new(r, &config.dns, &config.reputation, suffixes),
             ),
             None => (None, None),
         };
@@ -142,6 +144,33 @@ fn memory(config: &Config, previous: Option<&Runtime>) -> Arc<crate::budget::Mem
         Some(p) => p.session.memory.clone(),
         None => crate::budget::MemoryBudget::new(config.limits.max_memory),
     }
+}
+
+/// The memory budget must hold at least one message of the largest size, or such a message
+/// would be deferred for ever (what a message costs is the budget's business, not the
+/// configuration's: `crate::budget::cost`).
+fn memory_fits(config: &Config, errors: &mut Vec<ConfigError>) {
+    let limits = &config.limits;
+    let one = crate::budget::cost(limits.max_message_size);
+    if limits.max_memory < one {
+        let message = format!(
+            "must hold at least one message of limits.max_message_size: {} x {} = {one} bytes",
+            crate::budget::MESSAGE_COPIES,
+            limits.max_message_size
+        );
+        errors.push(config.error_at("limits.max_memory", message));
+    }
+}
+
+/// The public suffix list RHSBL/URIBL read (`reputation.public_suffix_list`).
+fn suffixes(
+    config: &Config,
+    errors: &mut Vec<ConfigError>,
+) -> Arc<crate::reputation::psl::SuffixList> {
+    crate::reputation::suffixes::load(&config.reputation).unwrap_or_else(|e| {
+        errors.push(config.error_at("reputation.public_suffix_list", e));
+        Arc::new(crate::reputation::psl::SuffixList::builtin())
+    })
 }
 
 /// The STARTTLS acceptor: both files read, parsed, and the key matched to the certificate.
@@ -200,4 +229,30 @@ fn resolver(
     crate::dns::Resolver::reuse_or_new(previous, &config.dns)
         .map_err(|e| errors.push(config.error_at("dns.nameservers", e.to_string())))
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_memory_defaults_to_1gib_and_must_hold_one_largest_message() {
+        let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\nlimits:\n";
+        let c = Config::from_yaml(base, "t.yaml").unwrap();
+        assert_eq!(c.limits.max_memory, 1 << 30);
+        let small = format!("{base}  max_message_size: 10MiB\n  max_memory: 20MiB\n");
+        let shown = Runtime::new(Config::from_yaml(&small, "t.yaml").unwrap())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(shown.contains("t.yaml:9: limits.max_memory"), "{shown}");
+        let fits = format!("{base}  max_message_size: 1MiB\n  max_memory: 64MiB\n");
+        assert_eq!(
+            Config::from_yaml(&fits, "t.yaml")
+                .unwrap()
+                .limits
+                .max_memory,
+            64 << 20
+        );
+    }
 }

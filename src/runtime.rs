@@ -1,7 +1,7 @@
 //! The runtime: everything the sessions of one configuration share — the validated
 //! configuration, the session core's settings, the backend, the checks, the resolver and the
 //! shared state. `crate::prepare` builds it (for `serve`, every reload and `check-config`);
-//! `crate::server` swaps it whole at a reload, and each session keeps the one it started with.
+//! the server swaps it whole at a reload, and each session keeps the one it started with.
 //! Modules below the server take what they need from it and never reach the server itself.
 
 use crate::checks::Checks;

@@ -246,9 +246,9 @@ impl List {
 }
 
 /// An address entry in the canonical form the session compares against
-/// ([`crate::smtp::address::Mailbox::key`]): `"Bob"@Example.TEST` is `bob@example.test`.
+/// ([`crate::address::Mailbox::key`]): `"Bob"@Example.TEST` is `bob@example.test`.
 fn address_key(v: &str, original: &str) -> Result<String, String> {
-    crate::smtp::address::parse_mailbox(v)
+    crate::address::parse_mailbox(v)
         .map(|m| m.key())
         .map_err(|_| format!("`{original}` is not an address (local@domain)"))
 }
@@ -257,7 +257,7 @@ fn address_key(v: &str, original: &str) -> Result<String, String> {
 /// IDNA A-labels), or why it is not one.
 fn hostname(v: &str, original: &str) -> Result<String, String> {
     let d = v.trim_start_matches('@').trim_end_matches('.');
-    let d = crate::smtp::address::canonical_domain(d).unwrap_or_default();
+    let d = crate::address::canonical_domain(d).unwrap_or_default();
     let ok = !d.is_empty()
         && d.split('.').all(|label| {
             !label.is_empty()

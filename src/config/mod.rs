@@ -98,7 +98,7 @@ impl Domains {
     pub fn new(domains: impl IntoIterator<Item = String>) -> Domains {
         let list: Vec<String> = domains
             .into_iter()
-            .map(|d| crate::smtp::address::canonical_domain(&d).unwrap_or(d))
+            .map(|d| crate::address::canonical_domain(&d).unwrap_or(d))
             .collect();
         Domains {
             primary: list.first().cloned(),
@@ -107,7 +107,7 @@ impl Domains {
     }
 
     pub fn contains(&self, domain: &str) -> bool {
-        match crate::smtp::address::canonical_domain(domain) {
+        match crate::address::canonical_domain(domain) {
             Some(d) => self.set.contains(&d),
             None => false,
         }

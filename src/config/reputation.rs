@@ -8,9 +8,9 @@
 //! The weight (default 1) may be negative: that is an allow list (DNSWL).
 
 use super::values::HumanDuration;
-use crate::reputation::psl::{self, SuffixList};
 use serde::Deserialize;
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Deserialize)]
@@ -74,8 +74,21 @@ pub struct ReputationConfig {
     pub pregreet_score: f64,
     /// Score of `PIPELINING_UNADVERTISED` (commands sent ahead without PIPELINING offered).
     pub pipelining_score: f64,
-    /// Public suffixes, for the registrable domains RHSBL and URIBL ask about.
-    pub suffixes: std::sync::Arc<SuffixList>,
+    /// Where the public suffixes come from, for the registrable domains RHSBL and URIBL ask
+    /// about (read by `crate::reputation::suffixes` when either is configured).
+    pub public_suffix_list: SuffixSource,
+}
+
+/// `reputation.public_suffix_list`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SuffixSource {
+    /// Not set: Debian's list when installed, else the builtin one.
+    #[default]
+    Default,
+    /// `builtin`: the small embedded list.
+    Builtin,
+    /// A file, relative to the configuration file.
+    File(PathBuf),
 }
 
 impl ReputationConfig {
@@ -235,17 +248,13 @@ pub fn build(
             "must be a number ≥ 0 (0 never refuses)".into(),
         ));
     }
-    let suffixes = if rhsbl.is_empty() && uribl.is_empty() {
-        // Nothing asks for registrable domains: don't read the list.
-        SuffixList::builtin()
-    } else {
-        suffix_list(origin, raw.public_suffix_list.as_deref()).unwrap_or_else(|e| {
-            problems.push(("reputation.public_suffix_list".into(), e));
-            SuffixList::builtin()
-        })
+    let public_suffix_list = match raw.public_suffix_list.as_deref() {
+        None => SuffixSource::Default,
+        Some("builtin") => SuffixSource::Builtin,
+        Some(path) => SuffixSource::File(super::paths::resolve(origin, path)),
     };
     ReputationConfig {
-        suffixes: std::sync::Arc::new(suffixes),
+        public_suffix_list,
         dnsbl,
         threshold: raw.threshold,
         rhsbl,
@@ -256,21 +265,6 @@ pub fn build(
         pregreet_score: raw.pregreet_score,
         pipelining_score: raw.pipelining_score,
     }
-}
-
-/// The configured suffix list: a path (relative to the config file), `builtin`, or by default
-/// Debian's list when installed, else the builtin one.
-fn suffix_list(origin: &str, setting: Option<&str>) -> Result<SuffixList, String> {
-    let path = match setting {
-        Some("builtin") => return Ok(SuffixList::builtin()),
-        Some(path) => super::paths::resolve(origin, path),
-        None if std::path::Path::new(psl::DEBIAN_PATH).exists() => psl::DEBIAN_PATH.into(),
-        None => return Ok(SuffixList::builtin()),
-    };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let shown = path.display().to_string();
-    SuffixList::parse(&text, &shown).map_err(|(line, e)| format!("{shown}:{line}: {e}"))
 }
 
 #[cfg(test)]
@@ -322,35 +316,5 @@ mod tests {
         build("moat.yaml", raw, &mut problems);
         let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["reputation.dnsbl[1]", "reputation.threshold"]);
-    }
-
-    #[test]
-    fn public_suffix_list_file_errors_name_file_and_line() {
-        let dir = std::env::temp_dir().join(format!("moat-psl-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("psl.dat"), "com\n*.bad*\n").unwrap();
-        let origin = dir.join("moat.yaml").display().to_string();
-        let raw = |list: &str| RawReputation {
-            uribl: vec!["uribl.test".into()],
-            public_suffix_list: Some(list.into()),
-            ..Default::default()
-        };
-        let mut problems = Vec::new();
-        build(&origin, raw("psl.dat"), &mut problems);
-        assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0]
-                .1
-                .ends_with("psl.dat:2: `*.bad*` is not a public suffix rule")
-        );
-        problems.clear();
-        build(&origin, raw("missing.dat"), &mut problems);
-        assert!(problems[0].1.starts_with("cannot read "), "{problems:?}");
-        problems.clear();
-        std::fs::write(dir.join("psl.dat"), "uk\nco.uk\n").unwrap();
-        let config = build(&origin, raw("psl.dat"), &mut problems);
-        assert!(problems.is_empty());
-        assert_eq!(config.suffixes.registrable("a.b.co.uk").unwrap(), "b.co.uk");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -144,7 +144,6 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
             "must be at least 1000 (RFC 5321 4.5.3.1.6)",
         );
     }
-    check_max_memory(errors, l.max_memory.0, l.max_message_size.0);
     let t = &l.timeouts;
     for (key, d) in [
         ("limits.timeouts.greeting", t.greeting.0),
@@ -250,21 +249,6 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     // The one policy table, assembled from the sections that configure each finding.
     config.table = super::stages::PolicyTable::from_config(&config);
     config
-}
-
-/// The memory budget must hold at least one message of the largest size, or such a message
-/// would be deferred for ever.
-fn check_max_memory(errors: &mut Errors, max_memory: u64, max_message_size: u64) {
-    let one = crate::budget::cost(usize::try_from(max_message_size).unwrap_or(usize::MAX));
-    if usize::try_from(max_memory).unwrap_or(usize::MAX) < one {
-        errors.push(
-            "limits.max_memory",
-            format!(
-                "must hold at least one message of limits.max_message_size: {} x {max_message_size} = {one} bytes",
-                crate::budget::MESSAGE_COPIES
-            ),
-        );
-    }
 }
 
 fn build_backend(
@@ -432,24 +416,6 @@ mod tests {
             "{shown}"
         );
         assert_eq!(e.0.len(), 3, "{shown}");
-    }
-
-    #[test]
-    fn max_memory_defaults_to_1gib_and_must_hold_one_largest_message() {
-        let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\nlimits:\n";
-        let c = Config::from_yaml(base, "t.yaml").unwrap();
-        assert_eq!(c.limits.max_memory, 1 << 30);
-        let small = format!("{base}  max_message_size: 10MiB\n  max_memory: 20MiB\n");
-        let shown = Config::from_yaml(&small, "t.yaml").unwrap_err().to_string();
-        assert!(shown.contains("t.yaml:9: limits.max_memory"), "{shown}");
-        let fits = format!("{base}  max_message_size: 1MiB\n  max_memory: 64MiB\n");
-        assert_eq!(
-            Config::from_yaml(&fits, "t.yaml")
-                .unwrap()
-                .limits
-                .max_memory,
-            64 << 20
-        );
     }
 
     #[test]

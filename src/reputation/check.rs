@@ -19,7 +19,7 @@ impl Check for DomainCheck {
     fn check<'a>(&'a self, message: &'a MessageContext) -> CheckFuture<'a> {
         Box::pin(async move {
             let config = self.reputation.config();
-            let suffixes = config.suffixes.clone();
+            let suffixes = self.reputation.suffixes().clone();
             let rhs = sender_domains(message, &suffixes);
             let links = if config.uribl.is_empty() {
                 Vec::new()

@@ -11,6 +11,7 @@ mod check;
 pub mod names;
 pub mod pregreet;
 pub mod psl;
+pub mod suffixes;
 
 pub use check::DomainCheck;
 
@@ -29,6 +30,8 @@ pub struct Reputation {
     config: ReputationConfig,
     /// Bound on each lookup (`DnsConfig::deadline`).
     deadline: Duration,
+    /// Public suffixes, for the registrable domains RHSBL and URIBL ask about.
+    suffixes: Arc<psl::SuffixList>,
 }
 
 /// What the DNSBL/DNSWL zones said about one client address.
@@ -40,24 +43,30 @@ pub struct Screen {
 }
 
 impl Reputation {
-    /// `None` when no list is configured.
-    /// `None` when no list is configured. `resolver` is the runtime's one resolver.
+    /// `None` when no list is configured. `resolver` is the runtime's one resolver;
+    /// `suffixes` the list `suffixes::load` read.
     pub fn new(
         resolver: &crate::dns::Resolver,
         dns: &DnsConfig,
         config: &ReputationConfig,
+        suffixes: Arc<psl::SuffixList>,
     ) -> Option<Arc<Reputation>> {
         if config.is_empty() {
             return None;
         }
         if !(config.rhsbl.is_empty() && config.uribl.is_empty()) {
-            tracing::info!(source = %config.suffixes.source, "public suffix list for RHSBL/URIBL");
+            tracing::info!(source = %suffixes.source, "public suffix list for RHSBL/URIBL");
         }
         Some(Arc::new(Reputation {
             resolver: resolver.clone(),
             config: config.clone(),
             deadline: dns.deadline(),
+            suffixes,
         }))
+    }
+
+    pub fn suffixes(&self) -> &Arc<psl::SuffixList> {
+        &self.suffixes
     }
 
     pub fn config(&self) -> &ReputationConfig {

@@ -4,9 +4,10 @@
 pub mod params;
 pub mod reply;
 
+/// Addresses are a leaf vocabulary shared with the configuration (`crate::address`).
+pub use crate::address;
 pub use params::{BodyType, MailParams};
 pub use reply::{Enhanced, Reply};
-pub mod address;
 pub mod command;
 pub mod data;
 pub mod line;
