@@ -16,12 +16,12 @@ pub async fn judge(
 ) -> Verdict {
     let policy = &rt.config.policy;
     // Lists short-circuit (`crate::lists`): a denied sender, HELO or client is refused
-    // without running checks; an allowed one is accepted without them.
-    if let Some(verdict) = crate::lists::judge(policy, &message) {
-        for f in &verdict.findings {
-            crate::metrics::check_result("lists", &f.id);
-        }
-        return verdict;
+    // without running checks; an allowed one is accepted without them (the policy table
+    // gives `DENYLIST` and `ALLOWLIST` their forced actions).
+    if let Some(listed) = crate::lists::check(policy, &message) {
+        crate::metrics::check_result("lists", &listed.id);
+        let listed = verdict::stage::scored(&rt.config.table, listed);
+        return verdict::listed(listed, &policy.thresholds);
     }
     if !rt.checks.is_empty() {
         findings.extend(rt.checks.run(message).await);

@@ -15,7 +15,6 @@ use crate::checks::{Finding, MessageContext};
 use crate::config::lists::List;
 use crate::config::policy::Policy;
 use crate::config::stages::ids;
-use crate::verdict::{Action, Thresholds, Verdict};
 use std::net::IpAddr;
 
 /// What the lists say about a client at connect (a fact: the verdict decides what follows).
@@ -45,9 +44,10 @@ pub fn client_allowed(allow: &List, ip: IpAddr) -> bool {
     allow.client(ip).is_some()
 }
 
-/// The lists' verdict on a message, if any list decides it; `None`: run the checks.
-pub fn judge(policy: &Policy, message: &MessageContext) -> Option<Verdict> {
-    let t = &policy.thresholds;
+/// What the lists say about a message at the end of DATA, if anything: `ALLOWLIST` or
+/// `DENYLIST`, whose forced actions are the policy table's (accept, reject). `None`: run
+/// the checks.
+pub fn check(policy: &Policy, message: &MessageContext) -> Option<Finding> {
     let all_allowed = !message.recipients.is_empty()
         && message
             .recipients
@@ -55,35 +55,20 @@ pub fn judge(policy: &Policy, message: &MessageContext) -> Option<Verdict> {
             .all(|r| policy.allow.recipient(&r.key()).is_some());
     if all_allowed {
         let why = format!("recipients {}", message.recipients.len());
-        return Some(listed("ALLOWLIST", why, Action::Accept, t));
+        return Some(listed("ALLOWLIST", "allow", why));
     }
     let sender = message.from.key();
     let deny = policy.deny.matches(&sender, message.client_ip);
     if let Some(why) = deny.or_else(|| policy.deny.helo(&message.helo)) {
-        return Some(listed("DENYLIST", why, Action::Reject, t));
+        return Some(listed("DENYLIST", "deny", why));
     }
     let allow = policy.allow.matches(&sender, message.client_ip);
     if let Some(why) = allow.or_else(|| policy.allow.helo(&message.helo)) {
-        return Some(listed("ALLOWLIST", why, Action::Accept, t));
+        return Some(listed("ALLOWLIST", "allow", why));
     }
     None
 }
 
-fn listed(id: &str, why: String, action: Action, t: &Thresholds) -> Verdict {
-    let list = if action == Action::Reject {
-        "deny"
-    } else {
-        "allow"
-    };
-    Verdict {
-        action,
-        score: 0.0,
-        required: t.required(),
-        findings: vec![Finding {
-            id: id.into(),
-            score: 0.0,
-            reason: format!("listed in lists.{list}: {why}"),
-            force: Some(action),
-        }],
-    }
+fn listed(id: &str, list: &str, why: String) -> Finding {
+    Finding::fact(id, format!("listed in lists.{list}: {why}"))
 }

@@ -45,6 +45,17 @@ pub fn decide(findings: Vec<Finding>, thresholds: &Thresholds) -> Verdict {
     }
 }
 
+/// A message the allow/deny lists decide alone (`crate::lists::check`): the finding's forced
+/// action exactly (an allow-listed message is accepted even if a threshold were 0), no score.
+pub fn listed(finding: Finding, thresholds: &Thresholds) -> Verdict {
+    Verdict {
+        action: finding.force.unwrap_or(Action::Accept),
+        score: 0.0,
+        required: thresholds.required(),
+        findings: vec![finding],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
