@@ -25,13 +25,17 @@ fn runtime(extra: &str) -> Runtime {
 #[tokio::test]
 async fn rate_limit_and_greylist_futures_stay_small() {
     let rt = runtime("");
-    let limit = crate::ratelimit::check(rt.limiter(), CLIENT, crate::ratelimit::Kind::Messages);
+    let limit = crate::checks::ratelimit::check(
+        rt.limiter(),
+        CLIENT,
+        crate::checks::ratelimit::Kind::Messages,
+    );
     assert!(size_of_val(&limit) <= 4096, "{}", size_of_val(&limit));
     let to = crate::smtp::address::parse_path("<u@example.test>", false)
         .expect("path")
         .expect("mailbox");
     let mut auth = None;
-    let gate = crate::greylist::check(rt.greylist(), CLIENT, None, &to, &[], &mut auth);
+    let gate = crate::checks::greylist::check(rt.greylist(), CLIENT, None, &to, &[], &mut auth);
     assert!(size_of_val(&gate) <= 4096, "{}", size_of_val(&gate));
     let hit = rt.state.hit("k", std::time::Duration::from_secs(60));
     assert!(size_of_val(&hit) <= 2048, "{}", size_of_val(&hit));

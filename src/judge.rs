@@ -15,10 +15,10 @@ pub async fn judge(
     mut findings: Vec<Finding>,
 ) -> Verdict {
     let policy = &rt.config.policy;
-    // Lists short-circuit (`crate::lists`): a denied sender, HELO or client is refused
+    // Lists short-circuit (`crate::checks::lists`): a denied sender, HELO or client is refused
     // without running checks; an allowed one is accepted without them (the policy table
     // gives `DENYLIST` and `ALLOWLIST` their forced actions).
-    if let Some(listed) = crate::lists::check(policy, &message) {
+    if let Some(listed) = crate::checks::lists::check(policy, &message) {
         crate::metrics::check_result("lists", &listed.id);
         let listed = verdict::stage::scored(&rt.config.table, listed);
         return verdict::listed(listed, &policy.thresholds);

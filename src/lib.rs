@@ -21,14 +21,12 @@ pub mod fit;
 #[cfg(test)]
 mod future_sizes;
 pub mod fuzzing;
-pub mod greylist;
 pub mod headers;
 pub mod health;
 pub mod judge;
 #[cfg(test)]
 mod layering;
 pub mod listener;
-pub mod lists;
 pub mod logfield;
 pub mod mailstore;
 pub mod metrics;
@@ -36,7 +34,6 @@ pub mod pace;
 pub mod prepare;
 pub mod proxy;
 pub mod quarantine;
-pub mod ratelimit;
 pub mod relay;
 pub mod release;
 pub mod reputation;

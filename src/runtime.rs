@@ -37,8 +37,8 @@ impl Runtime {
 
 impl Runtime {
     /// The rate limits' narrow handle: settings, shared counters, exempt clients.
-    pub fn limiter(&self) -> crate::ratelimit::Limiter<'_> {
-        crate::ratelimit::Limiter {
+    pub fn limiter(&self) -> crate::checks::ratelimit::Limiter<'_> {
+        crate::checks::ratelimit::Limiter {
             config: &self.config.ratelimit,
             store: &self.state,
             allow: &self.config.policy.allow,
@@ -46,8 +46,8 @@ impl Runtime {
     }
 
     /// Greylisting's narrow handle: settings, shared state, exempt senders and clients.
-    pub fn greylist(&self) -> crate::greylist::Greylist<'_> {
-        crate::greylist::Greylist {
+    pub fn greylist(&self) -> crate::checks::greylist::Greylist<'_> {
+        crate::checks::greylist::Greylist {
             config: &self.config.greylist,
             store: &self.state,
             allow: &self.config.policy.allow,

@@ -45,7 +45,7 @@ pub fn decide(findings: Vec<Finding>, thresholds: &Thresholds) -> Verdict {
     }
 }
 
-/// A message the allow/deny lists decide alone (`crate::lists::check`): the finding's forced
+/// A message the allow/deny lists decide alone (`crate::checks::lists::check`): the finding's forced
 /// action exactly (an allow-listed message is accepted even if a threshold were 0), no score.
 pub fn listed(finding: Finding, thresholds: &Thresholds) -> Verdict {
     Verdict {

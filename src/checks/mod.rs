@@ -1,12 +1,21 @@
-//! Where checks plug in. A check looks at a message and reports findings — facts with a
-//! score and a reason — and never decides; `crate::verdict` turns findings into one action.
+//! Where checks plug in. A check looks at a connection or a message and reports findings —
+//! facts with a reason — and never decides; `crate::verdict` turns findings into one action
+//! (or, before the end of DATA, a refusal) with the policy table. The end-of-DATA checks
+//! implement `Check` and run together (`Checks::run`); the checks of the stages before it
+//! (the lists, rate limits and greylisting here; the DNSBL screen and pre-greet test in
+//! `crate::reputation`) are run by the connection at their stage (`crate::conn`).
 //! The checks of a message run concurrently (`join`); a check that panics costs its findings,
 //! not the message.
 
+pub mod greylist;
 pub mod join;
+pub mod lists;
+pub mod ratelimit;
 mod refusal;
+mod session;
 
 pub use refusal::Refusal;
+pub use session::SessionChecks;
 
 use crate::headers::TlsInfo;
 use crate::rules::facts::{Envelope, Facts};

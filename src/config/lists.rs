@@ -3,7 +3,7 @@
 //! (`{file: path}`, one entry per line, `#` comments) that is read again at every reload, so
 //! a list edited by a script takes effect with SIGHUP, `POST /reload` or the file watch.
 //!
-//! Where each list applies is decided by the server (`crate::lists`); this file only parses,
+//! Where each list applies is decided by the server (`crate::checks::lists`); this file only parses,
 //! validates and matches.
 
 use super::cidr::Cidr;

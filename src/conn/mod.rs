@@ -35,19 +35,15 @@ pub struct Conn {
     shutdown: watch::Receiver<bool>,
     started: Instant,
     messages_accepted: u32,
-    /// SPF and iprev for the current transaction, started at MAIL FROM.
-    auth: Option<crate::auth::EnvelopeTask>,
+    /// What the checks of each stage leave for the later ones (carried findings, the
+    /// transaction's SPF/iprev task, the refusals' finding ids).
+    checks: crate::checks::SessionChecks,
     /// The greeting has been written (its latency is a metric).
     greeted: bool,
-    /// DNSBL/DNSWL findings about the client, added to every message's verdict.
-    connection_findings: Vec<crate::checks::Finding>,
     /// The deadline of the command line under way.
     line_clock: crate::pace::LineClock,
     /// The session's entry in the connection table's shedding registry (none in tests).
     shed: Option<crate::slots::shed::Watch>,
-    /// Finding ids of every refusal before the end of DATA (a denied client, a rate limit, a
-    /// DNSBL listing, greylisting …), for the session's log line.
-    refusals: Vec<String>,
 }
 
 impl Conn {
@@ -69,12 +65,10 @@ impl Conn {
             shutdown,
             started: Instant::now(),
             messages_accepted: 0,
-            auth: None,
+            checks: Default::default(),
             greeted: false,
-            connection_findings: Vec::new(),
             line_clock: Default::default(),
             shed: None,
-            refusals: Vec::new(),
         }
     }
 
@@ -124,16 +118,13 @@ impl Conn {
 
     /// Records why a refusal was made (its finding ids) and returns the reply to send.
     fn refused(&mut self, refusal: crate::checks::Refusal) -> crate::smtp::Reply {
-        self.refusals.extend(refusal.findings);
-        refusal.reply
+        self.checks.refused(refusal)
     }
 
     /// Every refusal's finding id, the session core's included, comma-separated.
     fn refusal_ids(&mut self) -> String {
         let from_session = self.session.take_refusals();
-        let from_session = crate::checks::Refusal::from_session(&from_session);
-        self.refusals.extend(from_session);
-        self.refusals.join(",")
+        self.checks.refusal_ids(&from_session)
     }
 
     /// Before the greeting: the connect stage (`stages`) and the pre-greet test queue the
@@ -359,10 +350,10 @@ impl Conn {
             helo: helo.as_ref(),
             tls: self.tls.as_ref(),
             transaction: &txn,
-            auth: self.auth.take(),
+            auth: self.checks.envelope.take(),
             connection_findings: crate::reputation::session_findings(
                 &self.rt.config.table,
-                &self.connection_findings,
+                &self.checks.carried,
                 self.session.pipelined_unadvertised(),
             ),
         };
@@ -406,14 +397,12 @@ impl Conn {
         self.stop_auth();
         if let (Some(auth), true) = (&self.rt.auth, reply.is_positive()) {
             let helo = self.session.hello().map(|h| h.name.as_str()).unwrap_or("");
-            self.auth = Some(auth.start(self.peer.ip(), helo, from));
+            self.checks.envelope = Some(auth.start(self.peer.ip(), helo, from));
         }
     }
 
     fn stop_auth(&mut self) {
-        if let Some(task) = self.auth.take() {
-            task.abort();
-        }
+        self.checks.stop_envelope();
     }
 }
 

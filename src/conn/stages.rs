@@ -59,36 +59,36 @@ impl Conn {
     /// refuse are kept for the session's messages.
     pub(super) async fn connect_stage(&mut self) -> Result<(), Reply> {
         let ip = self.peer.ip();
-        match crate::lists::screen_client(&self.rt.config.policy, ip) {
-            crate::lists::ClientScreen::Denied(finding) => {
+        match crate::checks::lists::screen_client(&self.rt.config.policy, ip) {
+            crate::checks::lists::ClientScreen::Denied(finding) => {
                 self.decide(Stage::Connect, "lists", vec![finding])?;
                 return Ok(());
             }
-            crate::lists::ClientScreen::Trusted => return Ok(()),
-            crate::lists::ClientScreen::Unlisted => {}
+            crate::checks::lists::ClientScreen::Trusted => return Ok(()),
+            crate::checks::lists::ClientScreen::Unlisted => {}
         }
-        let kind = crate::ratelimit::Kind::Connections;
-        let limited = Box::pin(crate::ratelimit::check(self.rt.limiter(), ip, kind)).await;
+        let kind = crate::checks::ratelimit::Kind::Connections;
+        let limited = Box::pin(crate::checks::ratelimit::check(self.rt.limiter(), ip, kind)).await;
         self.decide(Stage::Connect, "ratelimit", limited.into_iter().collect())?;
         let reputation = self.rt.reputation.as_deref();
         let listed = crate::reputation::screen_connection(reputation, ip).await;
         let kept = self.decide(Stage::Connect, "dnsbl", listed)?;
-        self.connection_findings.extend(kept);
+        self.checks.carried.extend(kept);
         Ok(())
     }
 
     /// A client that talked before the greeting: refused, or the finding kept.
     pub(super) fn pregreet_stage(&mut self, finding: Finding) -> Result<(), Reply> {
         let kept = self.decide(Stage::Connect, "pregreet", vec![finding])?;
-        self.connection_findings.extend(kept);
+        self.checks.carried.extend(kept);
         Ok(())
     }
 
     /// MAIL FROM, before the backend is asked: the message rate.
     pub(super) async fn mail_stage(&mut self) -> Result<(), Reply> {
-        let kind = crate::ratelimit::Kind::Messages;
+        let kind = crate::checks::ratelimit::Kind::Messages;
         let ip = self.peer.ip();
-        let limited = Box::pin(crate::ratelimit::check(self.rt.limiter(), ip, kind)).await;
+        let limited = Box::pin(crate::checks::ratelimit::check(self.rt.limiter(), ip, kind)).await;
         self.decide(Stage::Mail, "ratelimit", limited.into_iter().collect())?;
         Ok(())
     }
@@ -99,17 +99,17 @@ impl Conn {
         from: Option<&ReversePath>,
         to: &Mailbox,
     ) -> Result<(), Reply> {
-        let kind = crate::ratelimit::Kind::Recipients;
+        let kind = crate::checks::ratelimit::Kind::Recipients;
         let ip = self.peer.ip();
-        let limited = Box::pin(crate::ratelimit::check(self.rt.limiter(), ip, kind)).await;
+        let limited = Box::pin(crate::checks::ratelimit::check(self.rt.limiter(), ip, kind)).await;
         self.decide(Stage::Rcpt, "ratelimit", limited.into_iter().collect())?;
-        let grey = Box::pin(crate::greylist::check(
+        let grey = Box::pin(crate::checks::greylist::check(
             self.rt.greylist(),
             ip,
             from,
             to,
-            &self.connection_findings,
-            &mut self.auth,
+            &self.checks.carried,
+            &mut self.checks.envelope,
         ))
         .await;
         self.decide(Stage::Rcpt, "greylist", grey.into_iter().collect())?;

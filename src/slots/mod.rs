@@ -94,7 +94,7 @@ impl Table {
             .per_ip
             .claim(ip, limits.max_connections_per_ip)
             .ok_or(Refusal::PerIp)?;
-        let network = crate::ratelimit::network_address(ip, limits.network);
+        let network = crate::checks::ratelimit::network_address(ip, limits.network);
         let network_slot = self
             .per_network
             .claim(network, limits.max_connections_per_network)

@@ -52,7 +52,7 @@ impl Decision {
 
 /// The triplet's key: lowercased addresses, the client's network.
 pub fn key(cfg: &GreylistConfig, ip: IpAddr, from: &str, to: &str) -> String {
-    let net = crate::ratelimit::network(ip, cfg.prefixes);
+    let net = crate::checks::ratelimit::network(ip, cfg.prefixes);
     let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
     format!("grey:{net}|{from}|{to}")
 }

@@ -96,7 +96,8 @@ pub async fn check(limits: Limiter<'_>, ip: IpAddr, kind: Kind) -> Option<Findin
         Kind::Recipients => c.recipients,
     };
     let (per_client, per_network) = (limit(&cfg.client), limit(&cfg.network));
-    if per_client == 0 && per_network == 0 || crate::lists::client_allowed(limits.allow, ip) {
+    if per_client == 0 && per_network == 0 || crate::checks::lists::client_allowed(limits.allow, ip)
+    {
         return None;
     }
     let k = kind.as_str();
