@@ -35,14 +35,14 @@ impl Conn {
         match stage::decide(stage, check, findings, &self.rt.config.table) {
             Decision::Continue(findings) => Ok(findings),
             Decision::Refuse(refusal) => {
+                // The session core logs the reply itself (`moat::refusal`, with the
+                // reference id); this line says which findings decided it.
                 tracing::info!(
-                    target: "moat::refusal",
-                    session = self.session.id(),
-                    client = %self.peer.ip(),
+                    target: "moat::verdict",
+                    reference = %self.session.reference(),
                     stage = stage.as_str(),
                     findings = %refusal.findings.join(","),
-                    reply = %refusal.reply,
-                    "refused"
+                    "stage refused"
                 );
                 if stage == Stage::Connect
                     && let Some(reason) = connection_reason(check)
