@@ -36,6 +36,14 @@ impl Runtime {
 }
 
 impl Runtime {
+    /// A reload keeps the running store (its counters and greylist entries, its Redis
+    /// connection) when the `state` section did not change; otherwise the new one starts empty.
+    pub fn carry_state_over(&mut self, old: &Runtime) {
+        if self.config.state == old.config.state {
+            self.state = old.state.clone();
+        }
+    }
+
     /// The rate limits' narrow handle: settings, shared counters, exempt clients.
     pub fn limiter(&self) -> crate::checks::ratelimit::Limiter<'_> {
         crate::checks::ratelimit::Limiter {
@@ -52,5 +60,29 @@ impl Runtime {
             store: &self.state,
             allow: &self.config.policy.allow,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn memory_state_survives_a_reload_with_the_same_state_section() {
+        let old = Runtime::new(Config::embedded_default()).unwrap();
+        old.state
+            .set("grey:x", b"p", Duration::from_secs(60))
+            .await
+            .unwrap();
+        let mut same = Runtime::new(Config::embedded_default()).unwrap();
+        same.carry_state_over(&old);
+        assert_eq!(same.state.get("grey:x").await, Ok(Some(b"p".to_vec())));
+
+        let mut config = Config::embedded_default();
+        config.state.key_prefix = "other:".into();
+        let mut changed = Runtime::new(config).unwrap();
+        changed.carry_state_over(&old);
+        assert_eq!(changed.state.get("grey:x").await, Ok(None));
     }
 }

@@ -86,7 +86,7 @@ impl Reloader {
     /// Puts a runtime built from a new configuration in place for new sessions.
     fn install(&self, mut runtime: Runtime) {
         let old = self.current();
-        crate::state::carry_over(&mut runtime, &old);
+        runtime.carry_state_over(&old);
         let runtime = Arc::new(runtime);
         tracing::info!(config = %runtime.config.origin, "configuration reloaded");
         self.tx.send_replace(runtime);

@@ -249,37 +249,9 @@ fn bulk(v: Value) -> Result<Option<Vec<u8>>, StateError> {
     }
 }
 
-/// A reload keeps the running store (its counters and greylist entries, its Redis
-/// connection) when the `state` section did not change; otherwise the new one starts empty.
-pub fn carry_over(new: &mut crate::runtime::Runtime, old: &crate::runtime::Runtime) {
-    if new.config.state == old.config.state {
-        new.state = old.state.clone();
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::Config;
-    use crate::runtime::Runtime;
-
-    #[tokio::test]
-    async fn memory_state_survives_a_reload_with_the_same_state_section() {
-        let old = Runtime::new(Config::embedded_default()).unwrap();
-        old.state
-            .set("grey:x", b"p", Duration::from_secs(60))
-            .await
-            .unwrap();
-        let mut same = Runtime::new(Config::embedded_default()).unwrap();
-        carry_over(&mut same, &old);
-        assert_eq!(same.state.get("grey:x").await, Ok(Some(b"p".to_vec())));
-
-        let mut config = Config::embedded_default();
-        config.state.key_prefix = "other:".into();
-        let mut changed = Runtime::new(config).unwrap();
-        carry_over(&mut changed, &old);
-        assert_eq!(changed.state.get("grey:x").await, Ok(None));
-    }
 
     #[test]
     fn bayes_in_redis_needs_the_redis_state_backend() {
