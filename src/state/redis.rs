@@ -72,8 +72,9 @@ impl RedisStore {
         let exchange = Box::pin(pipeline.query_async::<Vec<Value>>(&mut manager));
         match tokio::time::timeout(bound, exchange).await {
             Ok(Ok(replies)) => Ok(replies),
-            Ok(Err(e)) => Err(self.failed(lane, e)),
-            Err(_) => {
+            Ok(Err(e)) if !e.is_timeout() => Err(self.failed(lane, e)),
+            // The crate's connect timeout, or ours.
+            Ok(Err(_)) | Err(_) => {
                 // A server that does not answer (or a black-holed address) would cost every
                 // session the whole timeout on every call: fail fast for a while instead.
                 self.drop_connection(lane);
@@ -94,16 +95,14 @@ impl RedisStore {
         if let Some(m) = slot.as_ref() {
             return Ok(m.clone());
         }
-        let response = match lane {
-            Lane::Session => self.timeout,
-            Lane::Blob => super::BLOB_TIMEOUT,
-        };
         // No retries inside the crate: a failed connect is reported at once, and the
-        // fail-fast window above paces the next attempt.
+        // fail-fast window above paces the next attempt. Replies are bounded by `call`, per
+        // call (blobs get longer); the connect bound also ends a reconnect the crate started
+        // on its own.
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(0)
             .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(response));
+            .set_response_timeout(None);
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| StateError::Io(e.to_string()))?;
         tracing::debug!(target: "moat::state", address = %self.address, ?lane, "connecting to Redis");
@@ -119,7 +118,7 @@ impl RedisStore {
             return StateError::Server(e.to_string());
         }
         self.drop_connection(lane);
-        if e.is_connection_refusal() || e.is_timeout() || !e.is_connection_dropped() {
+        if e.is_connection_refusal() || !e.is_connection_dropped() {
             self.mark_down();
         }
         StateError::Io(e.to_string())
