@@ -30,6 +30,12 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "state.ca missing",
+        yaml: "state:\n  backend: redis\n  url: rediss://127.0.0.1:6380\n  ca: nothere.pem\n",
+        files: &[],
+        expect: &[("moat.yaml", "ca: nothere", "state.ca")],
+    },
+    Case {
         name: "tls certificate missing",
         yaml: "tls:\n  certificate: nothere.pem\n  key: good.key\n",
         files: &[],

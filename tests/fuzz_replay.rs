@@ -135,11 +135,6 @@ fn rule_loader_survives_seeds_and_mutations() {
 }
 
 #[test]
-fn redis_reply_parser_survives_seeds_and_mutations() {
-    replay("resp_reply", 5_000);
-}
-
-#[test]
 fn suffix_list_parser_survives_seeds_and_mutations() {
     replay("suffix_list", 2_000);
 }

@@ -29,3 +29,6 @@ mod exempt;
 
 #[path = "state/refusals.rs"]
 mod refusals;
+
+#[path = "state/tls.rs"]
+mod tls;

@@ -13,15 +13,6 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Where Linux distributions keep the system CA bundle (Debian/Ubuntu, Fedora/RHEL, openSUSE,
-/// Alpine). `SSL_CERT_FILE`, if set, comes first, as for OpenSSL.
-const SYSTEM_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
-
 /// The connection to the IMAP server, before or after TLS.
 pub enum Conn {
     Plain(TcpStream),
@@ -132,18 +123,20 @@ fn read_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     Ok(certs)
 }
 
+/// The system's trust store, as `rustls-native-certs` finds it: `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` first (as for OpenSSL), else the distribution's bundle and directory.
+/// Unreadable entries are skipped as long as some certificates load.
 fn system_certs() -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let from_env = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
-    let candidates = from_env
-        .into_iter()
-        .chain(SYSTEM_BUNDLES.iter().map(PathBuf::from));
-    for path in candidates {
-        if path.is_file() {
-            return read_certs(&path);
-        }
+    let found = rustls_native_certs::load_native_certs();
+    if found.certs.is_empty() {
+        let why = found
+            .errors
+            .first()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        bail!(
+            "no system CA certificates found{why}; install ca-certificates, set SSL_CERT_FILE or pass --ca FILE"
+        );
     }
-    bail!(
-        "no system CA bundle found (looked at SSL_CERT_FILE and {}); install ca-certificates or pass --ca FILE",
-        SYSTEM_BUNDLES.join(", ")
-    )
+    Ok(found.certs)
 }

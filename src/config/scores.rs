@@ -89,7 +89,7 @@ impl ScoreTable {
     /// Parses a score file's text; `origin` names it in errors. Every entry is checked, and
     /// every problem reported, before the file is refused.
     pub fn parse(text: &str, origin: &str) -> Result<ScoreTable, Vec<ScoreError>> {
-        let de = serde_yaml::Deserializer::from_str(text);
+        let de = yaml_serde::Deserializer::from_str(text);
         let raw: RawScores = serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
             let inner = e.into_inner();

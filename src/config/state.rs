@@ -3,6 +3,7 @@
 
 use super::values::HumanDuration;
 use serde::Deserialize;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -23,6 +24,8 @@ pub struct RawState {
     pub timeout: HumanDuration,
     pub key_prefix: String,
     pub max_entries: u64,
+    /// CA certificates (PEM) a `rediss://` server's certificate must chain to.
+    pub ca: Option<String>,
 }
 
 impl Default for RawState {
@@ -33,15 +36,23 @@ impl Default for RawState {
             timeout: HumanDuration(Duration::from_millis(250)),
             key_prefix: "moat:".into(),
             max_entries: 100_000,
+            ca: None,
         }
     }
 }
 
-/// Where a Redis server is and how to log in; parsed from `redis://[[user]:pass@]host:port[/db]`.
+/// Where a Redis server is and how to log in; parsed from
+/// `redis://[[user]:pass@]host:port[/db]`, or `rediss://…` for TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisUrl {
-    /// `host:port`, as `TcpStream::connect` takes it.
+    /// `host:port` as written (IPv6 in brackets), for logs.
     pub address: String,
+    /// The host name or IP address (IPv6 without brackets): where to connect, and the name
+    /// the server's certificate must carry with TLS.
+    pub host: String,
+    pub port: u16,
+    /// `rediss://`: TLS from the first byte, the certificate verified.
+    pub tls: bool,
     pub db: u32,
     pub user: Option<String>,
     pub password: Option<String>,
@@ -56,16 +67,20 @@ pub struct StateConfig {
     pub key_prefix: String,
     /// Cap on the in-memory store's entries; beyond it the soonest-expiring are evicted.
     pub max_entries: usize,
+    /// `state.ca`, resolved: the CAs a `rediss://` server must chain to (default: the
+    /// system's trust store).
+    pub ca: Option<PathBuf>,
 }
 
 impl Default for StateConfig {
     fn default() -> Self {
-        build(RawState::default(), &mut Vec::new())
+        build(super::DEFAULT_ORIGIN, RawState::default(), &mut Vec::new())
     }
 }
 
-/// Validates the section; problems are `(key, message)`.
-pub fn build(raw: RawState, problems: &mut Vec<(String, String)>) -> StateConfig {
+/// Validates the section; problems are `(key, message)`. `origin` is the configuration file,
+/// against whose directory `state.ca` is resolved.
+pub fn build(origin: &str, raw: RawState, problems: &mut Vec<(String, String)>) -> StateConfig {
     let redis = parse_url(&raw.url).unwrap_or_else(|e| {
         problems.push(("state.url".into(), e));
         parse_url("redis://127.0.0.1:6379/0").expect("the default URL parses")
@@ -76,20 +91,50 @@ pub fn build(raw: RawState, problems: &mut Vec<(String, String)>) -> StateConfig
     if raw.max_entries == 0 {
         problems.push(("state.max_entries".into(), "must be at least 1".into()));
     }
+    let ca = raw.ca.map(|p| super::paths::resolve(origin, p));
+    if let Some(path) = &ca {
+        if !redis.tls {
+            problems.push((
+                "state.ca".into(),
+                "only applies to a TLS URL (`rediss://`)".into(),
+            ));
+        } else if let Err(e) = read_ca(path) {
+            problems.push(("state.ca".into(), e));
+        }
+    }
     StateConfig {
         backend: raw.backend,
         redis,
         timeout: raw.timeout.0,
         key_prefix: raw.key_prefix,
         max_entries: usize::try_from(raw.max_entries).unwrap_or(usize::MAX),
+        ca,
     }
 }
 
-/// Parses `redis://[[user]:password@]host[:port][/db]` (TLS `rediss://` is not supported).
+/// The PEM text of `state.ca`, once it is known to hold at least one certificate.
+pub fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let pem = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&pem).collect();
+    match certs {
+        Ok(c) if !c.is_empty() => Ok(pem),
+        Ok(_) => Err(format!("{}: no PEM certificate found", path.display())),
+        Err(e) => Err(format!("{}: not a PEM certificate: {e}", path.display())),
+    }
+}
+
+/// Parses `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS.
 pub fn parse_url(text: &str) -> Result<RedisUrl, String> {
-    let rest = text
-        .strip_prefix("redis://")
-        .ok_or_else(|| format!("`{text}` is not a redis:// URL"))?;
+    let (tls, rest) = match (
+        text.strip_prefix("redis://"),
+        text.strip_prefix("rediss://"),
+    ) {
+        (Some(rest), _) => (false, rest),
+        (_, Some(rest)) => (true, rest),
+        _ => return Err(format!("`{text}` is not a redis:// or rediss:// URL")),
+    };
     let (login, rest) = match rest.rsplit_once('@') {
         Some((login, rest)) => (Some(login), rest),
         None => (None, rest),
@@ -115,6 +160,17 @@ pub fn parse_url(text: &str) -> Result<RedisUrl, String> {
     } else {
         format!("{host_port}:6379")
     };
+    let (host, port) = address.rsplit_once(':').expect("a port was added");
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("`{port}` is not a port number"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    if host.is_empty() {
+        return Err(format!("`{text}` names no host"));
+    }
     let (user, password) = match login.map(|l| l.split_once(':')) {
         None => (None, None),
         Some(None) => (None, login.map(str::to_string)),
@@ -122,6 +178,9 @@ pub fn parse_url(text: &str) -> Result<RedisUrl, String> {
     };
     Ok(RedisUrl {
         address,
+        host,
+        port,
+        tls,
         db,
         user,
         password,
@@ -190,16 +249,53 @@ mod tests {
         assert_eq!((u.user, u.password.as_deref()), (None, Some("secret")));
         let u = parse_url("redis://moat:pw@[::1]:7000/").unwrap();
         assert_eq!(u.address, "[::1]:7000");
+        assert_eq!((u.host.as_str(), u.port, u.tls), ("::1", 7000, false));
         assert_eq!(u.user.as_deref(), Some("moat"));
-        assert!(parse_url("rediss://x").is_err());
+        let u = parse_url("rediss://cache.example:6380").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.tls),
+            ("cache.example", 6380, true)
+        );
+        assert!(parse_url("http://x").is_err());
+        assert!(parse_url("redis://h:99999").is_err());
         assert!(parse_url("redis:///1").is_err());
         assert!(parse_url("redis://h/x").is_err());
     }
 
     #[test]
+    fn state_ca_needs_a_tls_url_and_a_readable_pem_file() {
+        let raw = |url: &str, ca: &str| RawState {
+            url: url.into(),
+            ca: Some(ca.into()),
+            ..RawState::default()
+        };
+        let mut problems = Vec::new();
+        build(
+            "/etc/moat/moat.yaml",
+            raw("rediss://h", "ca.pem"),
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].0, "state.ca");
+        assert!(
+            problems[0].1.starts_with("/etc/moat/ca.pem: cannot read"),
+            "{problems:?}"
+        );
+        problems.clear();
+        build("t.yaml", raw("redis://h", "/etc/hostname"), &mut problems);
+        assert_eq!(problems[0].1, "only applies to a TLS URL (`rediss://`)");
+        problems.clear();
+        build("t.yaml", raw("rediss://h", "/etc/hostname"), &mut problems);
+        assert!(
+            problems[0].1.ends_with("no PEM certificate found"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn state_defaults_are_valid() {
         let mut problems = Vec::new();
-        let c = build(RawState::default(), &mut problems);
+        let c = build("t.yaml", RawState::default(), &mut problems);
         assert!(problems.is_empty());
         assert_eq!(c.backend, Backend::Memory);
         assert_eq!(c.timeout, Duration::from_millis(250));

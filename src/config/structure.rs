@@ -22,8 +22,8 @@ use super::ConfigError;
 use super::locate::line_of;
 use super::raw::RawConfig;
 use serde_path_to_error::Segment;
-use serde_yaml::Value;
 use std::collections::HashMap;
+use yaml_serde::Value;
 
 /// A file with more wrong keys than this is probably not a Moat configuration at all.
 pub const MAX_ERRORS: usize = 100;
@@ -59,7 +59,7 @@ pub fn parse(text: &str, origin: &str) -> Structure {
         key,
         message,
     };
-    let mut tree: Value = match serde_yaml::from_str(text) {
+    let mut tree: Value = match yaml_serde::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let line = e.location().map(|l| l.line());
@@ -99,7 +99,7 @@ pub fn parse(text: &str, origin: &str) -> Structure {
     out
 }
 
-/// serde_yaml appends " at line L column C" to messages; the line is reported separately.
+/// yaml_serde appends " at line L column C" to messages; the line is reported separately.
 pub fn strip_location(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),

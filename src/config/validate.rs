@@ -190,7 +190,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let (dns, auth) = super::auth::build(raw.dns, raw.auth, &mut problems);
     let reputation = super::reputation::build(origin, raw.reputation, &mut problems);
     let proxy = super::proxy::build(raw.proxy_protocol, &listen, &mut problems);
-    let state = super::state::build(raw.state, &mut problems);
+    let state = super::state::build(origin, raw.state, &mut problems);
     let ratelimit = super::ratelimit::build(raw.ratelimit, &mut problems);
     let greylist = super::greylist::build(raw.greylist, &mut problems);
     for (key, message) in problems {

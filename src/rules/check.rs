@@ -98,7 +98,8 @@ pub fn now_unix() -> i64 {
 }
 
 /// Expands the configured rule paths: `builtin:default` is the pack compiled into the
-/// binary; a path whose file name contains `*` is a glob over that directory; a directory
+/// binary; a path whose file name contains `*` is a glob over that directory (the `glob`
+/// crate's syntax: `*`, `?`, `[abc]`, `[!abc]`; only the file name is a pattern); a directory
 /// means every `*.yaml` in it. Sorted, so rule order does not depend on the file system.
 pub fn expand(patterns: &[PathBuf]) -> Result<Vec<PathBuf>, RuleError> {
     let mut out = Vec::new();
@@ -114,13 +115,18 @@ pub fn expand(patterns: &[PathBuf]) -> Result<Vec<PathBuf>, RuleError> {
             } else {
                 (p.parent().unwrap_or(Path::new(".")), name)
             };
+            let pattern = glob::Pattern::new(pattern).map_err(|e| RuleError {
+                file: p.display().to_string(),
+                line: None,
+                message: format!("not a valid glob: {e}"),
+            })?;
             let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| {
                     f.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| glob(pattern, n))
+                        .is_some_and(|n| pattern.matches(n))
                 })
                 .collect();
             found.sort();
@@ -185,38 +191,24 @@ fn io_error(path: &Path, e: std::io::Error) -> RuleError {
     }
 }
 
-/// `*` matches any run of characters, `?` one; nothing else is special.
-fn glob(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ni;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// What rule-file globs meant before the `glob` crate (`*`, `?`, dot files included)
+    /// still holds; `[…]` is now a character class, and a broken pattern is an error.
     #[test]
     fn glob_matches_stars_and_question_marks() {
-        assert!(glob("*.yaml", "spam.yaml"));
-        assert!(!glob("*.yaml", "spam.yml"));
-        assert!(glob("r?-*.yaml", "r1-x.yaml"));
+        let matches = |p: &str, n: &str| glob::Pattern::new(p).unwrap().matches(n);
+        assert!(matches("*.yaml", "spam.yaml"));
+        assert!(!matches("*.yaml", "spam.yml"));
+        assert!(matches("r?-*.yaml", "r1-x.yaml"));
+        assert!(matches("*.yaml", ".hidden.yaml"));
+        assert!(matches("*", ""));
+        assert!(matches("[ab]*.yaml", "b1.yaml") && !matches("[!ab]*.yaml", "b1.yaml"));
+        let dir = tempfile::tempdir().unwrap();
+        let e = expand(&[dir.path().join("[*.yaml")]).unwrap_err();
+        assert!(e.message.starts_with("not a valid glob"), "{}", e.message);
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub struct FullExample {
 
 /// Parses one rule file's text; `origin` names it in errors.
 pub fn parse(text: &str, origin: &str) -> Result<RawFile, RuleError> {
-    serde_yaml::from_str(text).map_err(|e| RuleError {
+    yaml_serde::from_str(text).map_err(|e| RuleError {
         file: origin.to_string(),
         line: e.location().map(|l| l.line()),
         message: strip_location(&e.to_string()),

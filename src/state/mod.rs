@@ -3,18 +3,19 @@
 //! balancer share one view.
 //!
 //! The store is an enum rather than a trait object because its operations are async (and
-//! there are exactly two backends). Every key is prefixed with `state.key_prefix`. Callers
+//! there are exactly two backends). Redis is spoken through the `redis` crate (`redis.rs`
+//! holds it to Moat's timeouts and fail-fast rule). Every key is prefixed with `state.key_prefix`. Callers
 //! get an error, never a panic, and decide what a failure means (`on_error`), reporting it
 //! through `metrics::failed` so an outage is counted and logged without flooding.
 
 pub mod memory;
 pub mod metrics;
 pub mod redis;
-pub mod resp;
 pub mod window;
 
 use crate::config::state::{Backend, StateConfig};
-use resp::Value;
+use ::redis::{Pipeline, cmd};
+use redis::{Lane, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,8 +27,6 @@ pub enum StateError {
     Unavailable,
     #[error("I/O: {0}")]
     Io(String),
-    #[error("protocol: {0}")]
-    Protocol(#[from] resp::RespError),
     #[error("Redis said: {0}")]
     Server(String),
     #[error("unexpected reply from Redis")]
@@ -69,10 +68,7 @@ impl Store {
     pub fn new(config: &StateConfig) -> Store {
         let backend = match config.backend {
             Backend::Memory => Kind::Memory(Arc::new(memory::MemoryStore::new(config.max_entries))),
-            Backend::Redis => Kind::Redis(Arc::new(redis::RedisStore::new(
-                config.redis.clone(),
-                config.timeout,
-            ))),
+            Backend::Redis => Kind::Redis(Arc::new(redis::RedisStore::new(config))),
         };
         Store {
             prefix: config.key_prefix.clone(),
@@ -100,18 +96,16 @@ impl Store {
         let (current, previous) = match &self.backend {
             Kind::Memory(m) => (m.incr(&cur, ttl), m.count(&prev)),
             Kind::Redis(r) => {
-                let ms = ttl.as_millis().to_string();
-                let replies = r
-                    .call(
-                        &[
-                            &[b"INCR", cur.as_bytes()],
-                            &[b"PEXPIRE", cur.as_bytes(), ms.as_bytes()],
-                            &[b"GET", prev.as_bytes()],
-                        ],
-                        None,
-                    )
-                    .await?;
-                (int(&replies[0])?, optional_int(&replies[2])?.unwrap_or(0))
+                let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+                let mut p = Pipeline::new();
+                p.add_command(cmd("INCR").arg(&cur).to_owned())
+                    .add_command(cmd("PEXPIRE").arg(&cur).arg(ms).to_owned())
+                    .add_command(cmd("GET").arg(&prev).to_owned());
+                let replies = r.call(&p, Lane::Session, None).await?;
+                let [incr, _, get] = replies.as_slice() else {
+                    return Err(StateError::Unexpected);
+                };
+                (int(incr)?, optional_int(get)?.unwrap_or(0))
             }
         };
         Ok(w.estimate(current, previous))
@@ -121,7 +115,10 @@ impl Store {
         let key = self.key(key);
         match &self.backend {
             Kind::Memory(m) => Ok(m.get(&key)),
-            Kind::Redis(r) => bulk(r.call(&[&[b"GET", key.as_bytes()]], None).await?.remove(0)),
+            Kind::Redis(r) => bulk(first(
+                r.call(&one(cmd("GET").arg(&key)), Lane::Session, None)
+                    .await?,
+            )?),
         }
     }
 
@@ -130,12 +127,9 @@ impl Store {
         match &self.backend {
             Kind::Memory(m) => m.set(&key, value, ttl),
             Kind::Redis(r) => {
-                let ms = ttl.as_millis().max(1).to_string();
-                r.call(
-                    &[&[b"SET", key.as_bytes(), value, b"PX", ms.as_bytes()]],
-                    None,
-                )
-                .await?;
+                let ms = u64::try_from(ttl.as_millis().max(1)).unwrap_or(u64::MAX);
+                let set = cmd("SET").arg(&key).arg(value).arg("PX").arg(ms).to_owned();
+                r.call(&one(&set), Lane::Session, None).await?;
             }
         }
         Ok(())
@@ -163,21 +157,16 @@ impl Store {
                 Ok(Some(m.incr(&version, FOREVER)))
             }
             Kind::Redis(r) => {
-                let replies = r
-                    .call(
-                        &[&[
-                            b"EVAL",
-                            PUBLISH_SCRIPT.as_bytes(),
-                            b"2",
-                            data.as_bytes(),
-                            version.as_bytes(),
-                            blob,
-                            expected_text.as_bytes(),
-                        ]],
-                        Some(BLOB_TIMEOUT),
-                    )
-                    .await?;
-                match replies[0] {
+                let eval = cmd("EVAL")
+                    .arg(PUBLISH_SCRIPT)
+                    .arg(2)
+                    .arg(&data)
+                    .arg(&version)
+                    .arg(blob)
+                    .arg(&expected_text)
+                    .to_owned();
+                let reply = first(r.call(&one(&eval), Lane::Blob, Some(BLOB_TIMEOUT)).await?)?;
+                match reply {
                     Value::Int(-1) => Ok(None),
                     ref v => int(v).map(Some),
                 }
@@ -190,9 +179,10 @@ impl Store {
         let version = self.key(&format!("{key}:version"));
         match &self.backend {
             Kind::Memory(m) => Ok(Some(m.count(&version)).filter(|v| *v > 0)),
-            Kind::Redis(r) => {
-                optional_int(&r.call(&[&[b"GET", version.as_bytes()]], None).await?[0])
-            }
+            Kind::Redis(r) => optional_int(&first(
+                r.call(&one(cmd("GET").arg(&version)), Lane::Session, None)
+                    .await?,
+            )?),
         }
     }
 
@@ -202,13 +192,9 @@ impl Store {
         match &self.backend {
             Kind::Memory(m) => Ok(m.get(&data).map(|b| (m.count(&version), b))),
             Kind::Redis(r) => {
-                let mut replies = r
-                    .call(
-                        &[&[b"MGET", version.as_bytes(), data.as_bytes()]],
-                        Some(BLOB_TIMEOUT),
-                    )
-                    .await?;
-                let Value::Array(Some(mut items)) = replies.remove(0) else {
+                let mget = cmd("MGET").arg(&version).arg(&data).to_owned();
+                let reply = first(r.call(&one(&mget), Lane::Blob, Some(BLOB_TIMEOUT)).await?)?;
+                let Value::Array(mut items) = reply else {
                     return Err(StateError::Unexpected);
                 };
                 if items.len() != 2 {
@@ -222,6 +208,18 @@ impl Store {
     }
 }
 
+/// A pipeline of one command.
+fn one(command: &::redis::Cmd) -> Pipeline {
+    let mut p = Pipeline::new();
+    p.add_command(command.clone());
+    p
+}
+
+/// The reply to a pipeline's only (or first) command.
+fn first(replies: Vec<Value>) -> Result<Value, StateError> {
+    replies.into_iter().next().ok_or(StateError::Unexpected)
+}
+
 fn int(v: &Value) -> Result<u64, StateError> {
     match v {
         Value::Int(n) => u64::try_from(*n).map_err(|_| StateError::Unexpected),
@@ -232,8 +230,8 @@ fn int(v: &Value) -> Result<u64, StateError> {
 /// A number stored as a string (`GET` of a counter), `None` when the key is absent.
 fn optional_int(v: &Value) -> Result<Option<u64>, StateError> {
     match v {
-        Value::Bulk(None) => Ok(None),
-        Value::Bulk(Some(b)) => std::str::from_utf8(b)
+        Value::Nil => Ok(None),
+        Value::BulkString(b) => std::str::from_utf8(b)
             .ok()
             .and_then(|s| s.parse().ok())
             .map(Some)
@@ -244,7 +242,8 @@ fn optional_int(v: &Value) -> Result<Option<u64>, StateError> {
 
 fn bulk(v: Value) -> Result<Option<Vec<u8>>, StateError> {
     match v {
-        Value::Bulk(b) => Ok(b),
+        Value::Nil => Ok(None),
+        Value::BulkString(b) => Ok(Some(b)),
         _ => Err(StateError::Unexpected),
     }
 }

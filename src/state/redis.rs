@@ -1,120 +1,131 @@
-//! A small Redis client over a few TCP connections, speaking only what Moat needs.
+//! The shared store's Redis client: the `redis` crate (tokio, a connection manager over one
+//! multiplexed connection, rustls for `rediss://`) held to the bounds Moat promises.
 //!
-//! Every call is bounded by the configured timeout (connect included). A call uses the first
-//! idle connection of a small fixed pool (`POOL`), so one slow reply does not hold up every
-//! session and a Redis across a network is not limited to one round trip at a time. The
-//! connection is taken out of its slot for the duration of a call and put back only after a
-//! complete exchange, so a call abandoned half-way (timeout, error) drops it rather than leaving
-//! unread replies for the next caller; the next call reconnects. After a failed connect or
-//! a timeout, calls fail at once for `RETRY_AFTER` instead of each waiting out a timeout
-//! against a server that is down or unreachable.
+//! Every call is bounded by the configured timeout (connect included). After a failed
+//! connect or a timeout, calls fail at once for `RETRY_AFTER` instead of each waiting out a
+//! timeout against a server that is down or unreachable. A connection that failed (timeout,
+//! I/O error) is dropped with its manager, and the next call builds a new one, so nothing
+//! half-read is left for the next caller and no reconnect attempt outlives the fail-fast
+//! window. Model blobs (megabytes, `BLOB_TIMEOUT`) travel on their own connection, so a model
+//! transfer never queues in front of a session's rate-limit or greylist call.
 
 use super::StateError;
-use super::resp::{self, Value};
-use crate::config::state::RedisUrl;
+use crate::config::state::{RedisUrl, StateConfig, read_ca};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-/// Connections per store (opened on demand).
-const POOL: usize = 4;
-/// How long calls fail fast after a failed connect before one tries again.
+pub use redis::Value;
+
+/// How long calls fail fast after a failed connect or a timeout before one tries again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// Which connection a call uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Small values that sessions wait for (`state.timeout`).
+    Session,
+    /// Classifier model blobs, bounded by their own timeout.
+    Blob,
+}
+
 pub struct RedisStore {
-    url: RedisUrl,
+    /// The client, or why it could not be built (an unreadable `state.ca`): then every call
+    /// fails with that reason.
+    client: Result<Client, String>,
+    address: String,
     timeout: Duration,
-    /// The pool: each slot holds an idle connection, or `None` before the first call and
-    /// after a failure.
-    slots: Vec<tokio::sync::Mutex<Option<Connection>>>,
-    /// Round-robin start when every slot is busy.
-    next: AtomicUsize,
+    /// One connection manager per lane, built on first use and dropped after a failure.
+    lanes: [Mutex<Option<ConnectionManager>>; 2],
     /// Until when calls fail without trying to connect.
     down_until: Mutex<Option<Instant>>,
 }
 
-struct Connection {
-    tcp: TcpStream,
-    /// Bytes read but not yet parsed.
-    buf: Vec<u8>,
-}
-
 impl RedisStore {
-    pub fn new(url: RedisUrl, timeout: Duration) -> RedisStore {
+    pub fn new(config: &StateConfig) -> RedisStore {
         RedisStore {
-            url,
-            timeout,
-            slots: (0..POOL).map(|_| tokio::sync::Mutex::new(None)).collect(),
-            next: AtomicUsize::new(0),
+            client: client(&config.redis, config.ca.as_deref()),
+            address: config.redis.address.clone(),
+            timeout: config.timeout,
+            lanes: [Mutex::new(None), Mutex::new(None)],
             down_until: Mutex::new(None),
         }
     }
 
-    /// Sends `commands` in one write (a pipeline) and returns their replies, in order.
-    /// A Redis error reply is an `Err`. Bounded by the timeout, or by `timeout` when given.
+    /// Sends `pipeline` (one round trip) and returns its replies, in order. A Redis error
+    /// reply is an `Err`. Bounded by the store's timeout, or by `timeout` when given.
     pub async fn call(
         &self,
-        commands: &[&[&[u8]]],
+        pipeline: &redis::Pipeline,
+        lane: Lane,
         timeout: Option<Duration>,
     ) -> Result<Vec<Value>, StateError> {
         if self.is_down() {
             return Err(StateError::Unavailable);
         }
+        let mut manager = self.manager(lane)?;
         let bound = timeout.unwrap_or(self.timeout);
-        // Boxed: the exchange (connection set-up, reads) is a large future, and without the
-        // box every caller's future — rate limits and greylisting on every MAIL and RCPT,
-        // even with Redis unused — would carry its size.
-        let exchange = Box::pin(self.exchange(commands));
-        let replies = match tokio::time::timeout(bound, exchange).await {
-            Ok(result) => result?,
-            Err(_) => {
+        // Boxed: the exchange is a large future, and without the box every caller's future —
+        // rate limits and greylisting on every MAIL and RCPT, even with Redis unused — would
+        // carry its size.
+        let exchange = Box::pin(pipeline.query_async::<Vec<Value>>(&mut manager));
+        match tokio::time::timeout(bound, exchange).await {
+            Ok(Ok(replies)) => Ok(replies),
+            Ok(Err(e)) if !e.is_timeout() => Err(self.failed(lane, e)),
+            // The crate's connect timeout, or ours.
+            Ok(Err(_)) | Err(_) => {
                 // A server that does not answer (or a black-holed address) would cost every
                 // session the whole timeout on every call: fail fast for a while instead.
+                self.drop_connection(lane);
                 self.mark_down();
-                return Err(StateError::Timeout);
-            }
-        };
-        for r in &replies {
-            if let Value::Error(e) = r {
-                return Err(StateError::Server(e.clone()));
+                Err(StateError::Timeout)
             }
         }
-        Ok(replies)
     }
 
-    async fn exchange(&self, commands: &[&[&[u8]]]) -> Result<Vec<Value>, StateError> {
-        let mut slot = match self.slots.iter().find_map(|s| s.try_lock().ok()) {
-            Some(idle) => idle,
-            None => {
-                let i = self.next.fetch_add(1, Ordering::Relaxed) % POOL;
-                self.slots[i].lock().await
-            }
-        };
-        let mut conn = match slot.take() {
-            Some(c) => c,
-            None => self.connect().await?,
-        };
-        let mut out = Vec::new();
-        for c in commands {
-            resp::encode(c, &mut out);
+    /// The lane's connection manager, built (without connecting: the first call does) when
+    /// there is none.
+    fn manager(&self, lane: Lane) -> Result<ConnectionManager, StateError> {
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|e| StateError::Io(e.clone()))?;
+        let mut slot = self.lanes[lane as usize].lock().expect("lane lock");
+        if let Some(m) = slot.as_ref() {
+            return Ok(m.clone());
         }
-        conn.tcp.write_all(&out).await?;
-        let mut replies = Vec::with_capacity(commands.len());
-        for _ in commands {
-            replies.push(conn.read_reply().await?);
-        }
-        *slot = Some(conn);
-        Ok(replies)
+        // No retries inside the crate: a failed connect is reported at once, and the
+        // fail-fast window above paces the next attempt. Replies are bounded by `call`, per
+        // call (blobs get longer); the connect bound also ends a reconnect the crate started
+        // on its own.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(0)
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(None);
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)
+            .map_err(|e| StateError::Io(e.to_string()))?;
+        tracing::debug!(target: "moat::state", address = %self.address, ?lane, "connecting to Redis");
+        *slot = Some(manager.clone());
+        Ok(manager)
     }
 
-    async fn connect(&self) -> Result<Connection, StateError> {
-        let result = self.login().await;
-        if result.is_err() {
+    /// Turns a failed call into Moat's error. A reply Redis gave (`ERR …`, `WRONGTYPE …`)
+    /// leaves the connection in place; anything else drops it, and a connect that failed
+    /// starts the fail-fast window.
+    fn failed(&self, lane: Lane, e: redis::RedisError) -> StateError {
+        if e.code().is_some() {
+            return StateError::Server(e.to_string());
+        }
+        self.drop_connection(lane);
+        if e.is_connection_refusal() || !e.is_connection_dropped() {
             self.mark_down();
         }
-        result
+        StateError::Io(e.to_string())
+    }
+
+    fn drop_connection(&self, lane: Lane) {
+        *self.lanes[lane as usize].lock().expect("lane lock") = None;
     }
 
     fn is_down(&self) -> bool {
@@ -125,57 +136,47 @@ impl RedisStore {
     fn mark_down(&self) {
         *self.down_until.lock().expect("down lock") = Some(Instant::now() + RETRY_AFTER);
     }
-
-    /// Connects, authenticates and selects the database.
-    async fn login(&self) -> Result<Connection, StateError> {
-        let tcp = TcpStream::connect(&self.url.address).await?;
-        let _ = tcp.set_nodelay(true);
-        let mut conn = Connection {
-            tcp,
-            buf: Vec::new(),
-        };
-        let mut setup: Vec<Vec<Vec<u8>>> = Vec::new();
-        if let Some(pw) = &self.url.password {
-            let mut auth = vec![b"AUTH".to_vec()];
-            auth.extend(self.url.user.iter().map(|u| u.as_bytes().to_vec()));
-            auth.push(pw.as_bytes().to_vec());
-            setup.push(auth);
-        }
-        if self.url.db != 0 {
-            setup.push(vec![
-                b"SELECT".to_vec(),
-                self.url.db.to_string().into_bytes(),
-            ]);
-        }
-        let mut out = Vec::new();
-        for c in &setup {
-            let args: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();
-            resp::encode(&args, &mut out);
-        }
-        conn.tcp.write_all(&out).await?;
-        for _ in &setup {
-            if let Value::Error(e) = conn.read_reply().await? {
-                return Err(StateError::Server(e));
-            }
-        }
-        tracing::info!(target: "moat::state", address = %self.url.address, "connected to Redis");
-        Ok(conn)
-    }
 }
 
-impl Connection {
-    async fn read_reply(&mut self) -> Result<Value, StateError> {
-        loop {
-            if let Some((value, used)) = resp::parse(&self.buf)? {
-                self.buf.drain(..used);
-                return Ok(value);
-            }
-            let mut chunk = [0u8; 16 * 1024];
-            let n = self.tcp.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(StateError::Io("connection closed by Redis".into()));
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
+/// The crate's client for `url`: host, port, login and database as Moat parsed them (so the
+/// URL means what the README says, whatever the crate's own URL syntax), TLS for
+/// `rediss://` against the system's trust store or `state.ca`.
+fn client(url: &RedisUrl, ca: Option<&std::path::Path>) -> Result<Client, String> {
+    let addr = if url.tls {
+        ConnectionAddr::TcpTls {
+            host: url.host.clone(),
+            port: url.port,
+            insecure: false,
+            tls_params: None,
         }
+    } else {
+        ConnectionAddr::Tcp(url.host.clone(), url.port)
+    };
+    let mut login = RedisConnectionInfo::default()
+        .set_db(i64::from(url.db))
+        .set_skip_set_lib_name();
+    if let Some(user) = &url.user {
+        login = login.set_username(user);
     }
+    if let Some(password) = &url.password {
+        login = login.set_password(password);
+    }
+    let info: ConnectionInfo = addr
+        .into_connection_info()
+        .map_err(|e| e.to_string())?
+        .set_redis_settings(login);
+    let built = match ca {
+        Some(path) => {
+            let root_cert = Some(read_ca(path).map_err(|e| format!("state.ca {e}"))?);
+            Client::build_with_tls(
+                info,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert,
+                },
+            )
+        }
+        None => Client::open(info),
+    };
+    built.map_err(|e| e.to_string())
 }

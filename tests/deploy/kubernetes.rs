@@ -9,7 +9,7 @@
 
 use super::read;
 use serde::Deserialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 const DIR: &str = "deploy/kubernetes";
 /// The admin listener's GET routes (src/admin/routes.rs).
@@ -18,7 +18,7 @@ const ADMIN_PATHS: [&str; 3] = ["/metrics", "/healthz", "/readyz"];
 /// Every document of every resource file the kustomization lists.
 fn resources() -> Vec<Value> {
     let kustomization: Value =
-        serde_yaml::from_str(&read(&format!("{DIR}/kustomization.yaml"))).unwrap();
+        yaml_serde::from_str(&read(&format!("{DIR}/kustomization.yaml"))).unwrap();
     let mut docs = Vec::new();
     for file in seq(&kustomization["resources"]) {
         let file = file.as_str().unwrap();
@@ -28,7 +28,7 @@ fn resources() -> Vec<Value> {
 }
 
 fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
+    yaml_serde::Deserializer::from_str(text)
         .map(|d| Value::deserialize(d).unwrap())
         .filter(|v| !v.is_null())
         .collect()

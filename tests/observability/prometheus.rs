@@ -112,7 +112,7 @@ fn dashboard_exprs() -> Vec<String> {
 /// Every `expr` of the alert rules.
 fn alert_exprs() -> Vec<String> {
     let text = std::fs::read_to_string(repo("deploy/prometheus/alerts.yaml")).unwrap();
-    let rules: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let rules: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
     let mut exprs = Vec::new();
     for group in rules["groups"].as_sequence().unwrap() {
         for rule in group["rules"].as_sequence().unwrap() {
