@@ -136,13 +136,12 @@ fn connections_over_a_limit_are_counted_as_refused_with_that_limit() {
 #[test]
 fn every_metric_the_dashboard_and_alerts_use_exists_on_the_first_scrape() {
     let backend = FaultBackend::normal();
-    let port = crate::common::moat::free_port();
     let moat = crate::common::moat::Moat::start(&format!(
         "hostname: mx.example.test\nlisten: [\"127.0.0.1:{{PORT}}\"]\ndomains: [example.test]\n\
-         backend:\n  protocol: smtp\n  address: {}\nadmin:\n  listen: 127.0.0.1:{port}\n",
+         backend:\n  protocol: smtp\n  address: {}\nadmin:\n  listen: \"{{ADMIN}}\"\n",
         backend.addr
     ));
-    let admin: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let admin = moat.admin.unwrap();
     let (status, text) = http(admin, "GET", "/metrics");
     assert_eq!(status, 200);
     assert_eq!(
