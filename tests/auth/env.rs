@@ -5,6 +5,7 @@
 use super::signer;
 use crate::common::dns::TestDns;
 use crate::common::fault_backend::FaultBackend;
+use crate::common::inproc::InProcess;
 use crate::common::moat::RawClient;
 use moat::auth::{Authenticator, Outcome};
 use moat::config::Config;
@@ -24,7 +25,7 @@ pub struct Env {
     pub dns: TestDns,
     pub backend: FaultBackend,
     pub moat: SocketAddr,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: InProcess,
 }
 
 impl Env {
@@ -40,18 +41,13 @@ impl Env {
         let (rt, dns) = TestDns::start_with_runtime();
         standard_zone(&dns);
         let config = config(&dns, backend_yaml, auth);
-        let server = rt.block_on(moat::server::Server::bind(config)).unwrap();
-        let moat = server.local_addrs()[0];
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        rt.spawn(server.run(async {
-            let _ = stopped.await;
-        }));
+        let server = InProcess::start_on(&rt, config);
         Env {
+            moat: server.addr,
             rt,
             dns,
             backend,
-            moat,
-            _stop: stop,
+            _server: server,
         }
     }
 

@@ -31,7 +31,8 @@ pub struct Moat {
 /// waiting for a log line wakes when it is written instead of polling.
 #[derive(Default)]
 pub struct Log {
-    text: Mutex<String>,
+    /// The text so far, and whether the stream has ended.
+    text: Mutex<(String, bool)>,
     grew: Condvar,
 }
 
@@ -44,16 +45,32 @@ impl Log {
             for line in BufReader::new(from).lines().map_while(Result::ok) {
                 eprintln!("[{tag}] {line}");
                 let mut text = sink.text.lock().unwrap();
-                text.push_str(&line);
-                text.push('\n');
+                text.0.push_str(&line);
+                text.0.push('\n');
                 sink.grew.notify_all();
             }
+            sink.text.lock().unwrap().1 = true;
+            sink.grew.notify_all();
         });
         log
     }
 
     pub fn text(&self) -> String {
-        self.text.lock().unwrap().clone()
+        self.text.lock().unwrap().0.clone()
+    }
+
+    /// The whole text once the process has closed the stream (up to `within`).
+    pub fn text_at_end(&self, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        let mut text = self.text.lock().unwrap();
+        while !text.1 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            text = self.grew.wait_timeout(text, left).unwrap().0;
+        }
+        text.0.clone()
     }
 
     /// Waits until the log contains `needle`, up to `within`.
@@ -65,7 +82,7 @@ impl Log {
     pub fn wait_count(&self, needle: &str, n: usize, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         let mut text = self.text.lock().unwrap();
-        while text.matches(needle).count() < n {
+        while text.0.matches(needle).count() < n {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -119,6 +136,11 @@ impl Ready {
 /// the child, its collected stderr and the report. Panics with the log when the process exits
 /// or stays silent for `START_BOUND` instead.
 pub fn spawn_reporting(cmd: &mut Command) -> (Child, Arc<Log>, Ready) {
+    try_spawn_reporting(cmd).unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// As `spawn_reporting`, with the failure (and Moat's whole log) as an error.
+pub fn try_spawn_reporting(cmd: &mut Command) -> Result<(Child, Arc<Log>, Ready), String> {
     let mut child = cmd
         .env("MOAT_REPORT_ADDRESSES", "1")
         .stdin(Stdio::null())
@@ -140,16 +162,16 @@ pub fn spawn_reporting(cmd: &mut Command) -> (Child, Arc<Log>, Ready) {
     // The sender is dropped when stdout closes (Moat exited): `recv` fails at once then.
     match rx.recv_timeout(START_BOUND) {
         Ok(line) => match Ready::parse(&line) {
-            Some(ready) => (child, log, ready),
-            None => panic!("moat printed {line:?} instead of its addresses"),
+            Some(ready) => Ok((child, log, ready)),
+            None => Err(format!("moat printed {line:?} instead of its addresses")),
         },
         Err(e) => {
             let _ = child.kill();
             let status = child.wait();
-            panic!(
+            Err(format!(
                 "moat did not report its addresses ({e}; {status:?}); log:\n{}",
-                log.text()
-            );
+                log.text_at_end(Duration::from_secs(5))
+            ))
         }
     }
 }
@@ -159,6 +181,11 @@ impl Moat {
     /// lets the kernel choose), `{ADMIN}` becomes `127.0.0.1:0` and `{DIR}` the test's
     /// temporary directory. Returns once every listener is bound.
     pub fn start(yaml: &str) -> Moat {
+        Moat::try_start(yaml).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// As `start`, with a failure to start (and Moat's log) as an error.
+    pub fn try_start(yaml: &str) -> Result<Moat, String> {
         let dir = tempfile::tempdir().unwrap();
         let text = yaml
             .replace("{PORT}", "0")
@@ -170,8 +197,8 @@ impl Moat {
         cmd.args(["serve", "--config"])
             .arg(&config_path)
             .current_dir(dir.path());
-        let (child, log, ready) = spawn_reporting(&mut cmd);
-        Moat {
+        let (child, log, ready) = try_spawn_reporting(&mut cmd)?;
+        Ok(Moat {
             addr: *ready.smtp.first().expect("at least one SMTP listener"),
             addrs: ready.smtp,
             admin: ready.admin,
@@ -179,7 +206,7 @@ impl Moat {
             config_path,
             child,
             log,
-        }
+        })
     }
 
     pub fn dir(&self) -> &Path {
