@@ -80,9 +80,14 @@ impl Log {
 
     /// Waits until the log contains `needle` at least `n` times, up to `within`.
     pub fn wait_count(&self, needle: &str, n: usize, within: Duration) -> bool {
+        self.wait_until(|text| text.matches(needle).count() >= n, within)
+    }
+
+    /// Waits until `done(text)` holds, up to `within`; woken by each new line.
+    pub fn wait_until(&self, done: impl Fn(&str) -> bool, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         let mut text = self.text.lock().unwrap();
-        while text.0.matches(needle).count() < n {
+        while !done(&text.0) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -222,6 +227,14 @@ impl Moat {
     /// each new line, with a 10 s bound.
     pub fn wait_log(&self, needle: &str) -> bool {
         self.log.wait_for(needle, Duration::from_secs(10))
+    }
+
+    /// The first log line for which `matches` holds, waiting for it (10 s bound).
+    pub fn wait_log_line(&self, matches: impl Fn(&str) -> bool) -> Option<String> {
+        let found = |text: &str| text.lines().find(|l| matches(l)).map(str::to_string);
+        self.log
+            .wait_until(|text| found(text).is_some(), Duration::from_secs(10));
+        found(&self.log())
     }
 
     /// Waits (10 s bound) until `n` sessions have ended. Moat writes a session's closing log
