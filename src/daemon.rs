@@ -75,19 +75,50 @@ async fn run(
     // (terminate) once clients can connect.
     let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("installing the SIGHUP handler")?;
+    // Likewise SIGTERM and SIGINT, before the addresses are reported: a supervisor (or a
+    // test) that stops Moat right after it reported must get a graceful stop, even when
+    // this thread was descheduled before `Server::run` began waiting for the signal.
+    let stop = shutdown_signal()?;
     let server = Server::bind_runtime(runtime)
         .await?
         .with_overrides(overrides);
+    let bound = server.local_addrs();
+    let mut admin_bound = None;
     if let Some(addr) = admin {
         let admin = Admin::bind(addr, server.reloader(), path.clone())
             .await
             .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
+        admin_bound = admin.local_addr();
         tokio::spawn(admin.run());
     }
     watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
-    server.run(shutdown_signal()).await;
+    // Every socket is listening (the kernel queues connections until the accept loops run)
+    // and reloads are armed: from here a supervisor or a test may connect, edit, signal.
+    report_addresses(bound, admin_bound);
+    server.run(stop).await;
     Ok(())
+}
+
+/// With `MOAT_REPORT_ADDRESSES=1`, prints one line to stdout once every listener is bound:
+/// `moat ready smtp=ADDR… [admin=ADDR]`, with the ports the kernel chose for `:0`. This lets
+/// a supervisor (and Moat's tests) listen on port 0 and learn the real addresses without
+/// guessing a free port or polling until one answers.
+fn report_addresses(smtp: Vec<std::net::SocketAddr>, admin: Option<std::net::SocketAddr>) {
+    use std::io::Write;
+    if !std::env::var("MOAT_REPORT_ADDRESSES").is_ok_and(|v| v == "1") {
+        return;
+    }
+    let mut line = String::from("moat ready");
+    for addr in smtp {
+        line.push_str(&format!(" smtp={addr}"));
+    }
+    if let Some(addr) = admin {
+        line.push_str(&format!(" admin={addr}"));
+    }
+    let mut out = std::io::stdout().lock();
+    // A closed stdout only loses the report; serving goes on.
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.
@@ -103,13 +134,15 @@ async fn reload_on_sighup(
     }
 }
 
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// Installs the SIGTERM and SIGINT handlers now; the future completes on either signal.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
-    }
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
+    })
 }

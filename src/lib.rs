@@ -11,6 +11,7 @@ pub mod bayes;
 pub mod budget;
 pub mod checks;
 pub mod cli_out;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod conn;

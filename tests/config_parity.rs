@@ -10,7 +10,7 @@ use common::tools::{self_signed, transcript};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The start of every case's configuration; the case appends its sections.
 const BASE: &str = "hostname: mx.parity.test\nlisten: [\"127.0.0.1:0\"]\ndomains: [example.test]\nbackend:\n  protocol: maildir\n  path: ./mail\nadmin:\n  listen: \"\"\n";
@@ -215,12 +215,21 @@ const CASES: &[Case] = &[
 
 #[test]
 fn check_config_and_serve_refuse_the_same_broken_configs() {
-    let mut failures = Vec::new();
-    for case in CASES {
-        if let Err(why) = run_case(case) {
-            failures.push(format!("── {}:\n{why}", case.name));
-        }
-    }
+    // The cases are independent (a directory and two processes each): run side by side.
+    let results: Vec<(&str, Result<(), String>)> = std::thread::scope(|s| {
+        let running: Vec<_> = CASES
+            .iter()
+            .map(|case| (case.name, s.spawn(move || run_case(case))))
+            .collect();
+        running
+            .into_iter()
+            .map(|(name, t)| (name, t.join().unwrap()))
+            .collect()
+    });
+    let failures: Vec<String> = results
+        .into_iter()
+        .filter_map(|(name, r)| r.err().map(|why| format!("── {name}:\n{why}")))
+        .collect();
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
@@ -380,27 +389,24 @@ fn serve(dir: &Path) -> std::process::Child {
 fn serve_to_exit(dir: &Path) -> Result<(Option<i32>, String), String> {
     let mut child = serve(dir);
     let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
+    // stderr reaches its end when serve exits: that is the signal, with a 30 s bound.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut s = String::new();
         let _ = stderr.read_to_string(&mut s);
-        s
+        let _ = tx.send(s);
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(said) => Ok((child.wait().unwrap().code(), said)),
+        Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!(
+            Err(format!(
                 "serve still running after 30s:\n{}",
-                reader.join().unwrap()
-            ));
+                rx.recv().unwrap_or_default()
+            ))
         }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Ok((status.code(), reader.join().unwrap()))
+    }
 }
 
 /// Runs serve until it logs that it listens, then stops it; its log so far.

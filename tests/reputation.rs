@@ -15,7 +15,7 @@ struct Env {
     rt: tokio::runtime::Runtime,
     dns: TestDns,
     backend: FaultBackend,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    server: Option<crate::common::inproc::InProcess>,
     moat: Option<SocketAddr>,
 }
 
@@ -23,12 +23,11 @@ impl Env {
     /// The DNS server and backend; Moat starts with `reputation` (YAML under the key).
     fn new() -> Env {
         let (rt, dns) = TestDns::start_with_runtime();
-        let (stop, _) = tokio::sync::oneshot::channel();
         Env {
             rt,
             dns,
             backend: FaultBackend::normal(),
-            _stop: stop,
+            server: None,
             moat: None,
         }
     }
@@ -47,16 +46,9 @@ impl Env {
             self.backend.addr, self.dns.addr
         );
         let config = Config::from_yaml(&yaml, "rep.yaml").unwrap_or_else(|e| panic!("{e}"));
-        let server = self
-            .rt
-            .block_on(moat::server::Server::bind(config))
-            .unwrap();
-        self.moat = Some(server.local_addrs()[0]);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        self.rt.spawn(server.run(async {
-            let _ = stopped.await;
-        }));
-        self._stop = stop;
+        let server = crate::common::inproc::InProcess::start_on(&self.rt, config);
+        self.moat = Some(server.addr);
+        self.server = Some(server);
         self
     }
 

@@ -1,7 +1,9 @@
 //! Loopback integration tests that run the real server in-process on port 0.
 
+mod common;
+
+use common::inproc::InProcess;
 use moat::config::Config;
-use moat::server::Server;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -18,9 +20,10 @@ fn config(dir: &std::path::Path, extra: &str) -> Config {
 
 /// Moat on the Maildir config plus `extra`, running until the test ends; its address.
 async fn serve(dir: &std::path::Path, extra: &str) -> SocketAddr {
-    let server = Server::bind(config(dir, extra)).await.unwrap();
-    let addr = server.local_addrs()[0];
-    tokio::spawn(server.run(std::future::pending()));
+    let moat = InProcess::start(config(dir, extra)).await;
+    let addr = moat.addr;
+    // Served until the test's runtime ends.
+    std::mem::forget(moat);
     addr
 }
 
@@ -76,12 +79,8 @@ impl Client {
 #[tokio::test]
 async fn graceful_shutdown_closes_idle_sessions_and_finishes_messages_in_flight() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::bind(config(dir.path(), "")).await.unwrap();
-    let addr = server.local_addrs()[0];
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
+    let mut moat = InProcess::start(config(dir.path(), "")).await;
+    let addr = moat.addr;
 
     let mut idle = Client::connect(addr).await;
     assert!(idle.cmd("EHLO idle.test").await.starts_with("250"));
@@ -95,11 +94,11 @@ async fn graceful_shutdown_closes_idle_sessions_and_finishes_messages_in_flight(
         .await
         .unwrap();
 
-    stop.send(()).unwrap();
+    moat.stop();
     // The idle session is told at once.
     assert!(idle.reply().await.starts_with("421 4.3.2"));
-    // No new connections are accepted once shutdown began.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // No new connections are accepted once shutdown began: the accept loops were aborted
+    // before the 421 went out; a connection the kernel still queued is never served.
     let refused = TcpStream::connect(addr).await;
     if let Ok(s) = refused {
         // The listener may still be closing: the connection must not be served.
@@ -116,7 +115,7 @@ async fn graceful_shutdown_closes_idle_sessions_and_finishes_messages_in_flight(
     assert!(busy.reply().await.starts_with("250"));
     // Then the session ends with 421 (it is idle again) and the server stops.
     assert!(busy.reply().await.starts_with("421 4.3.2"));
-    tokio::time::timeout(Duration::from_secs(10), running)
+    tokio::time::timeout(Duration::from_secs(10), &mut moat.done)
         .await
         .unwrap()
         .unwrap();

@@ -22,7 +22,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Instant;
+// tokio's clock, not std's: a paused test clock ages idle connections (crate::clock).
+use tokio::time::Instant;
 
 use super::smtp::SmtpSession;
 use super::{BackendSession, Inner, Relay, RelayError, Target};

@@ -170,6 +170,9 @@ async fn expired_idle_connection_is_closed_not_reused() {
     let mut s = relay.open().await.unwrap();
     assert_eq!(send_one(&mut s).await, 250);
     relay.release(s).await;
+    // The behaviour under test: the idle age (50 ms) passes. Real time, because a paused
+    // clock auto-advances past the relay's 5 s timeouts while the fake backend's socket
+    // I/O is in flight (tried: `Timeout { stage: Rcpt }`).
     tokio::time::sleep(Duration::from_millis(200)).await;
     // The reaper has said QUIT; the next session gets a new connection.
     assert_eq!(count(&fake.received(), "QUIT"), 1);

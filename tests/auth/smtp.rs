@@ -195,9 +195,8 @@ fn auth_forged_authentication_results_removed_even_with_auth_disabled() {
     );
     let config = moat::config::Config::from_yaml(&yaml, "t.yaml").unwrap();
     assert!(!config.auth.enabled);
-    let server = rt.block_on(moat::server::Server::bind(config)).unwrap();
-    let addr = server.local_addrs()[0];
-    rt.spawn(server.run(std::future::pending::<()>()));
+    let server = crate::common::inproc::InProcess::start_on(&rt, config);
+    let addr = server.addr;
     let mut c = crate::common::moat::RawClient::connect(addr);
     c.reply();
     c.cmd(&format!("EHLO {HELO}"));

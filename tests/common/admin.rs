@@ -1,11 +1,10 @@
-//! A Moat relaying to a fault backend with its admin listener (`/metrics`, `/readyz`) on a
-//! free loopback port. Content rules are off: the tests that use it count relay outcomes
-//! and need every message's action to be `accept`.
+//! A Moat relaying to a fault backend with its admin listener (`/metrics`, `/readyz`) on
+//! loopback port 0. Content rules are off: the tests that use it count relay outcomes and
+//! need every message's action to be `accept`.
 
 use super::fault_backend::FaultBackend;
-use super::moat::{Moat, free_port};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use super::moat::Moat;
+use std::net::SocketAddr;
 
 /// A running Moat and the address of its admin listener.
 pub struct Admin {
@@ -14,9 +13,8 @@ pub struct Admin {
 }
 
 /// Starts Moat relaying to `backend`, logging in `log_format`, with `extra` top-level YAML
-/// (limits, state, greylist …); returns once the admin listener accepts connections.
+/// (limits, state, greylist …); returns once both listeners are bound (Moat reports them).
 pub fn start_with_admin(backend: &FaultBackend, log_format: &str, extra: &str) -> Admin {
-    let port = free_port();
     let yaml = format!(
         "hostname: mx.example.test\n\
          listen:\n  - 127.0.0.1:{{PORT}}\n\
@@ -25,16 +23,10 @@ pub fn start_with_admin(backend: &FaultBackend, log_format: &str, extra: &str) -
          shutdown_grace: 1s\n\
          log:\n  format: {log_format}\n  level: info\n\
          rules:\n  files: []\n\
-         admin:\n  listen: 127.0.0.1:{port}\n{extra}",
+         admin:\n  listen: \"{{ADMIN}}\"\n{extra}",
         backend.addr
     );
     let moat = Moat::start(&yaml);
-    let admin: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    for _ in 0..500 {
-        if TcpStream::connect(admin).is_ok() {
-            return Admin { moat, admin };
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("admin listener {admin} did not come up");
+    let admin = moat.admin.expect("Moat reported its admin listener");
+    Admin { moat, admin }
 }

@@ -14,7 +14,7 @@
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// What the backend does wrong. Codes are full SMTP replies (`"451 4.3.0 text"`).
@@ -86,6 +86,8 @@ struct State {
     data_sections: Vec<Vec<u8>>,
     bare_newlines: usize,
     commands: Vec<String>,
+    /// Connections being served right now (accepted, not yet ended).
+    open: usize,
 }
 
 /// The running backend. Its threads live until the test process exits.
@@ -93,6 +95,31 @@ struct State {
 pub struct FaultBackend {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    /// Signalled whenever a connection ends, for [`FaultBackend::wait_closed`].
+    ended: Arc<Condvar>,
+}
+
+/// Counts a connection as open for as long as it is served.
+struct Open {
+    state: Arc<Mutex<State>>,
+    ended: Arc<Condvar>,
+}
+
+impl Open {
+    fn enter(state: &Arc<Mutex<State>>, ended: &Arc<Condvar>) -> Open {
+        state.lock().unwrap().open += 1;
+        Open {
+            state: state.clone(),
+            ended: ended.clone(),
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.state.lock().unwrap().open -= 1;
+        self.ended.notify_all();
+    }
 }
 
 impl FaultBackend {
@@ -114,17 +141,22 @@ impl FaultBackend {
             lmtp,
             ..State::default()
         }));
-        let st = state.clone();
+        let ended = Arc::new(Condvar::new());
+        let (st, signal) = (state.clone(), ended.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
+                // Counted before the next accept, so `wait_closed` never misses a connection
+                // that Moat opened before it exited.
+                let open = Open::enter(&st, &signal);
                 let st = st.clone();
                 std::thread::spawn(move || {
                     let _ = serve(stream, st);
+                    drop(open);
                 });
             }
         });
-        FaultBackend { addr, state }
+        FaultBackend { addr, state, ended }
     }
 
     /// Advertises CHUNKING from the next EHLO/LHLO on, and takes `BDAT <n> LAST` (the chunk
@@ -186,6 +218,22 @@ impl FaultBackend {
 
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections
+    }
+
+    /// Waits (up to `within`) until every connection has ended; false on timeout. After the
+    /// client of this backend (Moat) has exited, this is the point from which nothing more
+    /// can arrive: the barrier that "no late or duplicate delivery" checks need.
+    pub fn wait_closed(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        let mut st = self.state.lock().unwrap();
+        while st.open > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self.ended.wait_timeout(st, left).unwrap().0;
+        }
+        true
     }
 
     /// Waits up to `timeout` until at least `n` messages containing `needle` are committed;

@@ -9,6 +9,7 @@ pub mod dovecot;
 pub mod fault_backend;
 pub mod haproxy;
 pub mod http;
+pub mod inproc;
 pub mod mailbox;
 pub mod moat;
 pub mod redis;

@@ -46,10 +46,9 @@ fn e2e_lmtp_message_relayed_with_bdat_readable_over_imap() {
     let caps = lhlo(&dovecot);
     assert!(caps.contains("CHUNKING"), "Dovecot's LHLO: {caps}");
     assert!(caps.contains("PIPELINING"), "Dovecot's LHLO: {caps}");
-    let admin = free_port();
-    let extra = format!("admin:\n  listen: 127.0.0.1:{admin}\n");
-    let moat = Moat::start(&moat_config(&lmtp_backend(&dovecot), &extra));
-    let admin: SocketAddr = format!("127.0.0.1:{admin}").parse().unwrap();
+    let extra = "admin:\n  listen: \"{ADMIN}\"\n";
+    let moat = Moat::start(&moat_config(&lmtp_backend(&dovecot), extra));
+    let admin: SocketAddr = moat.admin.unwrap();
     let message = test_message("e2e-lmtp-bdat");
     let data = message_file(moat.dir(), &message);
     swaks(moat.addr, "alice@example.test", &data, &[]);

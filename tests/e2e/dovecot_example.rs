@@ -93,12 +93,11 @@ fn e2e_dovecot_example_as_written_files_spam_into_junk() {
         "rules:\n  - id: E2E_MARK\n    description: mark\n    target: subject\n    regex: e2e-mark\n    score: 6\n  - id: E2E_HOLD\n    description: hold\n    target: subject\n    regex: e2e-hold\n    score: 12\n",
     )
     .unwrap();
-    let admin = free_port();
     let yaml = moat_yaml
         .replace("0.0.0.0:25", "127.0.0.1:{PORT}")
         .replace("example.org", "example.test")
         .replace("127.0.0.1:24", &dovecot.lmtp.to_string())
-        .replace("127.0.0.1:9925", &format!("127.0.0.1:{admin}"))
+        .replace("127.0.0.1:9925", "{ADMIN}")
         + &format!(
             "rules:\n  files: [builtin:default, {}]\n",
             rule_file.display()

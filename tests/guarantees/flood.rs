@@ -10,7 +10,7 @@
 
 use super::support::*;
 use crate::common::http::metric;
-use crate::common::moat::{Moat, free_port};
+use crate::common::moat::Moat;
 use crate::common::tools;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,17 +40,18 @@ fn raise_fd_limit() {
 /// The embedded `config/moat.yaml` as shipped, with only the SMTP and admin ports changed.
 /// Its backend is the default Maildir (`./moat-mail`, in the test's directory).
 fn start_default_moat() -> (Moat, SocketAddr) {
-    let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let shipped = moat::config::DEFAULT_YAML;
     let yaml = shipped
         .replace("  - 127.0.0.1:2525\n", "  - 127.0.0.1:{PORT}\n")
-        .replace("listen: 127.0.0.1:9925", &format!("listen: {admin}"));
+        .replace("listen: 127.0.0.1:9925", "listen: \"{ADMIN}\"");
     assert_eq!(
         yaml.lines().filter(|l| !shipped.contains(l)).count(),
         2,
         "exactly the two ports differ from the shipped file"
     );
-    (Moat::start(&yaml), admin)
+    let moat = Moat::start(&yaml);
+    let admin = moat.admin.expect("the shipped file has an admin listener");
+    (moat, admin)
 }
 
 /// Messages in alice's Maildir containing `marker`.

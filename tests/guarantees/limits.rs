@@ -292,7 +292,7 @@ fn limits_greeting_timeout() {
 #[test]
 fn limits_data_idle_timeout() {
     let backend = FaultBackend::normal();
-    let moat = Conf::for_backend(&backend).timeout("data", "1s").start();
+    let mut moat = Conf::for_backend(&backend).timeout("data", "1s").start();
     let (mut c, _) = connect_ehlo(&moat);
     expect(&c.cmd("MAIL FROM:<a@sender.test>"), "250", "MAIL");
     expect(&c.cmd("RCPT TO:<alice@example.test>"), "250", "RCPT");
@@ -301,7 +301,7 @@ fn limits_data_idle_timeout() {
     let (r, _) = wait_timeout_reply(&mut c, Duration::from_secs(4));
     expect(&r, "421 4.4.2", "idle inside DATA (data timeout 1s)");
     assert!(c.is_closed(), "closed after timeout");
-    std::thread::sleep(Duration::from_millis(100));
+    settle(&mut moat, &backend);
     assert!(backend.messages().is_empty(), "partial message relayed");
 }
 
@@ -318,6 +318,8 @@ fn limits_session_timeout() {
         if !last.starts_with("250") || t.elapsed() > Duration::from_secs(6) {
             break;
         }
+        // The behaviour under test: a client that stays busy (a NOOP every 200 ms, well
+        // inside the 10 s command timeout) is still cut at the session limit.
         std::thread::sleep(Duration::from_millis(200));
     }
     expect(&last, "421 4.4.2", "busy session over its 2s limit");
@@ -373,8 +375,7 @@ fn limits_connections_per_ip() {
     let moat = Conf::for_backend(&backend)
         .limit("max_connections_per_ip", "2")
         .start();
-    // Let the harness's readiness probe connection be released first.
-    std::thread::sleep(Duration::from_millis(300));
+    // No probe connection to wait for: Moat reported its address once it was bound.
     let mut c1 = line_client(tcp(moat.addr));
     expect(&c1.reply(), "220", "1st connection");
     let mut c2 = line_client(tcp(moat.addr));
@@ -391,7 +392,7 @@ fn limits_connections_per_ip() {
     // Closing one frees a slot.
     expect(&c1.cmd("QUIT"), "221", "QUIT");
     drop(c1);
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(moat.wait_sessions_ended(1), "{}", moat.log());
     let mut c4 = line_client(tcp(moat.addr));
     expect(&c4.reply(), "220", "connection after another one closed");
     expect(&c2.cmd("NOOP"), "250", "existing session unaffected");
@@ -406,8 +407,7 @@ fn limits_max_connections_total() {
         // Shedding off: the hard limit alone (shedding is tested below).
         .limit("shed_at_percent", "0")
         .start();
-    // Let the harness's readiness probe connection be released first.
-    std::thread::sleep(Duration::from_millis(300));
+    // No probe connection to wait for: Moat reported its address once it was bound.
     let mut held = Vec::new();
     for n in 0..3 {
         let src = format!("127.0.0.{}", n + 2);
@@ -418,7 +418,7 @@ fn limits_max_connections_total() {
     let mut c = line_client(tcp(moat.addr));
     over_limit(&mut c, "4th connection over max_connections 3");
     drop(held.pop());
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(moat.wait_sessions_ended(1), "{}", moat.log());
     let mut c = line_client(tcp(moat.addr));
     expect(&c.reply(), "220", "connection after one closed");
 }

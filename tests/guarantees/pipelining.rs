@@ -59,7 +59,8 @@ fn stale_pooled_connection_at_the_deferred_mail_is_retried_and_delivered_once() 
     );
     assert!(first.delivered(), "{:?}", first.replies);
     expect(&c.cmd("MAIL FROM:<a@sender.test>"), "250", "MAIL");
-    std::thread::sleep(Duration::from_millis(700));
+    // Until the backend has timed the pooled connection out and closed it.
+    assert!(backend.wait_closed(Duration::from_secs(5)), "idle timeout");
     let rcpt = c.cmd("RCPT TO:<alice@example.test>");
     expect(
         &rcpt,

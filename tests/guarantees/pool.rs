@@ -52,8 +52,8 @@ fn backend_closing_idle_connections_costs_no_message_and_no_wrong_reply() {
             o.replies
         );
         assert_once(&backend, &marker);
-        // Long enough for the backend to time the pooled connection out.
-        std::thread::sleep(Duration::from_millis(700));
+        // Until the backend has timed the pooled connection out and closed it.
+        assert!(backend.wait_closed(Duration::from_secs(5)), "idle timeout");
     }
     assert_eq!(backend.connections(), 3);
 }

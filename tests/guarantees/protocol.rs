@@ -277,9 +277,13 @@ fn protocol_refusal_references_in_log() {
     let moat = Conf::for_backend(&backend).start();
     let refs = refusal_session(&moat);
     let session = refs[0].2.rsplit_once('-').unwrap().0.to_string();
-    // Wait for the session's end-of-session line, then look for every reference.
-    moat.wait_log(&format!("session=\"{session}\""));
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The session's closing line is its last one (written by the task that wrote the
+    // others): once it is in, so is every reference.
+    assert!(
+        moat.wait_log(&format!("session=\"{session}\"")),
+        "{}",
+        moat.log()
+    );
     let log = moat.log();
     let missing: Vec<_> = refs
         .iter()

@@ -29,7 +29,8 @@ fn reload_broken_file_keeps_running_config_then_good_file_takes_effect() {
     hup(moat.pid());
     assert!(moat.wait_log("reload failed"), "log:\n{}", moat.log());
     assert!(
-        moat.log().contains("limits_typo"),
+        // The error's lines follow the "reload failed" line: wait for them too.
+        moat.wait_log("limits_typo"),
         "the error names the key"
     );
     let (mut c, _) = connect_ehlo(&moat);

@@ -169,7 +169,7 @@ fn rule_reload_broken_file_keeps_old_rules_then_good_file_applies() {
     assert!(moat.wait_log("reload failed"), "log:\n{}", moat.log());
     let expected = format!("{}:17", file.display());
     assert!(
-        moat.log().contains(&expected),
+        moat.wait_log(&expected),
         "names {expected}:\n{}",
         moat.log()
     );

@@ -264,7 +264,7 @@ fn score_file_reload_broken_file_keeps_old_scores_then_good_file_applies() {
     assert!(moat.wait_log("reload failed"), "log:\n{}", moat.log());
     let expected = format!("{}:3: scores.OTHER", fitted.display());
     assert!(
-        moat.log().contains(&expected),
+        moat.wait_log(&expected),
         "names {expected}:\n{}",
         moat.log()
     );

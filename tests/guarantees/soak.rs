@@ -9,7 +9,7 @@
 //! The small run is in the suite; the large one is
 //! `MOAT_SOAK_MESSAGES=10000 cargo test --test guarantees soak_large -- --ignored --nocapture`.
 
-use super::support::{Conf, code, message, transact};
+use super::support::{Conf, code, message, settle, transact};
 use crate::common::fault_backend::{Fault, FaultBackend};
 use crate::common::moat::RawClient;
 use std::collections::HashMap;
@@ -105,7 +105,7 @@ struct Tally {
 
 fn soak(messages: usize, clients: usize, seed: u64) -> Tally {
     let backend = Arc::new(FaultBackend::normal());
-    let moat = Conf::for_backend(&backend)
+    let mut moat = Conf::for_backend(&backend)
         .limit("max_connections", "500")
         .limit("max_connections_per_ip", "500")
         .limit("max_connections_per_network", "500")
@@ -117,6 +117,7 @@ fn soak(messages: usize, clients: usize, seed: u64) -> Tally {
             let mut rng = Rng(seed | 1);
             while !done.load(Ordering::Relaxed) {
                 backend.set_fault(random_fault(&mut rng));
+                // The behaviour under test: the fault changes every few milliseconds.
                 std::thread::sleep(Duration::from_millis(1 + rng.below(8) as u64));
             }
             backend.set_fault(Fault::None);
@@ -145,8 +146,9 @@ fn soak(messages: usize, clients: usize, seed: u64) -> Tally {
     }
     done.store(true, Ordering::Relaxed);
     switcher.join().unwrap();
-    // Stalled backend sessions end (and discard) within the stall time.
-    std::thread::sleep(Duration::from_secs(3));
+    // Every backend session has ended (stalled ones discard) once Moat has stopped: only
+    // then are the committed messages final.
+    settle(&mut moat, &backend);
     let mut held = HashMap::new();
     for m in backend.messages() {
         if let Some(n) = number_of(&m.data) {

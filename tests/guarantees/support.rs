@@ -116,6 +116,22 @@ impl Conf {
     }
 }
 
+/// The barrier before a "nothing more arrives" check: Moat stopped gracefully (every session
+/// and every relay it had begun finished) and every backend connection ended. A late or
+/// duplicated delivery would be in the backend by then; no sleep guesses how long it takes.
+pub fn settle(moat: &mut Moat, backend: &FaultBackend) {
+    let status = moat.terminate();
+    assert!(
+        status.success(),
+        "moat stopped with {status}:\n{}",
+        moat.log()
+    );
+    assert!(
+        backend.wait_closed(Duration::from_secs(10)),
+        "backend connections still open 10 s after Moat exited"
+    );
+}
+
 /// The three-digit code of a reply (0 when the reply is empty: connection closed).
 pub fn code(reply: &str) -> u16 {
     reply.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0)

@@ -24,9 +24,11 @@ enum Want {
 
 const BODY_SIZE: usize = 200 * 1024;
 
+/// The client's view against the backend's right after the transaction. The backend commits
+/// before it answers and Moat answers after the backend, so a commit of this transaction is
+/// already visible; a later one would be a second copy, which the final count after
+/// `settle` catches.
 fn check_invariant(outcome: &Outcome, backend: &FaultBackend, marker: &str) {
-    // Give a late commit a moment to show up (there should be none).
-    std::thread::sleep(Duration::from_millis(100));
     let held = backend.messages_containing(marker).len();
     if outcome.delivered() {
         assert_eq!(
@@ -99,7 +101,7 @@ fn run(fault: Fault, want: Want, refused: bool) {
     } else {
         Conf::for_backend(&backend)
     };
-    let moat = conf.start();
+    let mut moat = conf.start();
     let (mut c, _) = connect_ehlo(&moat);
 
     let marker = format!("zero-loss-{}", std::process::id());
@@ -136,8 +138,9 @@ fn run(fault: Fault, want: Want, refused: bool) {
         "retry with a healthy backend must be accepted; got {:?}",
         retry.replies
     );
-    let held = backend.wait_messages_containing(&marker, 1, Duration::from_secs(2));
-    std::thread::sleep(Duration::from_millis(100));
+    let held = backend.messages_containing(&marker).len();
+    expect(&c.cmd("QUIT"), "221", "QUIT");
+    settle(&mut moat, &backend);
     let held_now = backend.messages_containing(&marker).len();
     assert!(
         held == 1 && held_now == 1,
@@ -148,7 +151,6 @@ fn run(fault: Fault, want: Want, refused: bool) {
         crate::common::fault_backend::contains(&m.data, &body),
         "the relayed message must contain the client's message unchanged"
     );
-    expect(&c.cmd("QUIT"), "221", "QUIT");
     assert_eq!(
         backend.bare_newlines_seen(),
         0,
@@ -325,7 +327,7 @@ fn zero_loss_rcpt_partial_refusal_passes_backend_code() {
 #[test]
 fn zero_loss_normal_each_message_once() {
     let backend = FaultBackend::normal();
-    let moat = Conf::for_backend(&backend).start();
+    let mut moat = Conf::for_backend(&backend).start();
     for session in 0..2 {
         let (mut c, _) = connect_ehlo(&moat);
         for n in 0..3 {
@@ -345,7 +347,7 @@ fn zero_loss_normal_each_message_once() {
         }
         expect(&c.cmd("QUIT"), "221", "QUIT");
     }
-    std::thread::sleep(Duration::from_millis(200));
+    settle(&mut moat, &backend);
     assert_eq!(backend.messages().len(), 6, "six messages, no duplicates");
     assert_eq!(backend.bare_newlines_seen(), 0);
 }
@@ -356,7 +358,7 @@ fn zero_loss_normal_each_message_once() {
 /// is cleared after the first transaction that was not accepted. After every transaction the client's view is checked
 /// against the backend's, per recipient. Returns the recipients that ended up delivered.
 fn deliver_per_recipient(
-    moat: &crate::common::moat::Moat,
+    moat: &mut crate::common::moat::Moat,
     backend: &FaultBackend,
     marker: &str,
     rcpts: &[&str],
@@ -392,7 +394,8 @@ fn deliver_per_recipient(
                 }
             }
         }
-        std::thread::sleep(Duration::from_millis(100));
+        // The backend commits before it answers, so this transaction's copies are visible
+        // now; a late one is caught by the count after `settle` below.
         if o.delivered() {
             for r in &carried {
                 assert_eq!(
@@ -422,6 +425,8 @@ fn deliver_per_recipient(
         }
         let _ = c.cmd("RSET");
     }
+    let _ = c.cmd("QUIT");
+    settle(moat, backend);
     for r in rcpts {
         assert!(
             copies(r) <= 1,
@@ -440,9 +445,9 @@ fn zero_loss_lmtp_mixed_recipient_results() {
         "bob@".into(),
         "452 4.2.2 backend-bob-mailbox-full".into(),
     ));
-    let moat = Conf::for_backend(&backend).protocol("lmtp").start();
+    let mut moat = Conf::for_backend(&backend).protocol("lmtp").start();
     let delivered = deliver_per_recipient(
-        &moat,
+        &mut moat,
         &backend,
         "lmtp-mixed-marker",
         &["alice@example.test", "bob@example.test"],
@@ -461,13 +466,13 @@ fn zero_loss_lmtp_mixed_recipient_results() {
 #[test]
 fn zero_loss_lmtp_each_recipient_once() {
     let backend = FaultBackend::start_lmtp(Fault::None);
-    let moat = Conf::for_backend(&backend).protocol("lmtp").start();
+    let mut moat = Conf::for_backend(&backend).protocol("lmtp").start();
     let rcpts = [
         "alice@example.test",
         "bob@example.test",
         "carol@example.test",
     ];
-    let mut d = deliver_per_recipient(&moat, &backend, "lmtp-once-marker", &rcpts, false);
+    let mut d = deliver_per_recipient(&mut moat, &backend, "lmtp-once-marker", &rcpts, false);
     d.sort();
     assert_eq!(d, rcpts.to_vec(), "every recipient delivered once");
     assert_eq!(backend.bare_newlines_seen(), 0);
@@ -479,9 +484,9 @@ fn zero_loss_lmtp_each_recipient_once() {
 #[test]
 fn zero_loss_smtp_two_recipients_retry_once_each() {
     let backend = FaultBackend::start(Fault::EndOfData("451 4.3.0 backend-eod-temp".into()));
-    let moat = Conf::for_backend(&backend).start();
+    let mut moat = Conf::for_backend(&backend).start();
     let mut d = deliver_per_recipient(
-        &moat,
+        &mut moat,
         &backend,
         "smtp-two-rcpt-marker",
         &["alice@example.test", "bob@example.test"],
@@ -495,7 +500,7 @@ fn zero_loss_smtp_two_recipients_retry_once_each() {
 #[test]
 fn zero_loss_client_disconnect_mid_data() {
     let backend = FaultBackend::normal();
-    let moat = Conf::for_backend(&backend).start();
+    let mut moat = Conf::for_backend(&backend).start();
     let (mut c, _) = connect_ehlo(&moat);
     expect(&c.cmd("MAIL FROM:<a@sender.test>"), "250", "MAIL");
     expect(&c.cmd("RCPT TO:<alice@example.test>"), "250", "RCPT");
@@ -503,7 +508,9 @@ fn zero_loss_client_disconnect_mid_data() {
     let body = message("half-message-marker", 50_000);
     c.send(&body[..30_000]);
     drop(c);
-    std::thread::sleep(Duration::from_millis(500));
+    // Moat's session sees the close and ends; a graceful stop waits for it, and for anything
+    // it might still (wrongly) relay.
+    settle(&mut moat, &backend);
     assert!(
         backend.messages().is_empty(),
         "a half-received message was relayed"
@@ -518,7 +525,7 @@ fn zero_loss_client_disconnect_mid_data() {
 #[test]
 fn zero_loss_concurrent_sessions_each_once() {
     let backend = FaultBackend::normal();
-    let moat = Conf::for_backend(&backend).start();
+    let mut moat = Conf::for_backend(&backend).start();
     let addr = moat.addr;
     let threads: Vec<_> = (0..6)
         .map(|t| {
@@ -543,7 +550,7 @@ fn zero_loss_concurrent_sessions_each_once() {
     for t in threads {
         t.join().unwrap();
     }
-    std::thread::sleep(Duration::from_millis(200));
+    settle(&mut moat, &backend);
     for t in 0..6 {
         for n in 0..4 {
             let marker = format!("concurrent-{t}-{n}-end");

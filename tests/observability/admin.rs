@@ -138,7 +138,15 @@ fn json_log_lines_carry_the_reference_id_the_client_saw() {
 fn moat_health_exits_by_readyz() {
     let backend = FaultBackend::normal();
     let mut a = start(&backend, "text");
-    let config = a.moat.config_path.clone();
+    // Moat's file says `admin.listen: 127.0.0.1:0`; `moat health` reads the same file with
+    // the address Moat reported in its place.
+    let config = a.moat.dir().join("health.yaml");
+    let text = std::fs::read_to_string(&a.moat.config_path).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("\"127.0.0.1:0\"", &format!("\"{}\"", a.admin)),
+    )
+    .unwrap();
     let health = || {
         let out = std::process::Command::new(crate::common::moat::moat_bin())
             .args(["health", "--config"])

@@ -3,65 +3,48 @@
 //! print addresses as addresses (`address=127.0.0.1:2600`, never `Some(…)`).
 
 use crate::common::http::{http, post_reload};
-use crate::common::moat::{RawClient, free_port, moat_bin};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use crate::common::moat::{Log, RawClient, moat_bin, spawn_reporting};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// `moat serve` (no --config) in `dir`, its stderr in `dir/moat.log`.
+/// `moat serve` (no --config) in `dir`, with the addresses it reported once listening.
 struct Instance {
     child: Child,
-    log: PathBuf,
+    log: Arc<Log>,
+    smtp: SocketAddr,
+    admin: SocketAddr,
 }
 
 impl Instance {
     fn start(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Instance {
-        let log = dir.join("moat.log");
         let mut cmd = Command::new(moat_bin());
         cmd.arg("serve")
             .args(args)
             .current_dir(dir)
             .env_remove("MOAT_LISTEN")
             .env_remove("MOAT_ADMIN")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap());
+            .env_remove("RUST_LOG");
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let (child, log, ready) = spawn_reporting(&mut cmd);
         Instance {
-            child: cmd.spawn().unwrap(),
+            child,
             log,
+            smtp: ready.smtp[0],
+            admin: ready.admin.expect("the default file has an admin listener"),
         }
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Polls (20 s deadline) until `addr` accepts connections.
-    fn wait_listening(&self, addr: SocketAddr) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "{addr} not up; log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.log.text()
     }
 
     fn wait_log(&self, needle: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.log().contains(needle) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        self.log.wait_for(needle, Duration::from_secs(10))
     }
 }
 
@@ -72,49 +55,39 @@ impl Drop for Instance {
     }
 }
 
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
+/// Port 0 on loopback: each override lets the kernel choose, and the instance reports it.
+const ANY: &str = "127.0.0.1:0";
 
 #[test]
 fn two_default_instances_run_side_by_side_with_listen_and_admin_overrides() {
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (smtp1, admin1, smtp2, admin2) = (free_port(), free_port(), free_port(), free_port());
-    let one = Instance::start(
-        d1.path(),
-        &[
-            "--listen",
-            &addr(smtp1).to_string(),
-            "--admin",
-            &addr(admin1).to_string(),
-        ],
-        &[],
-    );
+    let one = Instance::start(d1.path(), &["--listen", ANY, "--admin", ANY], &[]);
     let two = Instance::start(
         d2.path(),
         &[],
-        &[
-            ("MOAT_LISTEN", addr(smtp2).to_string()),
-            ("MOAT_ADMIN", addr(admin2).to_string()),
-        ],
+        &[("MOAT_LISTEN", ANY.into()), ("MOAT_ADMIN", ANY.into())],
     );
-    for (i, smtp, admin) in [(&one, smtp1, admin1), (&two, smtp2, admin2)] {
-        i.wait_listening(addr(admin));
-        let (code, body) = http(addr(admin), "GET", "/readyz");
+    for i in [&one, &two] {
+        assert_ne!(
+            i.smtp.port(),
+            2525,
+            "the --listen/MOAT_LISTEN override holds"
+        );
+        assert_ne!(
+            i.admin.port(),
+            9925,
+            "the --admin/MOAT_ADMIN override holds"
+        );
+        let (code, body) = http(i.admin, "GET", "/readyz");
         assert_eq!(code, 200, "{body}");
-        i.wait_listening(addr(smtp));
-        let mut c = RawClient::connect(addr(smtp));
+        let mut c = RawClient::connect(i.smtp);
         assert!(c.reply().starts_with("220"));
         assert!(c.cmd("QUIT").starts_with("221"));
     }
-    for (i, smtp, admin) in [(&one, smtp1, admin1), (&two, smtp2, admin2)] {
+    for i in [&one, &two] {
+        assert!(i.wait_log(&format!("address={}", i.admin)), "{}", i.log());
         assert!(
-            i.wait_log(&format!("address={}", addr(admin))),
-            "{}",
-            i.log()
-        );
-        assert!(
-            i.log().contains(&format!("address={}", addr(smtp))),
+            i.log().contains(&format!("address={}", i.smtp)),
             "{}",
             i.log()
         );
@@ -123,14 +96,14 @@ fn two_default_instances_run_side_by_side_with_listen_and_admin_overrides() {
     // `moat health` finds the second instance through the same variable.
     let health = Command::new(moat_bin())
         .arg("health")
-        .env("MOAT_ADMIN", addr(admin2).to_string())
+        .env("MOAT_ADMIN", two.admin.to_string())
         .current_dir(d2.path())
         .output()
         .unwrap();
     assert!(health.status.success(), "{health:?}");
 
     // A reload re-reads the embedded default; the overrides hold, nothing to restart.
-    let (code, body) = post_reload(addr(admin1));
+    let (code, body) = post_reload(one.admin);
     assert_eq!(code, 200, "{body}");
     assert!(one.wait_log("configuration reloaded"), "{}", one.log());
     assert!(

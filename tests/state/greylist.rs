@@ -36,6 +36,9 @@ fn greylist_redis_defers_first_and_early_then_passes_across_instances() {
         "a greylisted RCPT never reaches the backend"
     );
 
+    // The behaviour under test: the greylist delay (2 s) passes. Two binaries share the
+    // triplet through Redis in Unix seconds (SystemTime in src/greylist.rs); with
+    // crate::clock::unix_now there, an in-process test could advance instead of waiting.
     std::thread::sleep(Duration::from_millis(2100));
     let (passed, end) = attempt("127.0.0.1", b.moat.addr, from, to);
     assert!(passed.starts_with("250"), "{passed}");

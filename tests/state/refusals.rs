@@ -11,25 +11,11 @@ use std::net::Ipv4Addr;
 /// The session log line (text format) of the session from `client`, once it was written.
 fn session_line(m: &crate::support::Instance, client: &str) -> String {
     let needle = format!("client={client}");
-    assert!(
-        m.moat.wait_log(&format!("{needle} ")),
-        "no log line for {client}"
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let log = m.moat.log();
-        let line = log.lines().find(|l| {
+    m.moat
+        .wait_log_line(|l| {
             l.contains("moat::session") && l.contains(&needle) && l.contains("findings=")
-        });
-        if let Some(line) = line {
-            return line.to_string();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no session line for {client}:\n{log}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+        })
+        .unwrap_or_else(|| panic!("no session line for {client}:\n{}", m.moat.log()))
 }
 
 #[test]
