@@ -12,6 +12,7 @@ pub mod forged;
 mod pct;
 pub mod policy;
 pub mod results;
+pub mod spf;
 
 use crate::config::auth::{AuthConfig, DnsConfig};
 use crate::smtp::address::ReversePath;
