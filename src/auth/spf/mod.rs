@@ -109,3 +109,19 @@ fn res(verdict: Verdict) -> Res {
         Verdict::None => Res::None,
     }
 }
+
+/// The MAIL FROM result in mail-auth's form, which its DMARC alignment takes (the SPF-aligned
+/// domain is the one checked).
+pub fn for_dmarc(domain: &str, result: Res) -> mail_auth::SpfOutput {
+    use mail_auth::SpfResult;
+    let result = match result {
+        Res::Pass => SpfResult::Pass,
+        Res::Fail => SpfResult::Fail,
+        Res::SoftFail => SpfResult::SoftFail,
+        Res::Neutral => SpfResult::Neutral,
+        Res::None => SpfResult::None,
+        Res::PermError => SpfResult::PermError,
+        Res::TempError => SpfResult::TempError,
+    };
+    mail_auth::SpfOutput::new(domain.to_string()).with_result(result)
+}
