@@ -5,6 +5,14 @@
 //! Cases where Moat deliberately answers otherwise are listed in `DIFFERS` with the reason;
 //! docs/auth.md carries the same list with the RFC sections.
 
+mod common;
+
+#[path = "conformance_spf/server.rs"]
+mod server;
+
+#[path = "conformance_spf/serve.rs"]
+mod serve;
+
 #[path = "conformance_spf/suite.rs"]
 mod suite;
 
@@ -78,6 +86,54 @@ fn conformance_spf_rfc7208_suite_in_memory() {
         .iter()
         .filter(|d| {
             !DIFFERS
+                .iter()
+                .any(|(id, _)| d.starts_with(&format!("{id} ")))
+        })
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} disagreements:\n{}",
+        unexpected.len(),
+        unexpected
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Cases whose answer through `moat serve` differs from the evaluator's on purpose, because
+/// the SMTP layer refuses the transaction before SPF runs: (case id, why).
+const DIFFERS_SERVE: &[(&str, &str)] = &[(
+    "emptylabel",
+    "MAIL FROM:<lyme.eater@A...example.com> is refused with 501 5.1.7: a domain with empty \
+     labels is no Domain under RFC 5321 4.1.2, so the transaction never reaches SPF (whose \
+     answer for it would be none, RFC 7208 4.3)",
+)];
+
+#[test]
+fn conformance_spf_rfc7208_suite_through_moat_serve() {
+    let (scenarios, cases) = suite::load();
+    let answers = serve::run(scenarios, &cases);
+    let mut disagree = Vec::new();
+    for (case, (id, answer)) in cases.iter().zip(&answers) {
+        assert_eq!(&case.id, id);
+        if !case.results.iter().any(|r| r == answer) {
+            disagree.push(format!(
+                "{id} (spec {}): want {:?}, got {answer}",
+                case.spec, case.results
+            ));
+        }
+    }
+    let agreed = cases.len() - disagree.len();
+    eprintln!(
+        "RFC 7208 suite through moat serve: {agreed} of {} cases agree",
+        cases.len()
+    );
+    let unexpected: Vec<&String> = disagree
+        .iter()
+        .filter(|d| {
+            !DIFFERS_SERVE
                 .iter()
                 .any(|(id, _)| d.starts_with(&format!("{id} ")))
         })

@@ -25,6 +25,12 @@ pub enum Stop {
 
 type Step<T> = Result<T, Stop>;
 
+/// A check's result with the explanation of a `fail`.
+type Checked = Step<(Verdict, Option<String>)>;
+
+/// `check_host` is recursive (include, redirect), so its future is boxed.
+type Boxed<'s> = Pin<Box<dyn Future<Output = Checked> + Send + 's>>;
+
 /// One check's state: the lookups spent so far across every include and redirect.
 pub struct Eval<'a, D: Lookup> {
     pub dns: &'a D,
@@ -48,11 +54,7 @@ impl<'a, D: Lookup> Eval<'a, D> {
 
     /// `check_host(ip, domain, sender)`; an explanation comes with a `fail` from a record
     /// with `exp=` when `explain` (never through `include`, 6.2).
-    pub fn check_host<'s>(
-        &'s mut self,
-        domain: String,
-        explain: bool,
-    ) -> Pin<Box<dyn Future<Output = Step<(Verdict, Option<String>)>> + Send + 's>>
+    pub fn check_host<'s>(&'s mut self, domain: String, explain: bool) -> Boxed<'s>
     where
         D: 's,
     {

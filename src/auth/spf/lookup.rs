@@ -37,8 +37,10 @@ mod resolver {
     impl crate::dns::Resolver {
         /// Records of one type; CNAMEs are followed by the resolver.
         async fn records(&self, name: &str, rtype: RecordType) -> Answer<RData> {
-            // A name the resolver cannot even build cannot exist.
-            let name = Name::from_ascii(format!("{name}.")).map_err(|_| DnsFail::Void)?;
+            // Labels go out as the octets they are: a domain-spec may hold any visible
+            // character (`:`, `/`, `%`, a space from `%_`), which DNS carries as data.
+            let name =
+                Name::from_labels(name.split('.').map(str::as_bytes)).map_err(|_| DnsFail::Void)?;
             match self.resolver().lookup(name, rtype).await {
                 Ok(lookup) => Ok(lookup
                     .answers()
@@ -64,8 +66,14 @@ mod resolver {
         DnsFail::Temp
     }
 
+    /// The labels' octets joined by dots: `to_ascii` would escape `:` or `/`, which a
+    /// domain-spec compares and queries as they are.
     fn name(n: &Name) -> String {
-        n.to_ascii().trim_end_matches('.').to_ascii_lowercase()
+        let labels: Vec<String> = n
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
+            .collect();
+        labels.join(".")
     }
 
     impl Lookup for crate::dns::Resolver {

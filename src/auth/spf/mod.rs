@@ -53,19 +53,35 @@ impl Query {
     /// `postmaster@domain`, RFC 7208 4.3).
     pub fn new(ip: IpAddr, sender: &str, helo: &str, receiver: &str) -> Query {
         let (local, domain) = match sender.rsplit_once('@') {
-            Some(("", domain)) => ("postmaster", domain),
-            Some((local, domain)) => (local, domain),
-            None => ("postmaster", sender),
+            Some((local, domain)) => (unquote(local), domain),
+            None => (String::new(), sender),
         };
         Query {
             ip: ip.to_canonical(),
-            local: local.to_string(),
+            local: if local.is_empty() {
+                "postmaster".into()
+            } else {
+                local
+            },
             sender_domain: domain.to_string(),
             helo: helo.to_string(),
             receiver: receiver.to_string(),
             explain: false,
         }
     }
+}
+
+/// A quoted local part (`"a b"`, `""`) as the string it stands for; others as they are.
+fn unquote(local: &str) -> String {
+    let Some(inner) = local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) else {
+        return local.to_string();
+    };
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.extend(if c == '\\' { chars.next() } else { Some(c) });
+    }
+    out
 }
 
 /// A finished check.

@@ -216,7 +216,7 @@ fn network(text: &str, max: u8) -> Result<(&str, u8), ()> {
 
 /// `domain-spec = macro-string domain-end`, where `domain-end` is a macro expansion or
 /// `"." toplabel ["."]` (RFC 7208 7.1).
-pub fn domain_spec(text: &str) -> Result<MacroString, ()> {
+fn domain_spec(text: &str) -> Result<MacroString, ()> {
     let spec = MacroString::parse(text, Context::Record).map_err(|_| ())?;
     if spec.ends_with_expand() {
         return Ok(spec);
