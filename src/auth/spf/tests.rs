@@ -115,3 +115,105 @@ fn spf_dual_cidr_is_split_from_the_target() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A zone of TXT records only; names in `hang` never answer, names in `broken` fail.
+struct Txt {
+    records: Vec<(&'static str, &'static str)>,
+    broken: &'static [&'static str],
+    hang: &'static [&'static str],
+}
+
+impl super::Lookup for Txt {
+    async fn txt(&self, name: &str) -> super::lookup::Answer<Vec<u8>> {
+        if self.hang.contains(&name) {
+            std::future::pending::<()>().await;
+        }
+        if self.broken.contains(&name) {
+            return Err(super::DnsFail::Temp);
+        }
+        let found: Vec<Vec<u8>> = self
+            .records
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, t)| t.as_bytes().to_vec())
+            .collect();
+        if found.is_empty() {
+            Err(super::DnsFail::Void)
+        } else {
+            Ok(found)
+        }
+    }
+    async fn a(&self, _: &str) -> super::lookup::Answer<std::net::Ipv4Addr> {
+        Err(super::DnsFail::Void)
+    }
+    async fn aaaa(&self, _: &str) -> super::lookup::Answer<std::net::Ipv6Addr> {
+        Err(super::DnsFail::Void)
+    }
+    async fn mx(&self, _: &str) -> super::lookup::Answer<String> {
+        Err(super::DnsFail::Void)
+    }
+    async fn ptr(&self, _: std::net::IpAddr) -> super::lookup::Answer<String> {
+        Err(super::DnsFail::Void)
+    }
+}
+
+fn check(zone: &Txt, explain: bool) -> super::Outcome {
+    let mut query = super::Query::new(
+        "::ffff:192.0.2.9".parse().unwrap(),
+        "someone@fail.test",
+        "client.test",
+        "mx.moat.test",
+    );
+    query.explain = explain;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(super::check_host(zone, &query))
+}
+
+/// RFC 7208 6.2: an explanation that cannot be fetched leaves the `fail` a `fail`.
+#[test]
+fn spf_exp_lookup_failure_never_changes_a_fail() {
+    let zone = Txt {
+        records: vec![("fail.test", "v=spf1 ip4:192.0.2.1 -all exp=why.fail.test")],
+        broken: &["why.fail.test"],
+        hang: &[],
+    };
+    let outcome = check(&zone, true);
+    assert_eq!(outcome.result, super::Res::Fail);
+    assert_eq!(outcome.explanation, None);
+}
+
+/// The server never asks for explanations (its replies are generic), so an explanation
+/// server that never answers cannot hold a `fail` until the deadline turns it to temperror.
+#[test]
+fn spf_server_checks_never_fetch_the_explanation() {
+    let zone = Txt {
+        records: vec![
+            ("fail.test", "v=spf1 ip4:192.0.2.1 -all exp=why.fail.test"),
+            ("why.fail.test", "%{i} is not allowed"),
+        ],
+        broken: &[],
+        hang: &["why.fail.test"],
+    };
+    assert_eq!(check(&zone, false).result, super::Res::Fail);
+}
+
+/// An IPv4-mapped client is checked as its IPv4 address (`%{i}` dotted, `ip4:` matching).
+#[test]
+fn spf_ipv4_mapped_client_is_checked_as_ipv4() {
+    let zone = Txt {
+        records: vec![
+            ("fail.test", "v=spf1 ip4:192.0.2.1 -all exp=why.fail.test"),
+            ("why.fail.test", "%{i} is not allowed"),
+        ],
+        broken: &[],
+        hang: &[],
+    };
+    let outcome = check(&zone, true);
+    assert_eq!(outcome.result, super::Res::Fail);
+    assert_eq!(
+        outcome.explanation.as_deref(),
+        Some("192.0.2.9 is not allowed")
+    );
+}
