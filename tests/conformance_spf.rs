@@ -13,6 +13,9 @@ mod server;
 #[path = "conformance_spf/serve.rs"]
 mod serve;
 
+#[path = "conformance_spf/mapped.rs"]
+mod mapped;
+
 #[path = "conformance_spf/suite.rs"]
 mod suite;
 

@@ -26,7 +26,7 @@ fn moat(dns: std::net::SocketAddr, backend: &FaultBackend) -> Moat {
 }
 
 /// A PROXY protocol v2 header for a TCP client at `ip`.
-fn proxy_v2(ip: IpAddr) -> Vec<u8> {
+pub fn proxy_v2(ip: IpAddr) -> Vec<u8> {
     let mut h = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
     match ip {
         IpAddr::V4(v4) => {
