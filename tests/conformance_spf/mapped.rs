@@ -56,7 +56,7 @@ fn conformance_spf_ipv4_mapped_client_same_results_as_ipv4() {
     let moat = Moat::start(&format!(
         "hostname: mx.moat.test\nlisten: [\"127.0.0.1:{{PORT}}\"]\ndomains: [example.test]\n\
          backend:\n  protocol: smtp\n  address: {}\n\
-         dns:\n  nameservers: [\"{}\"]\n  timeout: 2s\n  attempts: 1\n\
+         dns:\n  nameservers: [\"{}\"]\n  timeout: 5s\n  attempts: 1\n\
          auth:\n  enabled: true\n  iprev: true\n\
          reputation:\n  dnsbl: [\"bl.test*1\"]\n  threshold: 3\n\
          rules:\n  files: []\n\
@@ -79,11 +79,17 @@ fn conformance_spf_ipv4_mapped_client_same_results_as_ipv4() {
     assert!(joined.contains("iprev=pass"), "{joined}");
     assert!(joined.contains("DNSBL_BL_TEST"), "{joined}");
     assert_eq!(ipv4, mapped);
+    // Log lines are written asynchronously: wait for both messages' lines.
+    let message_lines = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("moat::message") && l.contains(" client=192.0.2.20 "))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while message_lines(&moat.log()) < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let log = moat.log();
-    let message_lines = log
-        .lines()
-        .filter(|l| l.contains("moat::message") && l.contains(" client=192.0.2.20 "))
-        .count();
-    assert_eq!(message_lines, 2, "{log}");
+    assert_eq!(message_lines(&log), 2, "{log}");
     assert!(!log.contains("::ffff:"), "{log}");
 }

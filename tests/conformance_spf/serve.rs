@@ -16,7 +16,7 @@ fn moat(dns: std::net::SocketAddr, backend: &FaultBackend) -> Moat {
     Moat::start(&format!(
         "hostname: mx.moat.test\nlisten: [\"127.0.0.1:{{PORT}}\"]\ndomains: [example.test]\n\
          backend:\n  protocol: smtp\n  address: {}\n\
-         dns:\n  nameservers: [\"{dns}\"]\n  timeout: 1s\n  attempts: 1\n  cache_size: 0\n  negative_ttl: 0s\n\
+         dns:\n  nameservers: [\"{dns}\"]\n  timeout: 2s\n  attempts: 1\n  cache_size: 0\n  negative_ttl: 0s\n\
          auth:\n  enabled: true\n  iprev: false\n\
          rules:\n  files: []\n\
          smtp:\n  quoted_local_parts: accept\n\
