@@ -3,19 +3,7 @@
 use super::results::Res;
 use mail_auth::arc::ArcError;
 use mail_auth::dkim::DkimError;
-use mail_auth::{DkimResult, DmarcResult, Error, IprevResult, SpfResult};
-
-pub fn spf_res(r: SpfResult) -> Res {
-    match r {
-        SpfResult::Pass => Res::Pass,
-        SpfResult::Fail => Res::Fail,
-        SpfResult::SoftFail => Res::SoftFail,
-        SpfResult::Neutral => Res::Neutral,
-        SpfResult::TempError => Res::TempError,
-        SpfResult::PermError => Res::PermError,
-        SpfResult::None => Res::None,
-    }
-}
+use mail_auth::{DkimResult, DmarcResult, Error, IprevResult};
 
 pub fn dkim_res(r: &DkimResult) -> Res {
     match r {

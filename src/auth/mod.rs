@@ -1,5 +1,5 @@
-//! Sender authentication: SPF (HELO and MAIL FROM), iprev, DKIM, ARC and DMARC through
-//! mail-auth and Moat's one resolver, reported as findings and as one
+//! Sender authentication: SPF (HELO and MAIL FROM) by Moat's own RFC 7208 evaluator
+//! (`spf`), iprev, DKIM, ARC and DMARC through mail-auth, all over Moat's one resolver, reported as findings and as one
 //! `Authentication-Results` header.
 //!
 //! The envelope checks (SPF, iprev) start as soon as MAIL FROM is accepted and run while the
@@ -12,12 +12,12 @@ pub mod forged;
 mod pct;
 pub mod policy;
 pub mod results;
+pub mod spf;
 
 use crate::config::auth::{AuthConfig, DnsConfig};
 use crate::smtp::address::ReversePath;
-use convert::{dkim_reason, dkim_res, dmarc_res, iprev_res, spf_res};
+use convert::{dkim_reason, dkim_res, dmarc_res, iprev_res};
 use mail_auth::dmarc::verify::DmarcParameters;
-use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{AuthenticatedMessage, DkimResult, SpfOutput, SpfResult};
 use results::{Arc as ArcRes, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Spf};
 use std::net::IpAddr;
@@ -54,7 +54,7 @@ pub struct Envelope {
     helo: String,
     spf_helo: Spf,
     spf_mail_from: Spf,
-    /// mail-auth's own output, which DMARC alignment needs.
+    /// The MAIL FROM result in mail-auth's form, which its DMARC alignment takes.
     spf_output: SpfOutput,
     mail_from_domain: String,
     iprev: Option<(Res, Option<String>)>,
@@ -97,24 +97,22 @@ impl Authenticator {
         EnvelopeTask::start(async move { this.envelope(ip, helo, from).await })
     }
 
-    /// The mail-auth lookups inside are boxed: unboxed, they made this future 20 KB, copied
-    /// on every `tokio::spawn` of it (once per transaction).
+    /// The lookups inside are boxed: unboxed, they made this future 20 KB, copied on every
+    /// `tokio::spawn` of it (once per transaction).
     pub(crate) async fn envelope(&self, ip: IpAddr, helo: String, from: String) -> Envelope {
         let identity = identity(&helo, from);
         let mail_from_domain = identity.rsplit_once('@').map_or("", |(_, d)| d).to_string();
         let helo_is_domain = crate::config::auth::is_domain(&helo);
         let spf_helo = async {
             if !helo_is_domain {
-                return SpfOutput::new(helo.clone()).with_result(SpfResult::None);
+                return Res::None;
             }
-            let params = SpfParameters::verify_ehlo(ip, &helo, &self.hostname);
-            let lookup = Box::pin(self.resolver.verify_spf(params));
-            self.bounded_spf("spf_helo", &helo, lookup).await
+            let query = spf::Query::new(ip, &format!("postmaster@{helo}"), &helo, &self.hostname);
+            self.bounded_spf("spf_helo", &query).await
         };
         let spf_mail_from = async {
-            let params = SpfParameters::verify_mail_from(ip, &helo, &self.hostname, &identity);
-            let lookup = Box::pin(self.resolver.verify_spf(params));
-            self.bounded_spf("spf", &mail_from_domain, lookup).await
+            let query = spf::Query::new(ip, &identity, &helo, &self.hostname);
+            self.bounded_spf("spf", &query).await
         };
         let iprev = async {
             if !self.config.iprev {
@@ -141,34 +139,28 @@ impl Authenticator {
         Envelope {
             ip,
             spf_helo: Spf {
-                result: spf_res(helo_out.result()),
+                result: helo_out,
                 identity: format!("postmaster@{helo}"),
             },
             spf_mail_from: Spf {
-                result: spf_res(mail_out.result()),
+                result: mail_out,
                 identity,
             },
             helo,
-            spf_output: mail_out,
+            spf_output: spf::for_dmarc(&mail_from_domain, mail_out),
             mail_from_domain,
             iprev,
         }
     }
 
-    /// SPF within the deadline (else temperror); recorded as DNS lookup `kind`.
-    async fn bounded_spf(
-        &self,
-        kind: &'static str,
-        domain: &str,
-        lookup: impl Future<Output = SpfOutput>,
-    ) -> SpfOutput {
+    /// Moat's SPF evaluator within the deadline (else temperror); recorded as DNS lookup
+    /// `kind`.
+    async fn bounded_spf(&self, kind: &'static str, query: &spf::Query) -> Res {
+        let lookup = Box::pin(spf::check_host(&self.resolver, query));
         let (outcome, seconds) = metrics::timed(tokio::time::timeout(self.deadline, lookup)).await;
-        let out = match outcome {
-            Ok(out) => out,
-            Err(_) => SpfOutput::new(domain.to_string()).with_result(SpfResult::TempError),
-        };
-        metrics::dns_lookup(kind, spf_res(out.result()).as_str(), seconds);
-        out
+        let result = outcome.map_or(Res::TempError, |o| o.result);
+        metrics::dns_lookup(kind, result.as_str(), seconds);
+        result
     }
 
     /// The end of DATA: DKIM, ARC, DMARC on the message, combined with the envelope's
