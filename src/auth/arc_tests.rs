@@ -35,7 +35,12 @@ fn set(i: u32) -> Vec<(&'static str, Vec<u8>)> {
     let re = |v: &[u8]| {
         let t = String::from_utf8(v.to_vec()).unwrap();
         let t = t.replace("i=1;", &format!("i={i};"));
-        if i > 1 { t.replace("cv=none", "cv=pass") } else { t }.into_bytes()
+        if i > 1 {
+            t.replace("cv=none", "cv=pass")
+        } else {
+            t
+        }
+        .into_bytes()
     };
     vec![
         ("ARC-Seal", re(SEAL)),
@@ -109,7 +114,8 @@ fn arc_structure_cv_rules() {
 #[test]
 fn arc_structure_field_errors_name_field_and_instance() {
     let mut fields = one_set();
-    fields[0].1 = b" i=1; cv=none; a=rsa-sha256; d=forward.test; s=arc; s=arc; b=ZWZnaA==\r\n".to_vec();
+    fields[0].1 =
+        b" i=1; cv=none; a=rsa-sha256; d=forward.test; s=arc; s=arc; b=ZWZnaA==\r\n".to_vec();
     assert_eq!(
         check(&fields),
         Err("ARC-Seal i=1: tag s= appears twice".into())
@@ -194,10 +200,17 @@ fn arc_status_only_none_pass_fail_for_every_library_outcome() {
         };
         assert_eq!(s, want, "{outcome:?}");
         assert!(["none", "pass", "fail"].contains(&s.as_str()));
-        assert_eq!(why.is_some(), s == ArcStatus::Fail, "{outcome:?}: reason kept");
+        assert_eq!(
+            why.is_some(),
+            s == ArcStatus::Fail,
+            "{outcome:?}: reason kept"
+        );
     }
     assert_eq!(
-        status(&DkimResult::TempError(Error::Dns(DnsError::Resolver("t".into())))).1,
+        status(&DkimResult::TempError(Error::Dns(DnsError::Resolver(
+            "t".into()
+        ))))
+        .1,
         Some("temporary: DNS resolution error: t".into())
     );
 }

@@ -96,7 +96,9 @@ pub fn check(value: &[u8], kind: Kind) -> Result<Checked, String> {
         return Err("invalid c= canonicalization".into());
     }
     if let Some(q) = tags.get("q")
-        && !q.split(|&b| b == b':').any(|m| m.trim_ascii() == b"dns/txt")
+        && !q
+            .split(|&b| b == b':')
+            .any(|m| m.trim_ascii() == b"dns/txt")
     {
         return Err("q= without dns/txt".into());
     }
@@ -247,7 +249,10 @@ pub fn label(value: &[u8]) -> (String, String) {
     let mut d = None;
     let mut s = None;
     for spec in value.split(|&b| b == b';') {
-        let Some((name, v)) = std::str::from_utf8(spec).ok().and_then(|t| t.split_once('=')) else {
+        let Some((name, v)) = std::str::from_utf8(spec)
+            .ok()
+            .and_then(|t| t.split_once('='))
+        else {
             continue;
         };
         let v: String = v.chars().filter(|c| !c.is_whitespace()).collect();

@@ -2,7 +2,8 @@ use super::*;
 
 const DKIM: &str = " v=1; a=rsa-sha256; c=relaxed/relaxed; d=Sender.test; s=s1;\r\n\th=from:to:subject; bh=YWJjZA==; b=ZWZnaA==\r\n";
 const AMS: &str = " i=1; a=rsa-sha256; c=relaxed/relaxed; d=forward.test; s=arc; t=1700000000;\r\n\th=from:to:subject; bh=YWJjZA==; b=ZWZnaA==\r\n";
-const SEAL: &str = " i=2; cv=pass; a=rsa-sha256; d=forward.test; s=arc; t=1700000000; b=ZWZnaA==\r\n";
+const SEAL: &str =
+    " i=2; cv=pass; a=rsa-sha256; d=forward.test; s=arc; t=1700000000; b=ZWZnaA==\r\n";
 
 /// `text` with tag `name`'s spec replaced by `spec` (or removed when empty).
 fn with(text: &str, name: &str, spec: &str) -> String {
@@ -26,7 +27,10 @@ fn err(text: &str, kind: Kind) -> String {
 #[test]
 fn strict_valid_fields_pass_with_their_labels() {
     let d = check(DKIM.as_bytes(), Kind::Dkim).unwrap();
-    assert_eq!((d.domain.as_str(), d.selector.as_str()), ("sender.test", "s1"));
+    assert_eq!(
+        (d.domain.as_str(), d.selector.as_str()),
+        ("sender.test", "s1")
+    );
     let ams = check(AMS.as_bytes(), Kind::Ams).unwrap();
     assert_eq!(ams.instance, Some(1));
     let seal = check(SEAL.as_bytes(), Kind::Seal).unwrap();
@@ -85,10 +89,28 @@ fn strict_invalid_values() {
         (DKIM, Kind::Dkim, "d", " d=bad..test", "invalid d= domain"),
         (DKIM, Kind::Dkim, "d", " d=a@b.test", "invalid d= domain"),
         (DKIM, Kind::Dkim, "s", " s=s 1", "invalid s= selector"),
-        (DKIM, Kind::Dkim, "c", " c=relaxed/loose", "invalid c= canonicalization"),
-        (DKIM, Kind::Dkim, "h", " h=to:subject", "h= does not sign From, RFC 6376 6.1.1"),
+        (
+            DKIM,
+            Kind::Dkim,
+            "c",
+            " c=relaxed/loose",
+            "invalid c= canonicalization",
+        ),
+        (
+            DKIM,
+            Kind::Dkim,
+            "h",
+            " h=to:subject",
+            "h= does not sign From, RFC 6376 6.1.1",
+        ),
         (DKIM, Kind::Dkim, "h", " h=from::to", "invalid h= list"),
-        (AMS, Kind::Ams, "h", " h=from:ARC-Seal", "AMS signs ARC-Seal, RFC 8617 4.1.2"),
+        (
+            AMS,
+            Kind::Ams,
+            "h",
+            " h=from:ARC-Seal",
+            "AMS signs ARC-Seal, RFC 8617 4.1.2",
+        ),
         (AMS, Kind::Ams, "i", " i=0", "invalid i= instance"),
         (AMS, Kind::Ams, "i", " i=51", "invalid i= instance"),
         (AMS, Kind::Ams, "i", " i=+1", "invalid i= instance"),
@@ -101,7 +123,10 @@ fn strict_invalid_values() {
         assert_eq!(err(&with(text, name, spec), kind), want, "{spec}");
     }
     let with_h = format!("{SEAL}; h=from");
-    assert_eq!(err(&with_h, Kind::Seal), "h= in an ARC-Seal, RFC 8617 4.1.3");
+    assert_eq!(
+        err(&with_h, Kind::Seal),
+        "h= in an ARC-Seal, RFC 8617 4.1.3"
+    );
     let dkim_i = format!("{}; i=a@other.test", DKIM.trim_end());
     assert_eq!(
         err(&dkim_i, Kind::Dkim),

@@ -40,7 +40,8 @@ pub async fn problem(
             Some((Res::TempError, format!("key {selector}: DNS error {e}")))
         }
         Err(e) => Some((Res::PermError, format!("key {selector}: {e}"))),
-        Ok(key) => short(key.p.public_key_bits()).map(|why| (Res::PermError, format!("key {selector}: {why}"))),
+        Ok(key) => short(key.p.public_key_bits())
+            .map(|why| (Res::PermError, format!("key {selector}: {why}"))),
     }
 }
 
@@ -61,7 +62,10 @@ mod tests {
     #[test]
     fn keys_under_1024_bits_are_a_key_problem() {
         assert_eq!(short(512).unwrap(), "512-bit key, under 1024, RFC 8301 3.2");
-        assert_eq!(short(1023).unwrap(), "1023-bit key, under 1024, RFC 8301 3.2");
+        assert_eq!(
+            short(1023).unwrap(),
+            "1023-bit key, under 1024, RFC 8301 3.2"
+        );
         assert_eq!(short(0).unwrap(), "not a usable public key");
         assert_eq!(short(1024), None);
         assert_eq!(short(usize::MAX), None, "Ed25519");

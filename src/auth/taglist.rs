@@ -145,13 +145,7 @@ fn printable(bytes: &[u8]) -> String {
     bytes
         .iter()
         .take(20)
-        .map(|&b| {
-            if b.is_ascii_graphic() {
-                b as char
-            } else {
-                '?'
-            }
-        })
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
         .collect()
 }
 
@@ -176,7 +170,11 @@ mod tests {
         assert_eq!(list[3], ("h".into(), "from : to".into()));
         let l = TagList::parse(b"b=ab\r\n cd; bh=").unwrap();
         assert_eq!(l.compact("b").unwrap(), b"abcd");
-        assert_eq!(l.get("bh"), Some(&b""[..]), "an empty value is valid grammar");
+        assert_eq!(
+            l.get("bh"),
+            Some(&b""[..]),
+            "an empty value is valid grammar"
+        );
     }
 
     #[test]
@@ -218,7 +216,10 @@ mod tests {
         assert_eq!(parse("a-b=x"), Err(TagError::BadName("a-b".into())));
         assert_eq!(parse("=x"), Err(TagError::BadName("".into())));
         assert_eq!(parse("a b=x"), Err(TagError::BadName("a?b".into())));
-        assert_eq!(parse("a=1; novalue"), Err(TagError::NoEquals("novalue".into())));
+        assert_eq!(
+            parse("a=1; novalue"),
+            Err(TagError::NoEquals("novalue".into()))
+        );
         assert!(parse("a_1=x; Z9=y").is_ok());
     }
 
