@@ -63,7 +63,7 @@ pub fn check(value: &[u8], kind: Kind) -> Result<Checked, String> {
     for name in kind.required() {
         match tags.get(name) {
             None => return Err(format!("no {name}= tag")),
-            Some(v) if v.is_empty() => return Err(format!("empty {name}= tag")),
+            Some([]) => return Err(format!("empty {name}= tag")),
             Some(_) => {}
         }
     }
@@ -142,7 +142,7 @@ fn base64(tags: &TagList<'_>, name: &str) -> Result<(), String> {
     let v = tags.compact(name).unwrap_or_default();
     let body = v.strip_suffix(b"==").or(v.strip_suffix(b"=")).unwrap_or(&v);
     let ok = !v.is_empty()
-        && v.len() % 4 == 0
+        && v.len().is_multiple_of(4)
         && body
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'));

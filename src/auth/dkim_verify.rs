@@ -57,6 +57,7 @@ pub async fn collect(
     outputs: &[DkimOutput<'_>],
 ) -> Vec<DkimSignature> {
     let mut out = Vec::with_capacity(plan.len());
+    let mut rechecked = keys::Rechecks::default();
     for planned in plan {
         let value = match planned {
             Planned::Invalid(sig) => {
@@ -88,7 +89,7 @@ pub async fn collect(
             reason: dkim_reason(output.result()),
         };
         if keys::worth_checking(output.result())
-            && let Some((res, why)) = keys::problem(resolver, &sig.d, &sig.s).await
+            && let Some((res, why)) = rechecked.problem(resolver, &sig.d, &sig.s).await
         {
             result.result = res;
             result.reason = Some(why);

@@ -14,6 +14,42 @@ use mail_auth::{DkimResult, DnsError, Error, Txt};
 /// RFC 8301 3.2: verifiers need not (and Moat does not) accept smaller RSA keys.
 pub const MIN_RSA_BITS: usize = 1024;
 
+/// A message can carry thousands of signatures: at most this many distinct keys are
+/// fetched again per message, each once, so the re-check cannot multiply DNS traffic.
+pub const MAX_RECHECKS: usize = 8;
+
+/// A key's problem: its result and the reason.
+type Problem = Option<(Res, String)>;
+
+/// The keys already re-checked for one message, with what was found.
+#[derive(Default)]
+pub struct Rechecks {
+    /// ((domain, selector), problem).
+    done: Vec<((String, String), Problem)>,
+}
+
+impl Rechecks {
+    /// `problem` for `selector._domainkey.domain`, fetched at most once per message and
+    /// not at all beyond `MAX_RECHECKS` keys (then the library's reason stands).
+    pub async fn problem(
+        &mut self,
+        resolver: &crate::dns::Resolver,
+        domain: &str,
+        selector: &str,
+    ) -> Option<(Res, String)> {
+        let key = (domain.to_ascii_lowercase(), selector.to_string());
+        if let Some((_, found)) = self.done.iter().find(|(k, _)| *k == key) {
+            return found.clone();
+        }
+        if self.done.len() >= MAX_RECHECKS {
+            return None;
+        }
+        let found = problem(resolver, domain, selector).await;
+        self.done.push((key, found.clone()));
+        found
+    }
+}
+
 /// Whether a failure could hide a key problem: the body hash was compared, or the
 /// signature checked, before anything looked at the key itself.
 pub fn worth_checking(result: &DkimResult) -> bool {
@@ -28,7 +64,7 @@ pub fn worth_checking(result: &DkimResult) -> bool {
 
 /// The problem with the key `selector._domainkey.domain`, if it has one: its result
 /// (temperror when DNS did not answer, else permerror) and the reason.
-pub async fn problem(
+async fn problem(
     resolver: &crate::dns::Resolver,
     domain: &str,
     selector: &str,

@@ -304,13 +304,10 @@ impl Authenticator {
         let out = Box::pin(self.resolver.verify_arc(msg)).await;
         let (result, mut reason) = arc::status(out.result());
         if keys::worth_checking(out.result()) {
-            let mut seen = Vec::new();
-            for key in &chain.keys {
-                if seen.contains(&key) {
-                    continue;
-                }
-                seen.push(key);
-                if let Some((_, why)) = keys::problem(&self.resolver, &key.0, &key.1).await {
+            let mut rechecked = keys::Rechecks::default();
+            for (domain, selector) in &chain.keys {
+                let problem = rechecked.problem(&self.resolver, domain, selector).await;
+                if let Some((_, why)) = problem {
                     reason = Some(why);
                     break;
                 }

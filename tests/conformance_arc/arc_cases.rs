@@ -4,6 +4,9 @@
 
 use crate::harness::*;
 
+/// Seals each base message with its mutation (`one_hop`, `second_hop`).
+type Build = fn(Vec<Vec<u8>>, &[&str]) -> Vec<Vec<u8>>;
+
 /// One broken chain: forge.py's mutation and the reason Moat must give.
 struct Case {
     mutation: &'static str,
@@ -22,12 +25,7 @@ const fn case(mutation: &'static str, reason: &'static str) -> Case {
 
 /// Builds every case's message, sends each through `moat serve`, scans them all with
 /// `moat scan`, asks dkimpy; reports all mismatches at once.
-fn run(
-    world: &World,
-    test: &str,
-    build: fn(Vec<Vec<u8>>, &[&str]) -> Vec<Vec<u8>>,
-    cases: &[Case],
-) {
+fn run(world: &World, test: &str, build: Build, cases: &[Case]) {
     let subjects: Vec<String> = (0..cases.len()).map(|n| format!("{test}-{n}")).collect();
     let bases = subjects.iter().map(|s| message(s, "")).collect();
     let mutations: Vec<&str> = cases.iter().map(|c| c.mutation).collect();
@@ -95,13 +93,7 @@ fn conformance_arc_valid_chains_pass_as_dkimpy_says() {
         return;
     }
     let world = World::start("");
-    for (n, build) in [
-        one_hop as fn(Vec<Vec<u8>>, &[&str]) -> Vec<Vec<u8>>,
-        second_hop,
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (n, build) in [one_hop as Build, second_hop].iter().enumerate() {
         let subject = format!("valid-{n}");
         let message = build(vec![message(&subject, "")], &["none"]).remove(0);
         let header = world.deliver(&subject, &message);
