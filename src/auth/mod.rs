@@ -251,13 +251,13 @@ impl Authenticator {
         plan: &[Planned<'_>],
         envelope: &Envelope,
     ) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
-        let ((dkim_out, dkim_secs), (arc, arc_secs)) = tokio::join!(
+        let ((dkim_out, dkim_secs), ((arc, arc_dns), arc_secs)) = tokio::join!(
             metrics::timed(Box::pin(self.resolver.verify_dkim(msg))),
             metrics::timed(Box::pin(self.arc(msg)))
         );
         metrics::dns_lookup("dkim", dkim_summary(&dkim_out).as_str(), dkim_secs);
         let dkim = Box::pin(dkim_verify::collect(&self.resolver, plan, msg, &dkim_out)).await;
-        metrics::dns_lookup("arc", arc.result.as_str(), arc_secs);
+        metrics::dns_lookup("arc", arc_dns, arc_secs);
         if let Some(why) = from_problem(msg) {
             return (dkim, arc, bad_from(why));
         }
@@ -287,22 +287,29 @@ impl Authenticator {
     }
 
     /// The ARC chain: Moat's structure checks, then the library's signature checks for a
-    /// well-formed chain, mapped onto none/pass/fail (`arc::status`).
-    async fn arc(&self, msg: &AuthenticatedMessage<'_>) -> ArcRes {
+    /// well-formed chain, mapped onto none/pass/fail (`arc::status`). Also the result for
+    /// the DNS lookup metric, which stays `temperror` when DNS failed: the header says
+    /// `fail` (RFC 8617 has nothing else), the metric is the resolver's health signal.
+    async fn arc(&self, msg: &AuthenticatedMessage<'_>) -> (ArcRes, &'static str) {
         let sealer = arc::newest_sealer(&msg.headers);
         let chain = match arc::structure(&msg.headers) {
-            Ok(None) => return no_arc(),
+            Ok(None) => return (no_arc(), "none"),
             Err(why) => {
-                return ArcRes {
+                let arc = ArcRes {
                     result: ArcStatus::Fail,
                     sealer,
                     reason: Some(why),
                 };
+                return (arc, "fail");
             }
             Ok(Some(chain)) => chain,
         };
         let out = Box::pin(self.resolver.verify_arc(msg)).await;
         let (result, mut reason) = arc::status(out.result());
+        let dns = match out.result() {
+            mail_auth::DkimResult::TempError(_) => "temperror",
+            _ => result.as_str(),
+        };
         if keys::worth_checking(out.result()) {
             let mut rechecked = keys::Rechecks::default();
             for (domain, selector) in &chain.keys {
@@ -313,11 +320,12 @@ impl Authenticator {
                 }
             }
         }
-        ArcRes {
+        let arc = ArcRes {
             result,
             sealer,
             reason,
-        }
+        };
+        (arc, dns)
     }
 }
 
