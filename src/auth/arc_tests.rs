@@ -227,3 +227,23 @@ impl ReplaceCv for Vec<u8> {
         format!("{}cv={cv}{}", &t[..start], &t[end..]).into_bytes()
     }
 }
+
+/// Deterministic mutations of a valid set: the structure check answers, never panics.
+#[test]
+fn arc_structure_never_panics_on_mutated_sets() {
+    let bytes = [b';', b'=', b' ', b'\r', 0, 0xff, b'i', b'9'];
+    for field in 0..3 {
+        let original = one_set()[field].1.clone();
+        for at in 0..original.len() {
+            for b in bytes {
+                let mut fields = one_set();
+                fields[field].1[at] = b;
+                let _ = check(&fields);
+                let owned = chain(&fields);
+                let headers: Vec<(&[u8], &[u8])> =
+                    owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+                let _ = newest_sealer(&headers);
+            }
+        }
+    }
+}

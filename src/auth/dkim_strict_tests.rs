@@ -156,3 +156,31 @@ fn strict_label_reads_invalid_fields_leniently() {
     );
     assert_eq!(label(b"garbage"), (String::new(), String::new()));
 }
+
+/// Deterministic mutations of valid fields (every byte deleted, or replaced by a byte that
+/// matters to the grammar): the checks answer, never panic, and a field that passes still
+/// has every required tag.
+#[test]
+fn strict_checks_never_panic_on_mutated_fields() {
+    let bytes = [
+        b';', b'=', b' ', b'\r', b'\n', b'\t', 0, 0xff, b'A', b'1', b'/',
+    ];
+    for (text, kind) in [(DKIM, Kind::Dkim), (AMS, Kind::Ams), (SEAL, Kind::Seal)] {
+        let text = text.as_bytes();
+        for at in 0..text.len() {
+            let mut variants = vec![[&text[..at], &text[at + 1..]].concat()];
+            for b in bytes {
+                let mut v = text.to_vec();
+                v[at] = b;
+                variants.push(v);
+            }
+            for v in variants {
+                if check(&v, kind).is_ok() {
+                    let tags = TagList::parse(&v).unwrap();
+                    assert!(kind.required().iter().all(|t| tags.get(t).is_some()));
+                }
+                let _ = label(&v);
+            }
+        }
+    }
+}
