@@ -226,7 +226,7 @@ impl Authenticator {
             }
             None => (Vec::new(), no_arc(), bad_from("unparseable header section")),
         };
-        // Only a chain that passes can excuse anything (RFC 8617 7.2).
+        // Only a chain that passes can excuse anything: a failed chain vouches for nothing.
         let trusted_forwarder = arc.result == ArcStatus::Pass
             && arc
                 .sealer
