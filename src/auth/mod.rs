@@ -7,19 +7,25 @@
 //! (`Authenticator::message`). Every part is bounded by the DNS deadline: what has not
 //! finished by then is a temperror, never a pass.
 
+mod arc;
 mod convert;
+mod dkim_strict;
+mod dkim_verify;
 pub mod forged;
+mod keys;
 mod pct;
 pub mod policy;
 pub mod results;
 pub mod spf;
+mod taglist;
 
 use crate::config::auth::{AuthConfig, DnsConfig};
 use crate::smtp::address::ReversePath;
-use convert::{dkim_reason, dkim_res, dmarc_res, iprev_res};
+use convert::{dkim_res, dmarc_res, iprev_res};
+use dkim_verify::Planned;
 use mail_auth::dmarc::verify::DmarcParameters;
-use mail_auth::{AuthenticatedMessage, DkimResult, SpfOutput, SpfResult};
-use results::{Arc as ArcRes, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Spf};
+use mail_auth::{AuthenticatedMessage, SpfOutput, SpfResult};
+use results::{Arc as ArcRes, ArcStatus, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Spf};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -198,18 +204,22 @@ impl Authenticator {
     }
 
     async fn results(&self, envelope: Envelope, message: &[u8], until: Instant) -> Results {
-        let parsed = AuthenticatedMessage::parse(message);
+        let mut parsed = AuthenticatedMessage::parse(message);
+        // DKIM-Signature fields that fail the strict checks leave the parsed message here,
+        // so neither the library nor DMARC ever count them.
+        let plan = parsed.as_mut().map(dkim_verify::screen).unwrap_or_default();
         let (dkim, arc, dmarc) = match &parsed {
             Some(msg) => {
-                let checks = self.message_checks(msg, &envelope);
+                let checks = self.message_checks(msg, &plan, &envelope);
                 match tokio::time::timeout_at(until, checks).await {
                     Ok(done) => done,
-                    Err(_) => timed_out(msg),
+                    Err(_) => timed_out(msg, &plan),
                 }
             }
             None => (Vec::new(), no_arc(), bad_from("unparseable header section")),
         };
-        let trusted_forwarder = arc.result == Res::Pass
+        // Only a chain that passes can excuse anything: a failed chain vouches for nothing.
+        let trusted_forwarder = arc.result == ArcStatus::Pass
             && arc
                 .sealer
                 .as_ref()
@@ -230,33 +240,16 @@ impl Authenticator {
     async fn message_checks(
         &self,
         msg: &AuthenticatedMessage<'_>,
+        plan: &[Planned<'_>],
         envelope: &Envelope,
     ) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
-        let ((dkim_out, dkim_secs), (arc_out, arc_secs)) = tokio::join!(
+        let ((dkim_out, dkim_secs), ((arc, arc_dns), arc_secs)) = tokio::join!(
             metrics::timed(Box::pin(self.resolver.verify_dkim(msg))),
-            metrics::timed(Box::pin(self.resolver.verify_arc(msg)))
+            metrics::timed(Box::pin(self.arc(msg)))
         );
         metrics::dns_lookup("dkim", dkim_summary(&dkim_out).as_str(), dkim_secs);
-        let dkim = dkim_out
-            .iter()
-            .map(|o| {
-                let sig = o.signature();
-                DkimSignature {
-                    result: dkim_res(o.result()),
-                    domain: sig.map(|s| s.d.clone()).unwrap_or_default(),
-                    selector: sig.map(|s| s.s.clone()).unwrap_or_default(),
-                    reason: dkim_reason(o.result()),
-                }
-            })
-            .collect();
-        let arc = ArcRes {
-            result: match arc_out.result() {
-                DkimResult::None => Res::None,
-                other => dkim_res(other),
-            },
-            sealer: newest_sealer(msg),
-        };
-        metrics::dns_lookup("arc", arc.result.as_str(), arc_secs);
+        let dkim = Box::pin(dkim_verify::collect(&self.resolver, plan, msg, &dkim_out)).await;
+        metrics::dns_lookup("arc", arc_dns, arc_secs);
         if let Some(why) = from_problem(msg) {
             return (dkim, arc, bad_from(why));
         }
@@ -283,6 +276,48 @@ impl Authenticator {
             dmarc.policy = Box::pin(apply).await;
         }
         (dkim, arc, dmarc)
+    }
+
+    /// The ARC chain: Moat's structure checks, then the library's signature checks for a
+    /// well-formed chain, mapped onto none/pass/fail (`arc::status`). Also the result for
+    /// the DNS lookup metric, which stays `temperror` when DNS failed: the header says
+    /// `fail` (RFC 8617 has nothing else), the metric is the resolver's health signal.
+    async fn arc(&self, msg: &AuthenticatedMessage<'_>) -> (ArcRes, &'static str) {
+        let sealer = arc::newest_sealer(&msg.headers);
+        let chain = match arc::structure(&msg.headers) {
+            Ok(None) => return (no_arc(), "none"),
+            Err(why) => {
+                let arc = ArcRes {
+                    result: ArcStatus::Fail,
+                    sealer,
+                    reason: Some(why),
+                };
+                return (arc, "fail");
+            }
+            Ok(Some(chain)) => chain,
+        };
+        let out = Box::pin(self.resolver.verify_arc(msg)).await;
+        let (result, mut reason) = arc::status(out.result());
+        let dns = match out.result() {
+            mail_auth::DkimResult::TempError(_) => "temperror",
+            _ => result.as_str(),
+        };
+        if keys::worth_checking(out.result()) {
+            let mut rechecked = keys::Rechecks::default();
+            for (domain, selector) in &chain.keys {
+                let problem = rechecked.problem(&self.resolver, domain, selector).await;
+                if let Some((_, why)) = problem {
+                    reason = Some(why);
+                    break;
+                }
+            }
+        }
+        let arc = ArcRes {
+            result,
+            sealer,
+            reason,
+        };
+        (arc, dns)
     }
 }
 
@@ -351,32 +386,22 @@ fn from_problem(msg: &AuthenticatedMessage<'_>) -> Option<&'static str> {
     }
 }
 
-fn newest_sealer(msg: &AuthenticatedMessage<'_>) -> Option<String> {
-    msg.as_headers
-        .iter()
-        .max_by_key(|h| h.header.i)
-        .map(|h| h.header.d.to_ascii_lowercase())
-}
-
-/// The message checks ran out of time: every signature present is a temperror.
-fn timed_out(msg: &AuthenticatedMessage<'_>) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
-    let dkim = msg
-        .dkim_headers
-        .iter()
-        .map(|h| DkimSignature {
-            result: Res::TempError,
-            domain: h.header.d.clone(),
-            selector: h.header.s.clone(),
-            reason: Some("DNS timeout".into()),
-        })
-        .collect();
+/// The message checks ran out of time: every signature present is a temperror; an ARC
+/// chain fails (RFC 8617 has no temperror), with the timeout as its reason.
+fn timed_out(
+    msg: &AuthenticatedMessage<'_>,
+    plan: &[Planned<'_>],
+) -> (Vec<DkimSignature>, ArcRes, Dmarc) {
+    let dkim = dkim_verify::timed_out(plan);
+    let (result, reason) = match arc::structure(&msg.headers) {
+        Ok(None) => (ArcStatus::None, None),
+        Ok(Some(_)) => (ArcStatus::Fail, Some("temporary: DNS timeout".to_string())),
+        Err(why) => (ArcStatus::Fail, Some(why)),
+    };
     let arc = ArcRes {
-        result: if msg.as_headers.is_empty() {
-            Res::None
-        } else {
-            Res::TempError
-        },
-        sealer: newest_sealer(msg),
+        result,
+        sealer: arc::newest_sealer(&msg.headers),
+        reason,
     };
     let dmarc = match from_problem(msg) {
         Some(why) => bad_from(why),
@@ -392,8 +417,9 @@ fn timed_out(msg: &AuthenticatedMessage<'_>) -> (Vec<DkimSignature>, ArcRes, Dma
 
 fn no_arc() -> ArcRes {
     ArcRes {
-        result: Res::None,
+        result: ArcStatus::None,
         sealer: None,
+        reason: None,
     }
 }
 

@@ -70,11 +70,36 @@ pub struct Dmarc {
     pub bad_from: Option<&'static str>,
 }
 
+/// The ARC chain validation status: RFC 8617 defines only these three, so no other value
+/// can be written (`arc=neutral` or `arc=permerror` would be invalid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArcStatus {
+    None,
+    Pass,
+    Fail,
+}
+
+impl ArcStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArcStatus::None => "none",
+            ArcStatus::Pass => "pass",
+            ArcStatus::Fail => "fail",
+        }
+    }
+
+    fn id(self) -> String {
+        self.as_str().to_ascii_uppercase()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arc {
-    pub result: Res,
+    pub result: ArcStatus,
     /// `d=` of the newest ARC-Seal, when there is a chain.
     pub sealer: Option<String>,
+    /// Why the chain failed (for the header comment and the finding).
+    pub reason: Option<String>,
 }
 
 /// A message may carry thousands of DKIM signatures; listing each would make Moat's own header
@@ -132,8 +157,17 @@ impl Results {
             let _ = write!(h, " ({more} more DKIM signatures not listed)");
         }
         let _ = write!(h, ";\r\n\tarc={}", self.arc.result.as_str());
-        if let Some(sealer) = &self.arc.sealer {
-            let _ = write!(h, " (sealed by {})", comment(sealer));
+        match (&self.arc.reason, &self.arc.sealer) {
+            (Some(why), Some(sealer)) => {
+                let _ = write!(h, " ({}, sealed by {})", comment(why), comment(sealer));
+            }
+            (Some(why), None) => {
+                let _ = write!(h, " ({})", comment(why));
+            }
+            (None, Some(sealer)) => {
+                let _ = write!(h, " (sealed by {})", comment(sealer));
+            }
+            (None, None) => {}
         }
         let dmarc = &self.dmarc;
         let _ = write!(h, ";\r\n\tdmarc={}", dmarc.result.as_str());
@@ -197,9 +231,13 @@ impl Results {
         if self.dkim.is_empty() {
             push("DKIM_NONE".into(), "no DKIM signature".into());
         }
+        let sealer = self.arc.sealer.as_deref().unwrap_or("-");
         push(
             format!("ARC_{}", self.arc.result.id()),
-            format!("ARC sealer {}", self.arc.sealer.as_deref().unwrap_or("-")),
+            match &self.arc.reason {
+                Some(why) => format!("ARC sealer {sealer}: {why}"),
+                None => format!("ARC sealer {sealer}"),
+            },
         );
         let (id, reason) = self.dmarc_finding();
         push(id.into(), reason);

@@ -19,8 +19,9 @@ fn results() -> Results {
             reason: Some("body hash (mismatch)".into()),
         }],
         arc: Arc {
-            result: Res::None,
+            result: ArcStatus::None,
             sealer: None,
+            reason: None,
         },
         dmarc: Dmarc {
             result: Res::Fail,
@@ -110,4 +111,25 @@ fn thousands_of_dkim_signatures_listed_bounded_passes_first() {
     );
     assert!(h.contains("(4981 more DKIM signatures not listed);"), "{h}");
     assert!(h.len() < 4096, "{} bytes", h.len());
+}
+
+#[test]
+fn arc_failure_reason_in_comment_and_finding() {
+    let mut r = results();
+    r.arc = Arc {
+        result: ArcStatus::Fail,
+        sealer: Some("forward.test".into()),
+        reason: Some("ARC-Seal i=1: tag s= appears twice".into()),
+    };
+    let h = r.header("mx");
+    assert!(
+        h.contains("arc=fail (ARC-Seal i=1: tag s= appears twice, sealed by forward.test);"),
+        "{h}"
+    );
+    let findings = r.findings(&policy::defaults());
+    let arc = findings.iter().find(|f| f.id == "ARC_FAIL").unwrap();
+    assert_eq!(
+        arc.reason,
+        "ARC sealer forward.test: ARC-Seal i=1: tag s= appears twice"
+    );
 }
