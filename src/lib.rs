@@ -28,6 +28,7 @@ pub mod listener;
 pub mod lists;
 pub mod logfield;
 pub mod mailstore;
+pub mod malware;
 pub mod metrics;
 pub mod pace;
 pub mod prepare;

@@ -66,6 +66,8 @@ pub struct Config {
     pub state: state::StateConfig,
     pub ratelimit: ratelimit::RateLimitConfig,
     pub greylist: greylist::GreylistConfig,
+    /// Attachment inspection and clamd (`crate::malware`).
+    pub malware: crate::malware::config::MalwareConfig,
 }
 
 /// The text of a configuration file; its `Debug` shows only the length.

@@ -194,6 +194,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let state = super::state::build(raw.state, &mut problems);
     let ratelimit = super::ratelimit::build(raw.ratelimit, &mut problems);
     let greylist = super::greylist::build(raw.greylist, &mut problems);
+    let malware = crate::malware::config::build(raw.malware, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -237,6 +238,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         state,
         ratelimit,
         greylist,
+        malware,
         policy: super::policy::build(
             origin,
             raw.rules,
