@@ -25,10 +25,13 @@ step() { printf '\n==> %s\n' "$*"; }
 # tests/observability.rs; haproxy is the load balancer in front of Moat in tests/proxy.rs;
 # redis-server, for the shared-state tests in tests/state.rs; publicsuffix, the Public Suffix
 # List Moat reads by default for URIBL/RHSBL; dovecot-sieve, for deploy/examples/dovecot.md run
-# as written; systemd, for systemd-analyze on deploy/systemd), and the programs they drive.
+# as written; systemd, for systemd-analyze on deploy/systemd; clamav-daemon, the clamd that
+# tests/malware.rs starts with its own test signature), and the programs they drive.
 packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve postfix swaks libnet-ssleay-perl openssl
-    python3 python3-dkim python3-authres prometheus haproxy redis-server publicsuffix systemd)
-programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit haproxy redis-server systemd-analyze)
+    python3 python3-dkim python3-authres prometheus haproxy redis-server publicsuffix systemd
+    clamav-daemon)
+programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit haproxy redis-server systemd-analyze
+    clamd)
 
 install_missing_packages() {
     local missing=() package

@@ -16,7 +16,7 @@ use crate::verdict::{Thresholds, decide};
 use std::sync::{Arc, LazyLock};
 
 /// The names of the targets, as `fuzz/Cargo.toml` and `fuzz/seeds/` know them.
-pub const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 11] = [
     "command",
     "data_receiver",
     "session",
@@ -27,6 +27,7 @@ pub const TARGETS: [&str; 10] = [
     "pipeline",
     "suffix_list",
     "admin_request",
+    "archive",
 ];
 
 /// Runs the target called `name` on `data`; false if there is no such target.
@@ -42,6 +43,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "pipeline" => pipeline(data),
         "suffix_list" => suffix_list(data),
         "admin_request" => admin_request(data),
+        "archive" => archive(data),
         _ => return false,
     }
     true
@@ -240,4 +242,28 @@ pub fn session(data: &[u8]) {
         }
         let _ = s.take_output();
     }
+}
+
+/// The attachment inspector and archive walker (`crate::malware::inspect`): the first byte
+/// picks the attachment's name, the rest is its content. Never a panic; every fact names a
+/// place inside the attachment; the facts stay within what the bounds allow.
+pub fn archive(data: &[u8]) {
+    use crate::malware::inspect::{Kind, Limits, inspect};
+    const NAMES: [&str; 6] = ["a.zip", "invoice.pdf", "b.tgz", "c.doc", "d.html", ""];
+    let (name, file) = match data.split_first() {
+        Some((b, rest)) => (NAMES[usize::from(*b) % NAMES.len()], rest),
+        None => ("", data),
+    };
+    let limits = Limits {
+        max_depth: 3,
+        max_members: 64,
+        max_member_size: 1 << 20,
+        max_total_size: 4 << 20,
+        max_ratio: 100,
+    };
+    let hits = inspect(name, file, &limits);
+    for hit in &hits {
+        assert!(hit.path.starts_with(name), "{hit:?}");
+    }
+    assert!(hits.len() <= (limits.max_members + 2) * Kind::ALL.len());
 }

@@ -30,6 +30,7 @@ mod layering;
 pub mod listener;
 pub mod logfield;
 pub mod mailstore;
+pub mod malware;
 pub mod metrics;
 pub mod pace;
 pub mod prepare;

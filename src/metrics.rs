@@ -92,6 +92,7 @@ impl Metrics {
         let r = Registry::new();
         crate::state::metrics::register(&r);
         crate::quarantine::metrics::register(&r);
+        crate::malware::metrics::register(&r);
         crate::admin::metrics::register(&r);
         crate::budget::metrics::register(&r);
         let size_opts = HistogramOpts::new(

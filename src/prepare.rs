@@ -80,6 +80,7 @@ impl Runtime {
             memory,
         ));
         checks.extend(crate::reputation::checks(reputation.as_ref()));
+        checks.extend(crate::malware::from_config(&config.malware));
         Runtime {
             resolver,
             state: crate::state::Store::new(&config.state),

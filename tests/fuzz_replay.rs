@@ -148,3 +148,8 @@ fn admin_request_parser_survives_seeds_and_mutations() {
 fn message_pipeline_survives_seeds_and_mutations() {
     replay("pipeline", 100);
 }
+
+#[test]
+fn archive_walker_survives_seeds_and_mutations() {
+    replay("archive", 2_000);
+}

@@ -11,6 +11,7 @@ pub mod bayes;
 pub mod cidr;
 pub mod greylist;
 pub mod lists;
+pub mod malware;
 mod locate;
 pub mod overrides;
 pub mod paths;
@@ -74,6 +75,8 @@ pub struct Config {
     /// The one policy table: every finding id's stage, score and forced action, assembled
     /// from the sections above (`stages`); the verdict reads it at every stage.
     pub table: stages::PolicyTable,
+    /// Attachment inspection and clamd (`crate::malware`).
+    pub malware: crate::config::malware::MalwareConfig,
 }
 
 /// The text of a configuration file; its `Debug` shows only the length.

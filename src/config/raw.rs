@@ -48,6 +48,8 @@ pub struct RawConfig {
     pub ratelimit: super::ratelimit::RawRateLimit,
     #[serde(default)]
     pub greylist: super::greylist::RawGreylist,
+    #[serde(default)]
+    pub malware: crate::config::malware::RawMalware,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

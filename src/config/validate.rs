@@ -193,6 +193,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let state = super::state::build(origin, raw.state, &mut problems);
     let ratelimit = super::ratelimit::build(raw.ratelimit, &mut problems);
     let greylist = super::greylist::build(raw.greylist, &mut problems);
+    let malware = crate::config::malware::build(raw.malware, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -236,6 +237,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         state,
         ratelimit,
         greylist,
+        malware,
         policy: super::policy::build(
             origin,
             raw.rules,
