@@ -142,6 +142,12 @@ fn learn_counts_each_message_once_and_scan_explains_bayes_finding() {
         out.contains("BAYES_99") && out.contains("bayes spam probability"),
         "{out}"
     );
+    // The classifier's reasons: the message's own words that the spam taught it.
+    assert!(
+        out.contains("classifier, strongest for spam: \"")
+            && out.contains("evidence of legitimate mail:"),
+        "{out}"
+    );
     let new_ham = dir.path().join("ham.eml");
     std::fs::write(&new_ham, message(false, 1000)).unwrap();
     let out = text(&moat(&[

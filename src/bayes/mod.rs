@@ -3,6 +3,7 @@
 //! BAYES_xx finding (`Classifier`), and `moat learn` (`learn`, `imap`).
 
 pub mod command;
+pub mod explain;
 pub mod imap;
 pub mod imap_tls;
 pub mod learn;
