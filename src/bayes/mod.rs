@@ -11,6 +11,7 @@ pub mod model;
 pub mod shared;
 pub mod store;
 pub mod tokens;
+pub mod watch;
 
 use crate::checks::Finding;
 use crate::config::bayes::BayesConfig;
