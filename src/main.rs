@@ -26,6 +26,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant (`learn` with `--watch`) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Accept SMTP and relay what passes to the backend.
@@ -81,7 +83,7 @@ enum Command {
     // No arguments at all: the usage, not an error; otherwise at least one source.
     #[command(
         arg_required_else_help = true,
-        group(clap::ArgGroup::new("source").required(true).multiple(true).args(["spam", "ham", "imap"]))
+        group(clap::ArgGroup::new("source").required(true).multiple(true).args(["spam", "ham", "imap", "watch"]))
     )]
     Learn {
         #[arg(long, short)]
@@ -116,8 +118,30 @@ enum Command {
         credentials: Option<PathBuf>,
         /// PEM file of the CA that signs the IMAP server's certificate (a private CA or a
         /// self-signed certificate); default: the system's CA bundle.
-        #[arg(long, requires = "imap")]
+        #[arg(long)]
         ca: Option<PathBuf>,
+        /// Keep learning from a mailbox: every --every, the new messages of the spam,
+        /// ham and correction folders on imaps://host or imap://host (as --imap).
+        #[arg(long, value_name = "URL", conflicts_with_all = ["imap", "evaluate", "spam", "ham"])]
+        watch: Option<String>,
+        /// --watch: folders learned as spam (default: Junk).
+        #[arg(long = "spam-folder", requires = "watch")]
+        spam_folders: Vec<String>,
+        /// --watch: folders learned as ham (default: INBOX); messages Moat marked are skipped.
+        #[arg(long = "ham-folder", requires = "watch")]
+        ham_folders: Vec<String>,
+        /// --watch: folders of mail taken out of Junk, relearned as ham (default: Not-Junk).
+        #[arg(long = "correction-folder", requires = "watch")]
+        correction_folders: Vec<String>,
+        /// --watch: time between rounds.
+        #[arg(long, default_value = "5m", requires = "watch", value_parser = moat::config::values::parse_duration)]
+        every: std::time::Duration,
+        /// --watch: stop after this many rounds (default: run until stopped).
+        #[arg(long, requires = "watch")]
+        rounds: Option<u64>,
+        /// --watch: file remembering the UIDs learned (default: the model's path + .watch).
+        #[arg(long, requires = "watch")]
+        state: Option<PathBuf>,
     },
     /// Rule files.
     Rules {
@@ -261,7 +285,46 @@ fn main() -> ExitCode {
             class,
             credentials,
             ca,
+            watch,
+            spam_folders,
+            ham_folders,
+            correction_folders,
+            every,
+            rounds,
+            state,
         } => with_config(config.as_ref(), &|c| {
+            if let Some(url) = &watch {
+                let or = |v: &Vec<String>, d: &str| {
+                    if v.is_empty() {
+                        vec![d.to_string()]
+                    } else {
+                        v.clone()
+                    }
+                };
+                let args = moat::bayes::watch::WatchArgs {
+                    model: model.clone(),
+                    imap: ImapArgs {
+                        url: url.clone(),
+                        folder: String::new(),
+                        class: Class::Ham,
+                        credentials: credentials.clone(),
+                        ca: ca.clone(),
+                    },
+                    spam: or(&spam_folders, "Junk"),
+                    ham: or(&ham_folders, "INBOX"),
+                    corrections: or(&correction_folders, "Not-Junk"),
+                    every,
+                    rounds,
+                    state: state.clone(),
+                };
+                return match moat::bayes::watch::run(&c, &args) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("moat learn --watch: {e:#}");
+                        ExitCode::from(3)
+                    }
+                };
+            }
             let imap = imap.clone().map(|url| ImapArgs {
                 url,
                 folder: folder.clone().unwrap_or_default(),

@@ -161,6 +161,8 @@ pub async fn run(
     };
     let mut summary: BTreeMap<Action, usize> = BTreeMap::new();
     let (mut last, mut errors, mut scanned) = (None, 0, 0);
+    let explainer =
+        (opts.explain && !opts.json).then(|| crate::bayes::explain::Explainer::new(&rt.config));
     for path in &list {
         let bytes = match std::fs::read(path) {
             Ok(r) => r,
@@ -172,6 +174,8 @@ pub async fn run(
         };
         // An mbox file is many messages, each judged on its own.
         for message in crate::mailstore::messages(bytes) {
+            // `--explain` reads the classifier's clues from the message again.
+            let raw = explainer.as_ref().map(|_| message.raw.clone());
             let v = scan_one(rt, message.raw, &opts.envelope).await;
             *summary.entry(v.action).or_default() += 1;
             last = Some(v.action);
@@ -183,7 +187,11 @@ pub async fn run(
                 },
                 &v,
                 opts,
+                explainer.as_ref(),
             )?;
+            if let (Some(e), Some(raw)) = (&explainer, &raw) {
+                e.write(out, raw, &v)?;
+            }
             scanned += 1;
             if !opts.json && scanned % 500 == 0 {
                 eprintln!("scanned {scanned} messages");
@@ -226,6 +234,7 @@ fn print_verdict(
     source: &Source,
     v: &Verdict,
     opts: &Options,
+    explainer: Option<&crate::bayes::explain::Explainer>,
 ) -> std::io::Result<()> {
     if opts.json {
         let findings: Vec<_> = v
@@ -255,7 +264,7 @@ fn print_verdict(
         v.score,
         v.tests()
     )?;
-    if opts.explain {
+    if let Some(explainer) = explainer {
         let mut findings: Vec<_> = v.findings.iter().collect();
         findings.sort_by(|a, b| b.score.total_cmp(&a.score));
         for f in findings {
@@ -265,9 +274,10 @@ fn print_verdict(
                 .unwrap_or_default();
             writeln!(
                 out,
-                "  {:>7.1}  {}{}: {}",
+                "  {:>7.2}  {}{}{}: {}",
                 f.score,
                 f.id,
+                explainer.origin(&f.id, f.score),
                 force,
                 field(&f.reason)
             )?;

@@ -142,6 +142,12 @@ fn learn_counts_each_message_once_and_scan_explains_bayes_finding() {
         out.contains("BAYES_99") && out.contains("bayes spam probability"),
         "{out}"
     );
+    // The classifier's reasons: the message's own words that the spam taught it.
+    assert!(
+        out.contains("classifier, strongest for spam: \"")
+            && out.contains("evidence of legitimate mail:"),
+        "{out}"
+    );
     let new_ham = dir.path().join("ham.eml");
     std::fs::write(&new_ham, message(false, 1000)).unwrap();
     let out = text(&moat(&[
@@ -269,6 +275,116 @@ fn e2e_learn_from_imap_junk_and_inbox_then_similar_spam_is_marked() {
         .iter()
         .map(|m| String::from_utf8_lossy(m).to_string())
         .filter(|m| m.contains("<4242.true@x.test>"))
+        .collect();
+    assert_eq!(marked.len(), 1, "the new spam arrived once");
+    assert!(
+        marked[0].contains("X-Spam-Flag: YES") && marked[0].contains("BAYES_99"),
+        "{}",
+        marked[0]
+    );
+}
+
+/// Issue 16 acceptance #4: `moat learn --watch` keeps learning from a Dovecot user's
+/// folders — Junk as spam, INBOX as ham — only what is new each round (UIDs remembered), and
+/// a message the user moves from Junk to Not-Junk is relearned as ham. The model it keeps
+/// marks a new similar spam relayed through Moat.
+#[test]
+fn e2e_learn_watch_follows_junk_inbox_and_not_junk_corrections() {
+    let test = "e2e_learn_watch_follows_junk_inbox_and_not_junk_corrections";
+    if !tools::have(test, &["swaks"]) {
+        return;
+    }
+    let Some(dovecot) = Dovecot::start_or_skip(test) else {
+        return;
+    };
+    for n in 0..25 {
+        deliver_to_folder(&dovecot, "Junk", &format!("{n}.spam"), &message(true, n));
+        deliver_to_folder(&dovecot, "INBOX", &format!("{n}.ham"), &message(false, n));
+    }
+    // The correction folder exists, empty, as a mail client would create it.
+    deliver_to_folder(
+        &dovecot,
+        "Not-Junk",
+        "placeholder",
+        "Subject: x
+
+x
+",
+    );
+    let home = dovecot.mail_dir().join("example.test/alice");
+    std::fs::remove_file(home.join(".Not-Junk/new/placeholder")).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bayes.model");
+    let url = format!("imap://{}", dovecot.imap);
+    let round = || {
+        let out = Command::new(moat_bin())
+            .args(["learn", "--model", model.to_str().unwrap(), "--watch", &url])
+            .args(["--rounds", "1"])
+            .env("MOAT_IMAP_USER", "alice@example.test")
+            .env("MOAT_IMAP_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}\n{}", text(&out), dovecot.log());
+        text(&out)
+    };
+    let first = round();
+    for want in [
+        "Junk (spam): 25 learned, 0 already known",
+        "INBOX (ham): 25 learned, 0 already known",
+        "Not-Junk (correction, ham): 0 learned",
+        "25 spam, 25 ham",
+    ] {
+        assert!(first.contains(want), "missing {want:?} in {first}");
+    }
+    // Nothing new: nothing fetched again (the UIDs are remembered), the model unchanged.
+    let second = round();
+    for want in [
+        "Junk (spam): 0 learned, 0 already known, 0 moved",
+        "INBOX (ham): 0 learned, 0 already known, 0 moved",
+        "(unchanged)",
+    ] {
+        assert!(second.contains(want), "missing {want:?} in {second}");
+    }
+    // The user takes one message out of Junk into Not-Junk (Maildir: the file moves).
+    let junk = home.join(".Junk");
+    let moved = ["cur", "new"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(junk.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("3.spam")
+        })
+        .expect("3.spam in Junk");
+    std::fs::rename(&moved, home.join(".Not-Junk/new/3.spam")).unwrap();
+    let third = round();
+    for want in [
+        "Not-Junk (correction, ham): 0 learned, 0 already known, 1 moved from the other class",
+        "24 spam, 26 ham",
+    ] {
+        assert!(third.contains(want), "missing {want:?} in {third}");
+    }
+
+    let yaml = format!(
+        "hostname: mx.test\nlisten: [127.0.0.1:{{PORT}}]\ndomains: [example.test]\n\
+         backend:\n  protocol: lmtp\n  address: {}\nrules:\n  files: []\n\
+         bayes:\n  model: {}\n  min_spam: 20\n  min_ham: 20\n",
+        dovecot.lmtp,
+        model.display()
+    );
+    let server = Moat::start(&yaml);
+    let file = dir.path().join("spam.eml");
+    let spam = message(true, 4343);
+    std::fs::write(&file, spam.strip_suffix("\r\n").unwrap()).unwrap();
+    swaks(server.addr, "alice@example.test", &file, &[]);
+    let inbox = dovecot.imap_messages("alice@example.test");
+    let marked: Vec<String> = inbox
+        .iter()
+        .map(|m| String::from_utf8_lossy(m).to_string())
+        .filter(|m| m.contains("<4343.true@x.test>"))
         .collect();
     assert_eq!(marked.len(), 1, "the new spam arrived once");
     assert!(

@@ -35,10 +35,7 @@ pub struct ImapArgs {
 
 /// Learns every message of the folder.
 pub fn learn(model: &mut Model, args: &ImapArgs) -> anyhow::Result<(Tally, Class)> {
-    let (user, password) = credentials(args)?;
-    let mut s = open(&target(&args.url)?, args.ca.as_deref())?;
-    s.command(&format!("LOGIN {} {}", quote(&user), quote(&password)))
-        .context("LOGIN")?;
+    let mut s = login(args)?;
     let selected = s
         .command(&format!("SELECT {}", quote(&args.folder)))
         .with_context(|| format!("SELECT {}", args.folder))?;
@@ -65,6 +62,15 @@ pub fn learn(model: &mut Model, args: &ImapArgs) -> anyhow::Result<(Tally, Class
     let _ = s.command("LOGOUT");
     eprintln!("{}: {exists} messages in {}", args.url, args.folder);
     Ok((tally, args.class))
+}
+
+/// A logged-in session on the server of `args` (its folder and class are not used here).
+pub(super) fn login(args: &ImapArgs) -> anyhow::Result<Session> {
+    let (user, password) = credentials(args)?;
+    let mut s = open(&target(&args.url)?, args.ca.as_deref())?;
+    s.command(&format!("LOGIN {} {}", quote(&user), quote(&password)))
+        .context("LOGIN")?;
+    Ok(s)
 }
 
 fn credentials(args: &ImapArgs) -> anyhow::Result<(String, String)> {
@@ -172,17 +178,17 @@ fn open(target: &Target, ca: Option<&Path>) -> anyhow::Result<Session> {
 }
 
 /// An IMAP quoted string.
-fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-struct Session {
+pub(super) struct Session {
     reader: BufReader<Conn>,
     tag: u32,
 }
 
 /// An untagged line and the literal that followed it, if any.
-type Untagged = (String, Option<Vec<u8>>);
+pub(super) type Untagged = (String, Option<Vec<u8>>);
 
 impl Session {
     /// The server's capabilities: from the greeting's `[CAPABILITY …]` code, else asked.
@@ -235,7 +241,7 @@ impl Session {
     }
 
     /// Sends a command; returns the untagged answers if it completed with OK.
-    fn command(&mut self, cmd: &str) -> anyhow::Result<Vec<Untagged>> {
+    pub(super) fn command(&mut self, cmd: &str) -> anyhow::Result<Vec<Untagged>> {
         self.tag += 1;
         let tag = format!("m{}", self.tag);
         let conn = self.reader.get_mut();

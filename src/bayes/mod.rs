@@ -3,6 +3,7 @@
 //! BAYES_xx finding (`Classifier`), and `moat learn` (`learn`, `imap`).
 
 pub mod command;
+pub mod explain;
 pub mod imap;
 pub mod imap_tls;
 pub mod learn;
@@ -10,6 +11,7 @@ pub mod model;
 pub mod shared;
 pub mod store;
 pub mod tokens;
+pub mod watch;
 
 use crate::checks::Finding;
 use crate::config::bayes::BayesConfig;

@@ -105,6 +105,18 @@ impl Model {
         (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n)
     }
 
+    /// What the model knows of one token: its smoothed spam probability and the spam and
+    /// ham messages it was learned in; `None` for a token never learned.
+    pub fn clue(&self, token: u64) -> Option<(f64, u32, u32)> {
+        let &(s, h) = self.tokens.get(&token)?;
+        Some((self.token_prob(s, h), s, h))
+    }
+
+    /// Whether a token's probability is far enough from 0.5 to be combined.
+    pub fn decisive(p: f64) -> bool {
+        (p - 0.5).abs() >= MIN_STRENGTH
+    }
+
     /// The probability that the message is spam, in [0, 1]; `None` when no token is known
     /// well enough to say anything.
     pub fn classify(&self, tokens: &[u64]) -> Option<f64> {
@@ -112,7 +124,7 @@ impl Model {
             .iter()
             .filter_map(|t| self.tokens.get(t))
             .map(|&(s, h)| self.token_prob(s, h))
-            .filter(|p| (p - 0.5).abs() >= MIN_STRENGTH)
+            .filter(|p| Model::decisive(*p))
             .collect();
         if clues.is_empty() {
             return None;

@@ -38,6 +38,22 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 /// The distinct token hashes of a message, at most `MAX_TOKENS`.
 pub fn tokens(f: &Facts) -> Vec<u64> {
     let mut t = Tokens::default();
+    collect(f, &mut t);
+    t.out
+}
+
+/// The same tokens with their text (hash, text), for `moat scan --explain`: a model keeps
+/// only hashes, so the words are recovered from the message itself.
+pub fn named(f: &Facts) -> Vec<(u64, String)> {
+    let mut t = Tokens {
+        names: Some(Vec::new()),
+        ..Tokens::default()
+    };
+    collect(f, &mut t);
+    t.out.into_iter().zip(t.names.unwrap_or_default()).collect()
+}
+
+fn collect(f: &Facts, t: &mut Tokens) {
     for s in &f.subject {
         t.words("s:", s);
     }
@@ -73,7 +89,6 @@ pub fn tokens(f: &Facts) -> Vec<u64> {
     for b in &f.body {
         t.words("", b);
     }
-    t.out
 }
 
 #[derive(Default)]
@@ -81,6 +96,8 @@ struct Tokens {
     seen: HashSet<u64>,
     out: Vec<u64>,
     buf: String,
+    /// The text of each token of `out`, when asked for (`named`).
+    names: Option<Vec<String>>,
 }
 
 impl Tokens {
@@ -94,6 +111,15 @@ impl Tokens {
         let h = fnv1a(self.buf.as_bytes());
         if self.seen.insert(h) {
             self.out.push(h);
+            if let Some(names) = &mut self.names {
+                // Header words are hashed as `x-mailerfoo`; shown as `x-mailer:foo`.
+                let shown = if prefix.is_empty() || prefix.ends_with(':') {
+                    self.buf.clone()
+                } else {
+                    format!("{prefix}:{word}")
+                };
+                names.push(shown);
+            }
         }
     }
 
@@ -273,6 +299,25 @@ mod tests {
         for want in ["cheapest", "pills"] {
             assert!(t.contains(&fnv1a(want.as_bytes())), "missing {want}");
         }
+    }
+
+    #[test]
+    fn named_tokens_are_the_same_tokens_with_their_text() {
+        let f = facts(
+            "Subject: Cheap Pills\r\nContent-Type: text/plain\r\n\r\ncheap pills at http://x.evil.test/buy\r\n",
+        );
+        let named = named(&f);
+        let hashes: Vec<u64> = named.iter().map(|(h, _)| *h).collect();
+        assert_eq!(hashes, tokens(&f));
+        for (h, text) in &named {
+            assert_eq!(
+                *h,
+                fnv1a(text.replace("type:", "type").as_bytes()),
+                "{text}"
+            );
+        }
+        assert!(named.iter().any(|(_, t)| t == "host:evil.test"));
+        assert!(named.iter().any(|(_, t)| t == "content-type:text/plain"));
     }
 
     #[test]
