@@ -81,9 +81,29 @@ async fn run(
             .with_context(|| format!("cannot listen on admin.listen {addr}"))?;
         tokio::spawn(admin.run());
     }
+    spawn_doors(&server)?;
     crate::watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     server.run(shutdown_signal()).await;
+    Ok(())
+}
+
+/// The scan API and the milter, when configured (issue 20): bound now, so that a taken port
+/// fails the start; each request gets the runtime current at its start, like SMTP sessions.
+fn spawn_doors(server: &Server) -> anyhow::Result<()> {
+    let reloader = server.reloader();
+    let current: crate::scan_api::Current = std::sync::Arc::new(move || reloader.current());
+    let config = current().config.clone();
+    if let Some(addr) = config.scan_api.listen {
+        let api = crate::scan_api::ScanApi::bind(addr, current.clone())
+            .with_context(|| format!("cannot listen on scan_api.listen {addr}"))?;
+        tokio::spawn(api.run());
+    }
+    if let Some(listen) = &config.milter.listen {
+        let milter = crate::milter::Milter::bind(listen, current.clone())
+            .with_context(|| format!("cannot listen on milter.listen {listen:?}"))?;
+        tokio::spawn(milter.run());
+    }
     Ok(())
 }
 

@@ -66,6 +66,9 @@ pub struct Config {
     pub state: state::StateConfig,
     pub ratelimit: ratelimit::RateLimitConfig,
     pub greylist: greylist::GreylistConfig,
+    /// The rspamd-compatible HTTP scan API and the milter (`crate::scan_api`, `crate::milter`).
+    pub scan_api: crate::scan_api::config::ScanApiConfig,
+    pub milter: crate::scan_api::config::MilterConfig,
 }
 
 /// The text of a configuration file; its `Debug` shows only the length.

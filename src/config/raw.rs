@@ -48,6 +48,11 @@ pub struct RawConfig {
     pub ratelimit: super::ratelimit::RawRateLimit,
     #[serde(default)]
     pub greylist: super::greylist::RawGreylist,
+    // The doors besides SMTP (issue 20).
+    #[serde(default)]
+    pub scan_api: crate::scan_api::config::RawScanApi,
+    #[serde(default)]
+    pub milter: crate::scan_api::config::RawMilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

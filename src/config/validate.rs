@@ -194,6 +194,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let state = super::state::build(raw.state, &mut problems);
     let ratelimit = super::ratelimit::build(raw.ratelimit, &mut problems);
     let greylist = super::greylist::build(raw.greylist, &mut problems);
+    let scan_api = crate::scan_api::config::build_scan_api(raw.scan_api, &mut problems);
+    let milter = crate::scan_api::config::build_milter(raw.milter, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -237,6 +239,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         state,
         ratelimit,
         greylist,
+        scan_api,
+        milter,
         policy: super::policy::build(
             origin,
             raw.rules,
