@@ -124,13 +124,18 @@ pub fn parse(cmd: u8, data: &[u8]) -> Result<Command, CodecError> {
         }
         b'D' => {
             let (&stage, rest) = data.split_first().ok_or(CodecError::Malformed("macro"))?;
-            let strings = strings(rest, "macro")?;
+            // A stage without macros comes as the letter alone (Postfix sends those).
+            let strings = if rest.is_empty() {
+                Vec::new()
+            } else {
+                strings(rest, "macro")?
+            };
             if strings.len() % 2 != 0 {
                 return Err(CodecError::Malformed("macro"));
             }
             let pairs = strings
                 .chunks(2)
-                .map(|p| (text(&p[0]), text(&p[1])))
+                .map(|p| (text(p[0]), text(p[1])))
                 .collect();
             Command::Macros { stage, pairs }
         }
@@ -350,6 +355,13 @@ mod tests {
             }
         );
         assert_eq!(
+            parse(b'D', b"H").unwrap(),
+            Command::Macros {
+                stage: b'H',
+                pairs: vec![]
+            }
+        );
+        assert_eq!(
             parse(b'L', b"Subject\x00 hi\x00").unwrap(),
             Command::Header {
                 name: "Subject".into(),
@@ -391,6 +403,7 @@ mod tests {
             (b'O', &b"\x00\x00\x00\x06"[..]),
             (b'D', b""),
             (b'D', b"Cname\x00"),
+            (b'D', b"Cname"),
             (b'C', b"host"),
             (b'C', b"host\x004\x00"),
             (b'C', b"host\x004\x00\x19not-an-ip\x00"),
