@@ -153,3 +153,13 @@ fn admin_request_parser_survives_seeds_and_mutations() {
 fn message_pipeline_survives_seeds_and_mutations() {
     replay("pipeline", 100);
 }
+
+#[test]
+fn milter_packet_codec_survives_seeds_and_mutations() {
+    replay("milter_packet", 5_000);
+}
+
+#[test]
+fn scan_api_head_parser_survives_seeds_and_mutations() {
+    replay("scan_api_head", 5_000);
+}

@@ -150,6 +150,23 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// The fuzz target `scan_api_head`: never panics; an accepted head has no line break or NUL
+/// in any header value, and its announced body length parses or is refused consistently.
+pub fn fuzz(data: &[u8]) {
+    let Some(n) = head_len(data) else {
+        return;
+    };
+    if n > MAX_HEAD {
+        return;
+    }
+    if let Ok(head) = parse_head(&data[..n]) {
+        for (name, value) in &head.headers {
+            assert!(!value.contains(['\r', '\n', '\0']), "{name}");
+        }
+        let _ = head.content_length();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
