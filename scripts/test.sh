@@ -27,8 +27,12 @@ step() { printf '\n==> %s\n' "$*"; }
 # List Moat reads by default for URIBL/RHSBL; dovecot-sieve, for deploy/examples/dovecot.md run
 # as written; systemd, for systemd-analyze on deploy/systemd), and the programs they drive.
 packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve postfix swaks libnet-ssleay-perl openssl
-    python3 python3-dkim python3-authres prometheus haproxy redis-server publicsuffix systemd)
-programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit haproxy redis-server systemd-analyze)
+    python3 python3-dkim python3-authres prometheus haproxy redis-server publicsuffix systemd
+    rspamd curl)
+# rspamd: its client `rspamc` asks Moat's scan API in tests/doors.rs (the daemon is not run);
+# curl drives the same API; postfix (above) runs the milter tests as a private instance.
+programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit haproxy redis-server systemd-analyze
+    rspamc curl postfix)
 
 install_missing_packages() {
     local missing=() package
