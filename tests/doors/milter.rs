@@ -7,7 +7,8 @@ use crate::postfix::Postfix;
 
 /// Through Postfix: GTUBE refused at the end of data with Moat's reply and reference; a spam
 /// delivered with `X-Spam-Flag: YES` and Moat's Authentication-Results (SPF checked against a
-/// real DNS server); a denied recipient refused at RCPT; with Moat stopped, Postfix applies
+/// real DNS server); a quarantined one held in Postfix's hold queue; a denied recipient
+/// refused at RCPT; with Moat stopped, Postfix applies
 /// `milter_default_action = tempfail` (451).
 #[test]
 fn postfix_milter_rejects_marks_refuses_and_tempfails_without_moat() {
@@ -66,6 +67,17 @@ fn postfix_milter_rejects_marks_refuses_and_tempfails_without_moat() {
         out.contains("<** 550 5.7.1 Recipient refused (ref="),
         "{out}"
     );
+    let out = send(
+        "alice@example.test",
+        &env::message("doors-hold offer", "Hi."),
+        "hold.eml",
+    );
+    assert!(out.contains("<-  250 2.0.0 Ok: queued"), "{out}");
+    assert!(
+        wait_for(|| postfix.log().contains("milter-hold: END-OF-MESSAGE")),
+        "quarantine → Postfix hold queue:\n{}",
+        postfix.log()
+    );
     assert!(d.moat.wait_log("door=\"milter\""), "{}", d.moat.log());
 
     d.moat.terminate();
@@ -75,4 +87,16 @@ fn postfix_milter_rejects_marks_refuses_and_tempfails_without_moat() {
         "later.eml",
     );
     assert!(out.contains("<** 451 4.7.1"), "{out}\n{}", postfix.log());
+}
+
+/// Polls `done` for up to 10 s (Postfix logs asynchronously).
+fn wait_for(done: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    true
 }
