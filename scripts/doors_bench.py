@@ -82,7 +82,9 @@ def ask(s, cmd, data=b""):
 def milter_send(addr, msg):
     s = socket.create_connection(addr)
     try:
-        ask(s, b"O", struct.pack(">III", 6, 0x1FF, 0))
+        # As Postfix does: offer SMFIP_NR_HDR (no reply per header) and HDR_LEADSPC.
+        c, d = ask(s, b"O", struct.pack(">III", 6, 0x1FF, 0x80 | 0x100000))
+        quiet = struct.unpack(">III", d[:12])[2] & 0x80
         ask(s, b"C", b"client\x004\x00\x19" + IP.encode() + b"\x00")
         ask(s, b"H", HELO.encode() + b"\x00")
         ask(s, b"M", b"<" + FROM.encode() + b">\x00")
@@ -96,7 +98,11 @@ def milter_send(addr, msg):
                 n, v = line.split(b":", 1)
                 fields.append([n, v.lstrip(b" ")])
         for n, v in fields:
-            ask(s, b"L", n + b"\x00" + v + b"\x00")
+            data = n + b"\x00" + b" " + v + b"\x00"
+            if quiet:
+                s.sendall(pk(b"L", data))
+            else:
+                ask(s, b"L", data)
         ask(s, b"N")
         for i in range(0, len(body), 65535):
             c, _ = ask(s, b"B", body[i:i + 65535])

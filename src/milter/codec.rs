@@ -16,6 +16,8 @@ pub const SMFIF_CHGHDRS: u32 = 0x10;
 pub const SMFIF_QUARANTINE: u32 = 0x20;
 /// Protocol flags (`SMFIP_*`): stages the MTA may skip, and header values sent verbatim.
 pub const SMFIP_NOUNKNOWN: u32 = 0x100;
+/// No reply to each header: one round trip less per header field.
+pub const SMFIP_NR_HDR: u32 = 0x80;
 pub const SMFIP_HDR_LEADSPC: u32 = 0x0010_0000;
 
 /// A command from the MTA.

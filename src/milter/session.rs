@@ -5,7 +5,7 @@
 
 use super::codec::{
     Command, Response, SMFIF_ADDHDRS, SMFIF_CHGHDRS, SMFIF_QUARANTINE, SMFIP_HDR_LEADSPC,
-    SMFIP_NOUNKNOWN,
+    SMFIP_NOUNKNOWN, SMFIP_NR_HDR,
 };
 use crate::smtp::address::{Mailbox, ReversePath};
 use std::collections::HashMap;
@@ -33,6 +33,8 @@ pub struct Session {
     max_size: usize,
     /// Header values arrive with their leading blank (`SMFIP_HDR_LEADSPC` agreed).
     leadspc: bool,
+    /// Headers get no reply (`SMFIP_NR_HDR` agreed); an oversized one is refused later.
+    no_header_reply: bool,
     /// Macros by name without braces (`client_addr`, `j`, `i`).
     pub macros: HashMap<String, String>,
     pub client_ip: Option<IpAddr>,
@@ -91,6 +93,10 @@ impl Session {
                 if !self.too_large {
                     self.headers.push((name, value));
                 }
+                if self.no_header_reply {
+                    // Nothing may be sent; the size is refused at the body or the end.
+                    return Step::Reply(Vec::new());
+                }
                 self.after_growth()
             }
             Command::Body(chunk) => {
@@ -111,9 +117,10 @@ impl Session {
                 Step::Reply(Vec::new())
             }
             Command::QuitNewConnection => {
-                let (max, lead) = (self.max_size, self.leadspc);
+                let (max, lead, quiet) = (self.max_size, self.leadspc, self.no_header_reply);
                 *self = Session::new(max);
                 self.leadspc = lead;
+                self.no_header_reply = quiet;
                 Step::Reply(Vec::new())
             }
             Command::Quit => Step::Close,
@@ -121,13 +128,15 @@ impl Session {
     }
 
     /// Version 6 at most; the actions Moat uses among those offered; every stage (only
-    /// unknown commands skipped), header values verbatim when the MTA can.
+    /// unknown commands skipped), header values verbatim and no reply per header when the
+    /// MTA can.
     fn negotiate(&mut self, version: u32, actions: u32, protocol: u32) -> Response {
         self.leadspc = protocol & SMFIP_HDR_LEADSPC != 0;
+        self.no_header_reply = protocol & SMFIP_NR_HDR != 0;
         Response::OptNeg {
             version: version.min(6),
             actions: actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE),
-            protocol: protocol & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN),
+            protocol: protocol & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | SMFIP_NR_HDR),
         }
     }
 
@@ -243,10 +252,23 @@ mod tests {
             [Response::OptNeg {
                 version: 6,
                 actions: 0x31,
-                protocol: 0x10_0100
+                protocol: 0x10_0180
             }]
         );
         assert!(s.leadspc());
+        // Headers then get no reply, even one over the size limit.
+        let mut s = Session::new(10);
+        s.handle(Command::OptNeg {
+            version: 6,
+            actions: 0,
+            protocol: SMFIP_NR_HDR,
+        });
+        let big = Command::Header {
+            name: "X".into(),
+            value: vec![b'x'; 20],
+        };
+        assert_eq!(s.handle(big), Step::Reply(vec![]));
+        assert_eq!(s.handle(Command::EndOfMessage(vec![])), Step::TooLarge);
     }
 
     #[test]
