@@ -73,10 +73,11 @@ impl Milter {
         }
         loop {
             let accepted: std::io::Result<Box<dyn Stream>> = match &self.listener {
-                Listener::Tcp(l) => l
-                    .accept()
-                    .await
-                    .map(|(s, _)| Box::new(s) as Box<dyn Stream>),
+                Listener::Tcp(l) => l.accept().await.map(|(s, _)| {
+                    // Answers are small packets the MTA waits for: never hold them back.
+                    let _ = s.set_nodelay(true);
+                    Box::new(s) as Box<dyn Stream>
+                }),
                 Listener::Unix(l) => l
                     .accept()
                     .await
