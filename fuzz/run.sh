@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 target="${1:-all}"
 seconds="${2:-60}"
-targets=(command data_receiver session config backend_reply proxy_header rules pipeline suffix_list admin_request archive)
+targets=(command data_receiver session config backend_reply proxy_header rules pipeline suffix_list admin_request archive milter_packet scan_api_head)
 [ "$target" = all ] || targets=("$target")
 export RUSTC_BOOTSTRAP=1
 for t in "${targets[@]}"; do

@@ -29,9 +29,11 @@ step() { printf '\n==> %s\n' "$*"; }
 # tests/malware.rs starts with its own test signature), and the programs they drive.
 packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve postfix swaks libnet-ssleay-perl openssl
     python3 python3-dkim python3-authres prometheus haproxy redis-server publicsuffix systemd
-    clamav-daemon)
+    clamav-daemon rspamd curl)
+# rspamd: its client `rspamc` asks Moat's scan API in tests/doors.rs (the daemon is not run);
+# curl drives the same API; postfix (above) runs the milter tests as a private instance.
 programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit haproxy redis-server systemd-analyze
-    clamd)
+    clamd rspamc curl postfix)
 
 install_missing_packages() {
     local missing=() package

@@ -91,6 +91,7 @@ async fn run(
         admin_bound = admin.local_addr();
         tokio::spawn(admin.run());
     }
+    spawn_doors(&server)?;
     watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     // Every socket is listening (the kernel queues connections until the accept loops run)
@@ -119,6 +120,25 @@ fn report_addresses(smtp: Vec<std::net::SocketAddr>, admin: Option<std::net::Soc
     let mut out = std::io::stdout().lock();
     // A closed stdout only loses the report; serving goes on.
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// The scan API and the milter, when configured (issue 20): bound now, so that a taken port
+/// fails the start; each request gets the runtime current at its start, like SMTP sessions.
+fn spawn_doors(server: &Server) -> anyhow::Result<()> {
+    let reloader = server.reloader();
+    let current: crate::scan_api::Current = std::sync::Arc::new(move || reloader.current());
+    let config = current().config.clone();
+    if let Some(addr) = config.scan_api.listen {
+        let api = crate::scan_api::ScanApi::bind(addr, current.clone())
+            .with_context(|| format!("cannot listen on scan_api.listen {addr}"))?;
+        tokio::spawn(api.run());
+    }
+    if let Some(listen) = &config.milter.listen {
+        let milter = crate::milter::Milter::bind(listen, current.clone())
+            .with_context(|| format!("cannot listen on milter.listen {listen:?}"))?;
+        tokio::spawn(milter.run());
+    }
+    Ok(())
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.

@@ -16,7 +16,7 @@ use crate::verdict::{Thresholds, decide};
 use std::sync::{Arc, LazyLock};
 
 /// The names of the targets, as `fuzz/Cargo.toml` and `fuzz/seeds/` know them.
-pub const TARGETS: [&str; 11] = [
+pub const TARGETS: [&str; 13] = [
     "command",
     "data_receiver",
     "session",
@@ -28,6 +28,9 @@ pub const TARGETS: [&str; 11] = [
     "suffix_list",
     "admin_request",
     "archive",
+    // The doors (issue 20): bodies in their own modules.
+    "milter_packet",
+    "scan_api_head",
 ];
 
 /// Runs the target called `name` on `data`; false if there is no such target.
@@ -44,6 +47,8 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "suffix_list" => suffix_list(data),
         "admin_request" => admin_request(data),
         "archive" => archive(data),
+        "milter_packet" => crate::milter::codec::fuzz(data),
+        "scan_api_head" => crate::scan_api::http::fuzz(data),
         _ => return false,
     }
     true

@@ -95,6 +95,7 @@ impl Metrics {
         crate::malware::metrics::register(&r);
         crate::admin::metrics::register(&r);
         crate::budget::metrics::register(&r);
+        crate::doors::register(&r);
         let size_opts = HistogramOpts::new(
             "moat_message_size_bytes",
             "Size of messages received (end of DATA), in bytes.",

@@ -153,3 +153,13 @@ fn message_pipeline_survives_seeds_and_mutations() {
 fn archive_walker_survives_seeds_and_mutations() {
     replay("archive", 2_000);
 }
+
+#[test]
+fn milter_packet_codec_survives_seeds_and_mutations() {
+    replay("milter_packet", 5_000);
+}
+
+#[test]
+fn scan_api_head_parser_survives_seeds_and_mutations() {
+    replay("scan_api_head", 5_000);
+}

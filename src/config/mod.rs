@@ -9,10 +9,11 @@ pub mod auth;
 pub mod auth_findings;
 pub mod bayes;
 pub mod cidr;
+pub mod doors;
 pub mod greylist;
 pub mod lists;
-pub mod malware;
 mod locate;
+pub mod malware;
 pub mod overrides;
 pub mod paths;
 pub mod policy;
@@ -77,6 +78,9 @@ pub struct Config {
     pub table: stages::PolicyTable,
     /// Attachment inspection and clamd (`crate::malware`).
     pub malware: crate::config::malware::MalwareConfig,
+    /// The rspamd-compatible HTTP scan API and the milter (`crate::scan_api`, `crate::milter`).
+    pub scan_api: crate::config::doors::ScanApiConfig,
+    pub milter: crate::config::doors::MilterConfig,
 }
 
 /// The text of a configuration file; its `Debug` shows only the length.

@@ -50,6 +50,11 @@ pub struct RawConfig {
     pub greylist: super::greylist::RawGreylist,
     #[serde(default)]
     pub malware: crate::config::malware::RawMalware,
+    // The doors besides SMTP (issue 20).
+    #[serde(default)]
+    pub scan_api: crate::config::doors::RawScanApi,
+    #[serde(default)]
+    pub milter: crate::config::doors::RawMilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

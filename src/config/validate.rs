@@ -194,6 +194,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let ratelimit = super::ratelimit::build(raw.ratelimit, &mut problems);
     let greylist = super::greylist::build(raw.greylist, &mut problems);
     let malware = crate::config::malware::build(raw.malware, &mut problems);
+    let scan_api = crate::config::doors::build_scan_api(raw.scan_api, &mut problems);
+    let milter = crate::config::doors::build_milter(raw.milter, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -238,6 +240,8 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         ratelimit,
         greylist,
         malware,
+        scan_api,
+        milter,
         policy: super::policy::build(
             origin,
             raw.rules,

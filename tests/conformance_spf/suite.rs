@@ -9,8 +9,8 @@
 //! record's value makes queries of that type time out, and a missing name under `error.`
 //! times out too.
 
-use yaml_serde::Value;
 use std::collections::HashMap;
+use yaml_serde::Value;
 
 pub const SUITE: &str = include_str!("rfc7208-tests.yml");
 

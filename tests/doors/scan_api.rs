@@ -1,0 +1,156 @@
+//! The scan API with real clients: `rspamc` (Debian's rspamd package) and curl.
+
+use crate::common::tools;
+use crate::env::{self, GTUBE};
+use std::process::Command;
+
+fn rspamc(api: std::net::SocketAddr, args: &[&str], file: &std::path::Path) -> String {
+    let out = Command::new(tools::find_program("rspamc").expect("rspamc"))
+        .args(["-h", &api.to_string(), "-t", "20"])
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    tools::transcript(&out)
+}
+
+/// `rspamc symbols` prints Moat's action, score and symbols for GTUBE, a spam and a ham;
+/// the reject carries Moat's reply text with the reference id.
+#[test]
+fn rspamc_symbols_print_moats_verdicts() {
+    let test = "rspamc_symbols_print_moats_verdicts";
+    if !tools::have(test, &["rspamc"]) {
+        return;
+    }
+    let d = env::start("");
+    let dir = d.moat.dir();
+    let envelope = [
+        "-i",
+        "192.0.2.10",
+        "--helo",
+        "client.origin.test",
+        "-F",
+        "sender@origin.test",
+        "-r",
+        "alice@example.test",
+    ];
+    let gtube = env::write(dir, "gtube.eml", &env::message("test", GTUBE));
+    let out = rspamc(d.scan_api, &[&envelope[..], &["symbols"]].concat(), &gtube);
+    assert!(out.contains("Action: reject"), "{out}");
+    assert!(out.contains("Symbol: GTUBE"), "{out}");
+    assert!(out.contains("smtp_message: Message refused (ref="), "{out}");
+    let spam = env::write(dir, "spam.eml", &env::message("doors-mark offer", "Hello."));
+    let out = rspamc(d.scan_api, &[&envelope[..], &["symbols"]].concat(), &spam);
+    assert!(out.contains("Action: add header"), "{out}");
+    assert!(out.contains("Spam: true"), "{out}");
+    assert!(out.contains("Symbol: DOORS_MARK (6.00)"), "{out}");
+    let ham = env::write(
+        dir,
+        "ham.eml",
+        &env::message("lunch on friday", "See you at noon."),
+    );
+    let out = rspamc(d.scan_api, &[&envelope[..], &["symbols"]].concat(), &ham);
+    assert!(out.contains("Action: no action"), "{out}");
+    assert!(out.contains("Spam: false"), "{out}");
+    assert!(d.moat.wait_log("door=\"scan_api\""), "{}", d.moat.log());
+}
+
+/// `rspamc learn_spam` trains Moat's classifier model (the `bayes.model` file); with
+/// `scan_api.password` set, learning without it is refused.
+#[test]
+fn rspamc_learn_spam_trains_moats_model() {
+    let test = "rspamc_learn_spam_trains_moats_model";
+    if !tools::have(test, &["rspamc"]) {
+        return;
+    }
+    let d = env::start("bayes:\n  model: {DIR}/bayes.model\n");
+    let dir = d.moat.dir();
+    let spam = env::write(dir, "spam.eml", &env::message("cheap pills", "Buy now."));
+    let out = rspamc(d.scan_api, &["learn_spam"], &spam);
+    assert!(out.contains("success = true"), "{out}");
+    assert!(dir.join("bayes.model").is_file(), "{out}");
+    let out = rspamc(
+        d.scan_api,
+        &["learn_ham"],
+        &env::write(dir, "ham.eml", &env::message("minutes", "Attached.")),
+    );
+    assert!(out.contains("success = true"), "{out}");
+
+    let locked = env::start_with(
+        "  password: s3cret\n",
+        "bayes:\n  model: {DIR}/bayes.model\n",
+    );
+    let spam = env::write(
+        locked.moat.dir(),
+        "spam.eml",
+        &env::message("cheap pills", "Buy now."),
+    );
+    let out = rspamc(locked.scan_api, &["learn_spam"], &spam);
+    assert!(!out.contains("success = true"), "{out}");
+    assert!(!locked.moat.dir().join("bayes.model").exists(), "{out}");
+    let out = rspamc(locked.scan_api, &["-P", "s3cret", "learn_spam"], &spam);
+    assert!(out.contains("success = true"), "{out}");
+}
+
+/// curl: `/ping`, the `/checkv2` JSON (rspamd's fields, Moat's headers in `milter`), the
+/// older `/check`, and the bounds (body over `limits.max_message_size` → 413 unread).
+#[test]
+fn curl_checkv2_json_shape_and_bounds() {
+    let test = "curl_checkv2_json_shape_and_bounds";
+    if !tools::have(test, &["curl"]) {
+        return;
+    }
+    let d = env::start("limits:\n  max_message_size: 64KiB\n");
+    let dir = d.moat.dir();
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sS", "-m", "20", "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (body.to_string(), code.to_string())
+    };
+    let url = |path: &str| format!("http://{}{path}", d.scan_api);
+    assert_eq!(curl(&[&url("/ping")]), ("pong\r\n".into(), "200".into()));
+    let spam = env::write(dir, "spam.eml", &env::message("doors-mark", "Hi."));
+    let file = format!("@{}", spam.display());
+    let (body, code) = curl(&[
+        "--data-binary",
+        &file,
+        "-H",
+        "IP: 192.0.2.10",
+        "-H",
+        "From: sender@origin.test",
+        "-H",
+        "Rcpt: alice@example.test",
+        &url("/checkv2"),
+    ]);
+    assert_eq!(code, "200", "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["action"], "add header", "{v}");
+    assert_eq!(v["moat_action"], "add_header");
+    assert_eq!(v["required_score"], 15.0);
+    assert_eq!(v["symbols"]["DOORS_MARK"]["score"], 6.0);
+    assert_eq!(v["message-id"], "doors-mark@origin.test");
+    assert_eq!(v["milter"]["add_headers"]["X-Spam-Flag"]["value"], "YES");
+    let (body, _) = curl(&["--data-binary", &file, &url("/check")]);
+    let v1: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v1["default"]["is_spam"], true, "{v1}");
+    let big = env::write(
+        dir,
+        "big.eml",
+        &env::message("big", &"x".repeat(100 * 1024)),
+    );
+    let (body, code) = curl(&[
+        "--data-binary",
+        &format!("@{}", big.display()),
+        &url("/checkv2"),
+    ]);
+    assert_eq!(code, "413", "{body}");
+    let (_, code) = curl(&[&url("/checkv2")]);
+    assert_eq!(code, "405");
+    let (_, code) = curl(&[&url("/nothing")]);
+    assert_eq!(code, "404");
+}
