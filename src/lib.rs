@@ -25,6 +25,7 @@ mod future_sizes;
 pub mod fuzzing;
 pub mod headers;
 pub mod health;
+pub mod http_head;
 pub mod judge;
 #[cfg(test)]
 mod layering;

@@ -9,93 +9,15 @@ pub const MAX_HEAD: usize = 8 * 1024;
 /// memory, this keeps lookups short).
 pub const MAX_HEADERS: usize = 64;
 
-#[derive(Debug, PartialEq, Eq)]
-pub struct Request {
-    pub method: String,
-    /// The path without the query string.
-    pub path: String,
-    /// Header fields in order: names lower-cased, values trimmed of surrounding blanks.
-    pub headers: Vec<(String, String)>,
-}
+/// An admin request: its method, path and header fields (`crate::http_head`).
+pub type Request = crate::http_head::Head;
+pub use crate::http_head::head_len;
+use crate::http_head::reason;
 
-impl Request {
-    /// The value of the first header field called `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Length of the request head through its blank line, once complete.
-pub fn head_len(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
-}
-
-/// Parses a complete head (request line and header fields, CRLF-separated).
+/// Parses a complete head; the admin endpoints take UTF-8 only.
 pub fn parse(head: &[u8]) -> Result<Request, &'static str> {
     let head = std::str::from_utf8(head).map_err(|_| "request head is not UTF-8")?;
-    let head = head.strip_suffix("\r\n\r\n").unwrap_or(head);
-    let mut lines = head.split("\r\n");
-    let line = lines.next().unwrap_or_default();
-    if line.is_empty() {
-        return Err("no request line");
-    }
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err("malformed request line");
-    };
-    if !is_token(method) {
-        return Err("malformed method");
-    }
-    if !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control()) {
-        return Err("malformed request target");
-    }
-    if !version.starts_with("HTTP/1.") {
-        return Err("unsupported HTTP version");
-    }
-    let path = target.split('?').next().unwrap_or("");
-    Ok(Request {
-        method: method.to_string(),
-        path: path.to_string(),
-        headers: header_fields(lines)?,
-    })
-}
-
-/// `name: value` lines. Obsolete line folding and bare CR/LF are refused (RFC 9112 5.2
-/// allows refusing them, and a proxy in front might read them differently).
-fn header_fields<'a>(
-    lines: impl Iterator<Item = &'a str>,
-) -> Result<Vec<(String, String)>, &'static str> {
-    let mut out = Vec::new();
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            return Err("folded header lines are not accepted");
-        }
-        let (name, value) = line.split_once(':').ok_or("header line without a colon")?;
-        if !is_token(name) {
-            return Err("malformed header name");
-        }
-        let value = value.trim_matches([' ', '\t']);
-        if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
-            return Err("control character in a header value");
-        }
-        if out.len() == MAX_HEADERS {
-            return Err("too many header fields");
-        }
-        out.push((name.to_ascii_lowercase(), value.to_string()));
-    }
-    Ok(out)
-}
-
-/// An RFC 9110 token: method names and header field names.
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    crate::http_head::parse(head, MAX_HEADERS)
 }
 
 pub struct Response {
@@ -132,21 +54,6 @@ impl Response {
         let mut out = head.into_bytes();
         out.extend_from_slice(self.body.as_bytes());
         out
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Unknown",
     }
 }
 

@@ -9,109 +9,13 @@ pub const MAX_HEAD: usize = 64 * 1024;
 /// Most header fields kept (one per recipient, plus a dozen).
 pub const MAX_HEADERS: usize = 1100;
 
-#[derive(Debug, PartialEq, Eq)]
-pub struct Head {
-    pub method: String,
-    /// The path without the query string.
-    pub path: String,
-    /// Names lower-cased, values trimmed; in order (several `Rcpt` fields are kept).
-    pub headers: Vec<(String, String)>,
-}
+use crate::http_head::reason;
+pub use crate::http_head::{Head, head_len};
 
-impl Head {
-    /// The first field called `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body length the client announced; `Err` for a malformed, repeated or chunked one.
-    pub fn content_length(&self) -> Result<Option<usize>, &'static str> {
-        if self.header("transfer-encoding").is_some() {
-            return Err("transfer-encoding is not supported; send Content-Length");
-        }
-        let mut values = self.all("content-length");
-        let Some(first) = values.next() else {
-            return Ok(None);
-        };
-        if values.next().is_some() {
-            return Err("more than one Content-Length");
-        }
-        if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("malformed Content-Length");
-        }
-        first
-            .parse()
-            .map(Some)
-            .map_err(|_| "malformed Content-Length")
-    }
-}
-
-/// Length of the head through its blank line, once complete.
-pub fn head_len(buf: &[u8]) -> Option<usize> {
-    memchr::memmem::find(buf, b"\r\n\r\n").map(|i| i + 4)
-}
-
-/// Parses a complete head.
+/// Parses a complete head. Header values (a file name, a HELO) may be Latin-1 from old
+/// clients: the head is read lossily rather than refused.
 pub fn parse_head(head: &[u8]) -> Result<Head, &'static str> {
-    // Header values (a file name, a HELO) may be Latin-1 from old clients: kept lossily.
-    let head = String::from_utf8_lossy(head);
-    let head = head.strip_suffix("\r\n\r\n").unwrap_or(&head);
-    let mut lines = head.split("\r\n");
-    let line = lines.next().unwrap_or_default();
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err("malformed request line");
-    };
-    if !is_token(method) {
-        return Err("malformed method");
-    }
-    if !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control()) {
-        return Err("malformed request target");
-    }
-    if !version.starts_with("HTTP/1.") {
-        return Err("unsupported HTTP version");
-    }
-    let mut headers = Vec::new();
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            return Err("folded header lines are not accepted");
-        }
-        let (name, value) = line.split_once(':').ok_or("header line without a colon")?;
-        if !is_token(name) {
-            return Err("malformed header name");
-        }
-        let value = value.trim_matches([' ', '\t']);
-        if value.chars().any(|c| c.is_control() && c != '\t') {
-            return Err("control character in a header value");
-        }
-        if headers.len() == MAX_HEADERS {
-            return Err("too many header fields");
-        }
-        headers.push((name.to_ascii_lowercase(), value.to_string()));
-    }
-    Ok(Head {
-        method: method.to_string(),
-        path: target.split('?').next().unwrap_or("").to_string(),
-        headers,
-    })
-}
-
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    crate::http_head::parse(&String::from_utf8_lossy(head), MAX_HEADERS)
 }
 
 /// A complete answer, `Connection: close`.
@@ -130,24 +34,6 @@ pub fn response(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
 pub fn error(status: u16, text: &str) -> Vec<u8> {
     let body = serde_json::json!({ "error": text }).to_string();
     response(status, "application/json", body.as_bytes())
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        415 => "Unsupported Media Type",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Unknown",
-    }
 }
 
 /// The fuzz target `scan_api_head`: never panics; an accepted head has no line break or NUL
