@@ -14,6 +14,7 @@ pub mod greylist;
 pub mod lists;
 mod locate;
 pub mod malware;
+mod malware_kinds;
 pub mod overrides;
 pub mod paths;
 pub mod policy;
