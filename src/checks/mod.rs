@@ -96,6 +96,30 @@ impl MessageContext {
     }
 }
 
+/// Messages up to this size (most mail) are judged on the session's own thread: tens to a
+/// few hundred microseconds of work, less than handing it to the blocking pool and back
+/// costs, and a stall other sessions on the thread can afford (docs/performance-cpu.md).
+pub const INLINE_MAX_BYTES: usize = 16 * 1024;
+
+/// Runs a check's CPU work on a message of `size` bytes (decoding, matching, expanding
+/// archives) off the threads that serve sessions — unless the message is small, or the
+/// runtime is single-threaded (`moat scan`: no session to keep serving, and another thread
+/// would only need its caches warmed). A panic propagates either way (→ `CHECK_FAILED`).
+pub async fn cpu_work<T, F>(size: usize, work: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let single_threaded = tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::CurrentThread;
+    if size <= INLINE_MAX_BYTES || single_threaded {
+        return work();
+    }
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
 pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Vec<Finding>> + Send + 'a>>;
 
 /// A check's future is polled in the session's own task, beside the other checks (`join`):

@@ -16,11 +16,6 @@ pub struct RulesCheck {
     pub without_classifier: Option<Arc<super::scores::ScoreTable>>,
 }
 
-/// Messages up to this size (most mail) are judged on the session's own thread: tens to a
-/// few hundred microseconds of rules, less than handing the work to the blocking pool and
-/// back costs, and a stall other sessions on the thread can afford (docs/performance-cpu.md).
-const INLINE_MAX_BYTES: usize = 16 * 1024;
-
 impl Check for RulesCheck {
     fn name(&self) -> &'static str {
         "rules"
@@ -39,19 +34,8 @@ impl Check for RulesCheck {
                 }
                 findings
             };
-            // Decoding and matching a large message is CPU work: keep it off the threads
-            // that serve sessions. A small one takes less time than handing it to another
-            // thread and back, so it runs here. A panic propagates either way (→ CHECK_FAILED).
-            // On a single-threaded runtime (`moat scan`) there is no session to keep serving
-            // meanwhile, and another thread would only need its own regex caches warmed.
-            let single_threaded = tokio::runtime::Handle::current().runtime_flavor()
-                == tokio::runtime::RuntimeFlavor::CurrentThread;
-            if m.body.len() <= INLINE_MAX_BYTES || single_threaded {
-                return judge();
-            }
-            tokio::task::spawn_blocking(judge)
-                .await
-                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+            // Decoding and matching a large message is CPU work (`checks::cpu_work`).
+            crate::checks::cpu_work(m.body.len(), judge).await
         })
     }
 }
