@@ -91,31 +91,52 @@ async fn run(
         admin_bound = admin.local_addr();
         tokio::spawn(admin.run());
     }
-    spawn_doors(&server)?;
+    let doors = spawn_doors(&server)?;
     watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     // Every socket is listening (the kernel queues connections until the accept loops run)
     // and reloads are armed: from here a supervisor or a test may connect, edit, signal.
-    report_addresses(bound, admin_bound);
+    report_addresses(&Bound {
+        smtp: bound,
+        admin: admin_bound,
+        scan_api: doors.scan_api,
+        milter: doors.milter,
+    });
     server.run(stop).await;
     Ok(())
 }
 
+/// The TCP addresses every listener bound, with the ports the kernel chose for `:0`.
+#[derive(Default)]
+struct Bound {
+    smtp: Vec<std::net::SocketAddr>,
+    admin: Option<std::net::SocketAddr>,
+    scan_api: Option<std::net::SocketAddr>,
+    /// None for a Unix-socket milter (its path is in the configuration).
+    milter: Option<std::net::SocketAddr>,
+}
+
 /// With `MOAT_REPORT_ADDRESSES=1`, prints one line to stdout once every listener is bound:
-/// `moat ready smtp=ADDR… [admin=ADDR]`, with the ports the kernel chose for `:0`. This lets
-/// a supervisor (and Moat's tests) listen on port 0 and learn the real addresses without
-/// guessing a free port or polling until one answers.
-fn report_addresses(smtp: Vec<std::net::SocketAddr>, admin: Option<std::net::SocketAddr>) {
+/// `moat ready smtp=ADDR… [admin=ADDR] [scan_api=ADDR] [milter=ADDR]`. This lets a supervisor
+/// (and Moat's tests) listen on port 0 and learn the real addresses without guessing a free
+/// port (which another process may take first) or polling until one answers.
+fn report_addresses(bound: &Bound) {
     use std::io::Write;
     if !std::env::var("MOAT_REPORT_ADDRESSES").is_ok_and(|v| v == "1") {
         return;
     }
     let mut line = String::from("moat ready");
-    for addr in smtp {
+    for addr in &bound.smtp {
         line.push_str(&format!(" smtp={addr}"));
     }
-    if let Some(addr) = admin {
-        line.push_str(&format!(" admin={addr}"));
+    for (key, addr) in [
+        ("admin", bound.admin),
+        ("scan_api", bound.scan_api),
+        ("milter", bound.milter),
+    ] {
+        if let Some(addr) = addr {
+            line.push_str(&format!(" {key}={addr}"));
+        }
     }
     let mut out = std::io::stdout().lock();
     // A closed stdout only loses the report; serving goes on.
@@ -124,21 +145,25 @@ fn report_addresses(smtp: Vec<std::net::SocketAddr>, admin: Option<std::net::Soc
 
 /// The scan API and the milter, when configured (issue 20): bound now, so that a taken port
 /// fails the start; each request gets the runtime current at its start, like SMTP sessions.
-fn spawn_doors(server: &Server) -> anyhow::Result<()> {
+/// Returns the bound addresses (scan API and milter only).
+fn spawn_doors(server: &Server) -> anyhow::Result<Bound> {
     let reloader = server.reloader();
     let current: crate::scan_api::Current = std::sync::Arc::new(move || reloader.current());
     let config = current().config.clone();
+    let mut bound = Bound::default();
     if let Some(addr) = config.scan_api.listen {
         let api = crate::scan_api::ScanApi::bind(addr, current.clone())
             .with_context(|| format!("cannot listen on scan_api.listen {addr}"))?;
+        bound.scan_api = api.local_addr();
         tokio::spawn(api.run());
     }
     if let Some(listen) = &config.milter.listen {
         let milter = crate::milter::Milter::bind(listen, current.clone())
             .with_context(|| format!("cannot listen on milter.listen {listen:?}"))?;
+        bound.milter = milter.local_addr();
         tokio::spawn(milter.run());
     }
-    Ok(())
+    Ok(bound)
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.

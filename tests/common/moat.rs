@@ -21,6 +21,9 @@ pub struct Moat {
     pub addrs: Vec<SocketAddr>,
     /// The admin listener, when `admin.listen` is set (`{ADMIN}` in the test's YAML).
     pub admin: Option<SocketAddr>,
+    /// The scan API and milter listeners, when configured (`127.0.0.1:0` in the test's YAML).
+    pub scan_api: Option<SocketAddr>,
+    pub milter: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     pub config_path: PathBuf,
     child: Child,
@@ -98,15 +101,40 @@ impl Log {
     }
 }
 
-/// A free loopback port, bound then released. Only for a peer that cannot listen on port 0
-/// and report its address (Dovecot, HAProxy, Redis, Postfix's smtp-sink, `openssl s_server`)
-/// and for the tests about a fixed port; Moat itself always listens on port 0.
+/// A free loopback port for a peer that cannot listen on port 0 and report its address
+/// (Dovecot, HAProxy, Redis, Postfix, `openssl s_server`) and for the tests about a fixed
+/// port; Moat itself always listens on port 0.
+///
+/// A port the kernel handed out for `bind(:0)` and that was released is back in the ephemeral
+/// range, where any outgoing connection of a concurrent test may take it as its source port
+/// before the peer binds it. So the port is drawn from below that range (10000–32767, which
+/// the kernel never hands out by itself), claimed with a file that concurrent test processes
+/// see (claims older than an hour are stale), and checked to be bindable.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::hash::{BuildHasher, Hasher};
+    let claims = std::env::temp_dir().join("moat-test-ports");
+    std::fs::create_dir_all(&claims).unwrap();
+    let mut draw = std::collections::hash_map::RandomState::new().build_hasher();
+    for attempt in 0u32..2000 {
+        draw.write_u32(attempt);
+        let port = 10_000 + (draw.finish() % 22_768) as u16;
+        let claim = claims.join(port.to_string());
+        let stale = std::fs::metadata(&claim)
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| at.elapsed().unwrap_or_default() > Duration::from_secs(3600));
+        if stale {
+            let _ = std::fs::remove_file(&claim);
+        }
+        let claimed = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&claim)
+            .is_ok();
+        if claimed && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port below the ephemeral range after 2000 draws")
 }
 
 pub fn moat_bin() -> &'static str {
@@ -118,10 +146,12 @@ pub fn moat_bin() -> &'static str {
 pub struct Ready {
     pub smtp: Vec<SocketAddr>,
     pub admin: Option<SocketAddr>,
+    pub scan_api: Option<SocketAddr>,
+    pub milter: Option<SocketAddr>,
 }
 
 impl Ready {
-    /// Parses `moat ready smtp=ADDR … admin=ADDR`.
+    /// Parses `moat ready smtp=ADDR … admin=ADDR scan_api=ADDR milter=ADDR`.
     pub fn parse(line: &str) -> Option<Ready> {
         let mut ready = Ready::default();
         for field in line.strip_prefix("moat ready")?.split_whitespace() {
@@ -130,6 +160,8 @@ impl Ready {
             match key {
                 "smtp" => ready.smtp.push(addr),
                 "admin" => ready.admin = Some(addr),
+                "scan_api" => ready.scan_api = Some(addr),
+                "milter" => ready.milter = Some(addr),
                 _ => return None,
             }
         }
@@ -207,6 +239,8 @@ impl Moat {
             addr: *ready.smtp.first().expect("at least one SMTP listener"),
             addrs: ready.smtp,
             admin: ready.admin,
+            scan_api: ready.scan_api,
+            milter: ready.milter,
             dir,
             config_path,
             child,

@@ -1,6 +1,6 @@
 //! A Moat with both doors on, and the messages the door tests send.
 
-use crate::common::moat::{Moat, free_port};
+use crate::common::moat::Moat;
 use std::net::SocketAddr;
 
 pub const HOSTNAME: &str = "mx.doors.test";
@@ -23,7 +23,6 @@ pub fn start(extra: &str) -> Doors {
 
 /// Like `start`, with `scan_api` lines (indented) added to that section.
 pub fn start_with(scan_api: &str, extra: &str) -> Doors {
-    let (api, milter) = (free_port(), free_port());
     let rules = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(rules.path(), RULES).unwrap();
     let (_, rules_path) = rules.keep().unwrap();
@@ -34,17 +33,15 @@ pub fn start_with(scan_api: &str, extra: &str) -> Doors {
          rules:\n  files: [builtin:default, {}]\n\
          quarantine:\n  path: {{DIR}}/quarantine\n\
          lists:\n  deny:\n    recipients: [denied@example.test]\n\
-         scan_api:\n  listen: 127.0.0.1:{api}\n{scan_api}\
-         milter:\n  listen: 127.0.0.1:{milter}\n{extra}",
+         scan_api:\n  listen: 127.0.0.1:0\n{scan_api}\
+         milter:\n  listen: 127.0.0.1:0\n{extra}",
         rules_path.display()
     );
     let moat = Moat::start(&yaml);
-    assert!(moat.wait_log("milter listening"), "{}", moat.log());
-    assert!(moat.wait_log("scan API listening"), "{}", moat.log());
     Doors {
+        scan_api: moat.scan_api.expect("moat reports scan_api="),
+        milter: moat.milter.expect("moat reports milter="),
         moat,
-        scan_api: format!("127.0.0.1:{api}").parse().unwrap(),
-        milter: format!("127.0.0.1:{milter}").parse().unwrap(),
     }
 }
 
