@@ -9,8 +9,10 @@ use crate::server::{Reloader, Server};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Reload on change: the file watch is part of the process, like signals.
+mod doors;
 mod watch;
 
 /// Logs to stderr as configured (`log.format`, `log.level`; `RUST_LOG` overrides the level).
@@ -91,7 +93,8 @@ async fn run(
         admin_bound = admin.local_addr();
         tokio::spawn(admin.run());
     }
-    let doors = spawn_doors(&server)?;
+    let reloader = server.reloader();
+    let doors = doors::spawn(Arc::new(move || reloader.current()))?;
     watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     // Every socket is listening (the kernel queues connections until the accept loops run)
@@ -102,7 +105,25 @@ async fn run(
         scan_api: doors.scan_api,
         milter: doors.milter,
     });
-    server.run(stop).await;
+    // The doors stop accepting with the SMTP listeners and drain alongside their sessions,
+    // within the same grace counted from the signal.
+    let grace = server.reloader().current().config.shutdown_grace;
+    let stopped = Arc::new(std::sync::OnceLock::new());
+    let stopping = {
+        let (doors, stopped) = (&doors, stopped.clone());
+        async move {
+            stop.await;
+            let _ = stopped.set(tokio::time::Instant::now());
+            doors.stop_accepting();
+        }
+    };
+    server.run(stopping).await;
+    let deadline = stopped
+        .get()
+        .map_or_else(tokio::time::Instant::now, |at| *at + grace);
+    doors
+        .drained(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await;
     Ok(())
 }
 
@@ -141,29 +162,6 @@ fn report_addresses(bound: &Bound) {
     let mut out = std::io::stdout().lock();
     // A closed stdout only loses the report; serving goes on.
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
-}
-
-/// The scan API and the milter, when configured (issue 20): bound now, so that a taken port
-/// fails the start; each request gets the runtime current at its start, like SMTP sessions.
-/// Returns the bound addresses (scan API and milter only).
-fn spawn_doors(server: &Server) -> anyhow::Result<Bound> {
-    let reloader = server.reloader();
-    let current: crate::scan_api::Current = std::sync::Arc::new(move || reloader.current());
-    let config = current().config.clone();
-    let mut bound = Bound::default();
-    if let Some(addr) = config.scan_api.listen {
-        let api = crate::scan_api::ScanApi::bind(addr, current.clone())
-            .with_context(|| format!("cannot listen on scan_api.listen {addr}"))?;
-        bound.scan_api = api.local_addr();
-        tokio::spawn(api.run());
-    }
-    if let Some(listen) = &config.milter.listen {
-        let milter = crate::milter::Milter::bind(listen, current.clone())
-            .with_context(|| format!("cannot listen on milter.listen {listen:?}"))?;
-        bound.milter = milter.local_addr();
-        tokio::spawn(milter.run());
-    }
-    Ok(bound)
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.

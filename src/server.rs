@@ -61,7 +61,8 @@ impl Reloader {
 
     /// Builds everything a new configuration needs (TLS files, backend, checks) before it
     /// replaces the running one; on any error the running one stays and the error says why.
-    /// `listen` and `limits.max_connections` are bound at start and need a restart.
+    /// The listeners and their connection limits (SMTP, admin, scan API, milter) are bound at
+    /// start and need a restart.
     pub fn reload(&self, mut config: Config) -> Result<(), ReloadError> {
         self.overrides.apply(&mut config);
         self.warn_restart_only(&config);
@@ -80,6 +81,31 @@ impl Reloader {
         }
         if config.admin != old.config.admin {
             tracing::warn!("admin.listen changed: it takes effect after a restart");
+        }
+        // The doors are bound once with their seat count (daemon.rs `spawn_doors`); the
+        // rest of their sections (timeouts, body limits, quarantine mode) apply per request.
+        let doors = [
+            (
+                "scan_api.listen",
+                config.scan_api.listen != old.config.scan_api.listen,
+            ),
+            (
+                "scan_api.max_connections",
+                config.scan_api.max_connections != old.config.scan_api.max_connections,
+            ),
+            (
+                "milter.listen",
+                config.milter.listen != old.config.milter.listen,
+            ),
+            (
+                "milter.max_connections",
+                config.milter.max_connections != old.config.milter.max_connections,
+            ),
+        ];
+        for (key, changed) in doors {
+            if changed {
+                tracing::warn!("{key} changed: it takes effect after a restart");
+            }
         }
     }
 

@@ -53,6 +53,12 @@ impl Milter {
     }
 
     /// The TCP address, when listening on TCP.
+    /// The connection seats: every one is back once no MTA connection is open (shutdown
+    /// waits for that, `crate::doors::Draining`).
+    pub fn seats(&self) -> Arc<Semaphore> {
+        self.seats.clone()
+    }
+
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
         match &self.listener {
             Listener::Tcp(l) => l.local_addr().ok(),

@@ -46,6 +46,12 @@ impl ScanApi {
         self.listener.local_addr().ok()
     }
 
+    /// The request seats: every one is back once no request is in flight (shutdown waits
+    /// for that, `crate::doors::Draining`).
+    pub fn seats(&self) -> Arc<Semaphore> {
+        self.seats.clone()
+    }
+
     /// Accepts until the task is dropped; each request in a task of its own.
     pub async fn run(self) {
         tracing::info!(address = %crate::logfield::or_unknown(self.local_addr()), "scan API listening");

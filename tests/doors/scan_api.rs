@@ -154,3 +154,41 @@ fn curl_checkv2_json_shape_and_bounds() {
     let (_, code) = curl(&[&url("/nothing")]);
     assert_eq!(code, "404");
 }
+
+/// SIGTERM while a scan request is being sent: the door stops accepting at once, and the
+/// request in flight still gets its verdict within `shutdown_grace` before Moat exits.
+#[test]
+fn scan_api_request_in_flight_at_sigterm_gets_its_verdict() {
+    use std::io::{Read, Write};
+    let mut d = env::start("shutdown_grace: 20s\n");
+    let body = env::message("doors-mark", "Hi.");
+    let mut client = std::net::TcpStream::connect(d.scan_api).unwrap();
+    let head = format!(
+        "POST /checkv2 HTTP/1.1\r\nHost: moat\r\nIP: 192.0.2.10\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    client.write_all(head.as_bytes()).unwrap();
+    client.write_all(&body[..10]).unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &d.moat.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(d.moat.wait_log("shutting down"), "{}", d.moat.log());
+    // The listener is gone: a new client is refused.
+    let refused = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(d.scan_api).is_ok() {
+        assert!(
+            std::time::Instant::now() < refused,
+            "still accepting after SIGTERM"
+        );
+        std::thread::yield_now();
+    }
+    client.write_all(&body[10..]).unwrap();
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"add header\""), "{answer}");
+    let status = d.moat.terminate();
+    assert!(status.success(), "{status:?}\n{}", d.moat.log());
+}
