@@ -158,22 +158,10 @@ pub fn mailbox(text: &str) -> Option<Mailbox> {
     crate::smtp::address::parse_mailbox(text.trim().trim_matches(['<', '>'])).ok()
 }
 
-/// A fresh reference id: 12 characters that are easy to read aloud and to grep for.
+/// A fresh reference id: the same 12 readable characters as an SMTP session's id, so that
+/// one grep finds a message whichever door it came through.
 pub fn new_reference() -> String {
-    use std::collections::hash_map::RandomState;
-    use std::hash::BuildHasher;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut v = RandomState::new().hash_one((n, std::time::Instant::now()));
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..12)
-        .map(|_| {
-            let c = ALPHABET[(v & 31) as usize] as char;
-            v >>= 5;
-            c
-        })
-        .collect()
+    crate::conn::new_session_id()
 }
 
 /// `Name: value\r\n` header fields (folded lines included in their field), as Moat writes
