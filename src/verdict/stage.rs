@@ -34,7 +34,8 @@ pub fn decide(stage: Stage, check: &str, findings: Vec<Finding>, table: &PolicyT
     match forced.max(by_score) {
         Some(action @ (Action::Tempfail | Action::Reject)) => {
             let reply = super::reply::refusal(stage, action, &here);
-            Decision::Refuse(Refusal::of(check, &findings, reply))
+            let strike = super::reply::is_strike(stage, action);
+            Decision::Refuse(Refusal::of(check, &findings, reply).striking(strike))
         }
         _ => Decision::Continue(findings),
     }
@@ -125,6 +126,13 @@ mod tests {
                 "GREYLIST",
                 "451 4.7.1 Greylisted, try again later",
             ),
+            (Stage::Helo, "DENYLIST_HELO", "550 5.7.1 HELO name refused"),
+            (Stage::Rcpt, "RELAY_DENIED", "550 5.7.1 Relaying denied"),
+            (
+                Stage::Rcpt,
+                "DENYLIST_RECIPIENT",
+                "550 5.7.1 Recipient refused",
+            ),
         ];
         for (stage, id, reply) in cases {
             let Decision::Refuse(r) = decide(stage, "test", vec![fact(id)], &t) else {
@@ -132,6 +140,9 @@ mod tests {
             };
             assert_eq!(r.reply.to_string(), reply, "{id}");
             assert_eq!(r.findings, [id]);
+            // Only a permanent refusal of what was asked at HELO or RCPT is a strike.
+            let strike = matches!(id, "DENYLIST_HELO" | "RELAY_DENIED" | "DENYLIST_RECIPIENT");
+            assert_eq!(r.strike, strike, "{id}");
         }
     }
 
