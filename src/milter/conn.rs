@@ -227,7 +227,7 @@ async fn store(
 }
 
 /// The verdict's reply to a refusal, as the MTA is told to answer its client.
-fn reply_code(r: &crate::smtp::Reply, reference: &str) -> Response {
+pub(super) fn reply_code(r: &crate::smtp::Reply, reference: &str) -> Response {
     let enhanced = r.enhanced.map(|e| format!(" {e}")).unwrap_or_default();
     Response::ReplyCode(format!(
         "{}{enhanced} {} (ref={reference})",
