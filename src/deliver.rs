@@ -74,15 +74,16 @@ pub async fn deliver(
     });
     let verdict = crate::judge::judge(rt, context.clone(), findings).await;
     let context = drop_facts(context);
-    // The session appends the reference id to every refusal.
-    let refused = |code, subject, detail, text: &str| {
-        Err(Failure::Refused(Reply::status(code, subject, detail, text)))
-    };
     let tag = &rt.config.policy.thresholds.subject_tag;
     let header = header + &spam_headers::headers(&verdict);
+    // The verdict's reply (the session appends the reference id to every refusal).
     let result = match verdict.action {
-        Action::Reject => refused(550, 7, 1, "Message refused"),
-        Action::Tempfail => refused(451, 7, 1, "Message deferred, try again later"),
+        Action::Reject | Action::Tempfail => {
+            let reply = crate::verdict::reply::message(verdict.action);
+            Err(Failure::Refused(
+                reply.expect("a refusing action has a reply"),
+            ))
+        }
         Action::Quarantine => quarantine(rt, &context, &verdict, &header, backend).await,
         Action::Accept | Action::AddHeader | Action::RewriteSubject => {
             let body = spam_headers::edit_message(&body, verdict.action, tag);

@@ -76,6 +76,20 @@ pub async fn screen(rt: &Runtime, ip: IpAddr) -> Result<Vec<Finding>, Refusal> {
     }
 }
 
+/// The RCPT stage's deny list, as `moat serve` runs it (relaying and rates are the MTA's
+/// business here): a refusal by the policy table, with the verdict's reply.
+pub fn screen_recipient(rt: &Runtime, to: &Mailbox) -> Result<(), Refusal> {
+    use crate::config::stages::Stage;
+    use crate::verdict::stage::{Decision, decide};
+    let Some(denied) = crate::checks::lists::screen_recipient(&rt.config.policy.deny, to) else {
+        return Ok(());
+    };
+    match decide(Stage::Rcpt, "lists", vec![denied], &rt.config.table) {
+        Decision::Continue(_) => Ok(()),
+        Decision::Refuse(refusal) => Err(refusal),
+    }
+}
+
 /// The end-of-DATA stage of `moat serve` for one message (`body`: the message as received,
 /// CRLF lines, without Moat's headers). Counts and logs the result under `door`.
 pub async fn judge(

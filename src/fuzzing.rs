@@ -233,6 +233,7 @@ pub fn session(data: &[u8]) {
         loop {
             match s.poll() {
                 Event::NeedInput => break,
+                Event::Hello { .. } => s.proceed(),
                 Event::Mail { .. } | Event::Rcpt { .. } => {
                     s.resolve(Reply::status(250, 0, 0, "OK"))
                 }

@@ -26,6 +26,14 @@ pub async fn judge(
     if !rt.checks.is_empty() {
         findings.extend(rt.checks.run(message).await);
     }
+    // The policy table scores every finding it names (authentication, DNS lists, protocol
+    // behaviour, the session's refusals); only findings decided here force an action.
+    let table = &rt.config.table;
+    let stage = crate::config::stages::Stage::Data;
+    let mut findings: Vec<Finding> = findings
+        .into_iter()
+        .map(|f| verdict::stage::weighed_at(stage, table, f))
+        .collect();
     // `rules.scores` (a fitted score file) has the last word on every finding's score.
     policy.scores.apply(&mut findings);
     let started = std::time::Instant::now();

@@ -3,9 +3,9 @@
 //! | list | deny | allow |
 //! |---|---|---|
 //! | `clients` | `554 5.7.1` instead of the greeting | no DNSBL screen at connect; message accepted without checks |
-//! | `helo` | `550 5.7.1` to HELO/EHLO (the session core) | message accepted without checks |
+//! | `helo` | `550 5.7.1` to HELO/EHLO (the HELO stage) | message accepted without checks |
 //! | `senders`, `domains` | message refused `550 5.7.1` at the end of data | message accepted without checks |
-//! | `recipients` | `550 5.7.1` to RCPT (the session core) | a message whose every recipient is listed is accepted without checks, even from a denied sender or HELO |
+//! | `recipients` | `550 5.7.1` to RCPT (the RCPT stage) | a message whose every recipient is listed is accepted without checks, even from a denied sender or HELO |
 //!
 //! The allowed recipients exist for `postmaster@` and `abuse@`: a sender refused by the lists
 //! or the checks must still be able to reach them to ask why. A client on `deny.clients` is
@@ -15,6 +15,7 @@ use crate::checks::{Finding, MessageContext};
 use crate::config::lists::List;
 use crate::config::policy::Policy;
 use crate::config::stages::ids;
+use crate::smtp::address::Mailbox;
 use std::net::IpAddr;
 
 /// What the lists say about a client at connect (a fact: the verdict decides what follows).
@@ -37,6 +38,22 @@ pub fn screen_client(policy: &Policy, ip: IpAddr) -> ClientScreen {
         return ClientScreen::Trusted;
     }
     ClientScreen::Unlisted
+}
+
+/// What `lists.deny.helo` says about a HELO/EHLO name: `DENYLIST_HELO`, or nothing.
+pub fn screen_helo(deny: &List, name: &str) -> Option<Finding> {
+    let why = deny.helo(name)?;
+    Some(Finding::fact(
+        ids::DENYLIST_HELO,
+        format!("HELO {name} listed in lists.deny: {why}"),
+    ))
+}
+
+/// What `lists.deny.recipients` says about a recipient: `DENYLIST_RECIPIENT`, or nothing.
+pub fn screen_recipient(deny: &List, to: &Mailbox) -> Option<Finding> {
+    let why = deny.recipient(&to.key())?;
+    let reason = format!("recipient listed in lists.deny: {why}");
+    Some(Finding::fact(ids::DENYLIST_RECIPIENT, reason))
 }
 
 /// Whether `ip` is on `lists.allow.clients` (exempt from rate limits and greylisting).

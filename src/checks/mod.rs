@@ -2,8 +2,8 @@
 //! facts with a reason — and never decides; `crate::verdict` turns findings into one action
 //! (or, before the end of DATA, a refusal) with the policy table. The end-of-DATA checks
 //! implement `Check` and run together (`Checks::run`); the checks of the stages before it
-//! (the lists, rate limits and greylisting here; the DNSBL screen and pre-greet test in
-//! `crate::reputation`) are run by the connection at their stage (`crate::conn`).
+//! (the lists, relaying, rate limits and greylisting here; the DNSBL screen and pre-greet
+//! test in `crate::reputation`) are run by the connection at their stage (`crate::conn`).
 //! The checks of a message run concurrently (`join`); a check that panics costs its findings,
 //! not the message.
 
@@ -12,6 +12,7 @@ pub mod join;
 pub mod lists;
 pub mod ratelimit;
 mod refusal;
+pub mod relay;
 mod session;
 
 pub use refusal::Refusal;

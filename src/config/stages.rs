@@ -17,11 +17,11 @@ use std::collections::HashMap;
 pub enum Stage {
     /// Before the greeting: allow/deny clients, connection rate, DNSBL/DNSWL, pre-greet.
     Connect,
-    /// HELO/EHLO.
+    /// HELO/EHLO: the deny-listed names.
     Helo,
     /// MAIL FROM: message rate.
     Mail,
-    /// RCPT TO: recipient rate, greylisting.
+    /// RCPT TO: relaying, deny-listed recipients, recipient rate, greylisting.
     Rcpt,
     /// End of DATA: authentication, lists, rules, classifier, URIBL/RHSBL — the verdict.
     #[default]
@@ -75,6 +75,15 @@ pub mod ids {
     pub const RATELIMIT_MESSAGES: &str = "RATELIMIT_MESSAGES";
     pub const RATELIMIT_RECIPIENTS: &str = "RATELIMIT_RECIPIENTS";
     pub const GREYLIST: &str = "GREYLIST";
+    /// A HELO/EHLO name on `lists.deny.helo`.
+    pub const DENYLIST_HELO: &str = "DENYLIST_HELO";
+    /// A recipient on `lists.deny.recipients`.
+    pub const DENYLIST_RECIPIENT: &str = "DENYLIST_RECIPIENT";
+    /// A recipient outside `domains`, or a routing trick (`%`, `!`, source routes, quoted `@`).
+    pub const RELAY_DENIED: &str = "RELAY_DENIED";
+    /// The backend refused a recipient for good (usually an unknown user); its reply is the
+    /// client's, so the table only records the stage.
+    pub const RCPT_REFUSED: &str = "RCPT_REFUSED";
     pub const PREGREET: &str = "PREGREET";
     pub const PIPELINING_UNADVERTISED: &str = "PIPELINING_UNADVERTISED";
 }
@@ -138,7 +147,13 @@ impl PolicyTable {
             PregreetAction::Finding => scored(Stage::Data, rep.pregreet_score),
         };
         t.set(ids::PREGREET, pregreet);
-        // MAIL and RCPT: rates and greylisting defer (the client retries).
+        // HELO: a deny-listed name is refused (the client may say HELO again).
+        t.set(ids::DENYLIST_HELO, forced(Stage::Helo, Action::Reject));
+        // MAIL and RCPT: no open relay and the deny list refuse; rates and greylisting defer
+        // (the client retries).
+        t.set(ids::RELAY_DENIED, forced(Stage::Rcpt, Action::Reject));
+        t.set(ids::DENYLIST_RECIPIENT, forced(Stage::Rcpt, Action::Reject));
+        t.set(ids::RCPT_REFUSED, forced(Stage::Rcpt, Action::Reject));
         t.set(
             ids::RATELIMIT_MESSAGES,
             forced(Stage::Mail, Action::Tempfail),
@@ -198,6 +213,8 @@ mod tests {
         assert_eq!(t.get("DNSWL_WL_TEST").unwrap().stage, Stage::Connect);
         assert_eq!(t.get("PREGREET").unwrap().force, Some(Action::Reject));
         assert_eq!(t.stage_of("GREYLIST"), Stage::Rcpt);
+        assert_eq!(t.stage_of("DENYLIST_HELO"), Stage::Helo);
+        assert_eq!(t.get("RELAY_DENIED").unwrap().force, Some(Action::Reject));
         assert_eq!(t.stage_of("RATELIMIT_MESSAGES"), Stage::Mail);
         assert_eq!(t.get("SPF_FAIL").unwrap().force, Some(Action::Reject));
         assert_eq!(t.stage_of("RULE_ANYTHING"), Stage::Data);

@@ -55,6 +55,18 @@ impl Conn {
         }
     }
 
+    /// A permanent refusal of a recipient is the backend not knowing it (or refusing it for
+    /// good): the `RCPT_REFUSED` finding, counted and logged like Moat's own refusals. The
+    /// backend's reply is the client's (lockstep), so no verdict picks another.
+    pub(super) fn backend_refused_rcpt(&mut self, reply: Reply) -> Reply {
+        if reply.code < 500 {
+            return reply;
+        }
+        let id = crate::config::stages::ids::RCPT_REFUSED;
+        let refusal = crate::checks::Refusal::new("backend", id, reply);
+        self.checks.refused(refusal).reply
+    }
+
     pub(super) async fn backend_reset(&mut self) {
         if !std::mem::take(&mut self.backend_in_transaction) {
             return;

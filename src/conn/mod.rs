@@ -100,7 +100,7 @@ impl Conn {
             // Back to the backend connection pool when clean, else closed.
             Box::pin(self.rt.relay.release(backend)).await;
         }
-        let findings = self.refusal_ids();
+        let findings = self.checks.refusal_ids();
         tracing::info!(
             target: "moat::session",
             session = self.session.id(),
@@ -116,23 +116,12 @@ impl Conn {
         crate::metrics::session_end(end.as_str());
     }
 
-    /// Records why a refusal was made (its finding ids) and returns the reply to send.
-    fn refused(&mut self, refusal: crate::checks::Refusal) -> crate::smtp::Reply {
-        self.checks.refused(refusal)
-    }
-
-    /// Every refusal's finding id, the session core's included, comma-separated.
-    fn refusal_ids(&mut self) -> String {
-        let from_session = self.session.take_refusals();
-        self.checks.refusal_ids(&from_session)
-    }
-
     /// Before the greeting: the connect stage (`stages`) and the pre-greet test queue the
     /// greeting or a refusal; what an early talker sent is fed to the session.
     async fn open(&mut self) -> Result<(), End> {
         use crate::reputation::pregreet::{self, Pregreet};
-        if let Err(reply) = Box::pin(self.connect_stage()).await {
-            self.session.refuse_connection(reply);
+        if let Err(refusal) = Box::pin(self.connect_stage()).await {
+            self.session.refuse_connection(refusal.reply);
             return Ok(());
         }
         match pregreet::wait(&self.rt.config.reputation, &mut self.stream).await {
@@ -142,7 +131,7 @@ impl Conn {
                     self.session.greet();
                     self.session.feed(&input);
                 }
-                Err(reply) => self.session.refuse_connection(reply),
+                Err(refusal) => self.session.refuse_connection(refusal.reply),
             },
             Pregreet::Closed => return Err(End::ClientClosed),
         }
@@ -168,30 +157,28 @@ impl Conn {
                         }
                     }
                 }
+                Event::Hello { name } => match self.helo_stage(&name) {
+                    Ok(()) => self.session.proceed(),
+                    Err(refusal) => self.session.refuse(refusal.reply, refusal.strike),
+                },
                 Event::Mail { from, params } => {
-                    let reply = match Box::pin(self.mail_stage()).await {
-                        Err(refusal) => refusal,
-                        Ok(()) => Box::pin(self.backend_mail(&from, &params)).await,
-                    };
+                    if let Err(refusal) = Box::pin(self.mail_stage()).await {
+                        self.stop_auth();
+                        self.session.refuse(refusal.reply, refusal.strike);
+                        continue;
+                    }
+                    let reply = Box::pin(self.backend_mail(&from, &params)).await;
                     self.start_auth(&reply, &from);
                     self.session.resolve(reply);
                 }
                 Event::Rcpt { to } => {
                     let from = self.session.transaction().map(|t| t.from.clone());
-                    let reply = match Box::pin(self.rcpt_stage(from.as_ref(), &to)).await {
-                        Err(refusal) => refusal,
-                        Ok(()) => Box::pin(self.backend_rcpt(&to)).await,
-                    };
-                    // A permanent refusal is the backend not knowing the recipient (or
-                    // refusing it for good): counted and logged like Moat's own refusals.
-                    let reply = match reply.code >= 500 {
-                        true => self.refused(crate::checks::Refusal::new(
-                            "backend",
-                            "RCPT_REFUSED",
-                            reply,
-                        )),
-                        false => reply,
-                    };
+                    if let Err(refusal) = Box::pin(self.rcpt_stage(from.as_ref(), &to)).await {
+                        self.session.refuse(refusal.reply, refusal.strike);
+                        continue;
+                    }
+                    let reply = Box::pin(self.backend_rcpt(&to)).await;
+                    let reply = self.backend_refused_rcpt(reply);
                     self.session.resolve(reply);
                 }
                 Event::Message { body } => {
@@ -351,11 +338,7 @@ impl Conn {
             tls: self.tls.as_ref(),
             transaction: &txn,
             auth: self.checks.envelope.take(),
-            connection_findings: crate::reputation::session_findings(
-                &self.rt.config.table,
-                &self.checks.carried,
-                self.session.pipelined_unadvertised(),
-            ),
+            connection_findings: self.session_findings(),
         };
         let backend = self.backend.as_mut().filter(|b| b.is_usable());
         let outcome = deliver::deliver(&self.rt, request, body, backend).await;
@@ -390,6 +373,18 @@ impl Conn {
         crate::metrics::message(outcome.action.as_str(), reply.code, size);
         crate::metrics::stage("transaction", started.elapsed().as_secs_f64());
         reply
+    }
+
+    /// What the session established before this message, for its verdict: the connection's
+    /// findings (DNSBL/DNSWL, pre-greet, pipelining) and the refusals so far.
+    fn session_findings(&self) -> Vec<crate::checks::Finding> {
+        let mut findings = crate::reputation::session_findings(
+            &self.rt.config.table,
+            &self.checks.carried,
+            self.session.pipelined_unadvertised(),
+        );
+        findings.extend_from_slice(self.checks.refusal_findings());
+        findings
     }
 
     /// Starts SPF and iprev once MAIL FROM is accepted, so they run during RCPT and DATA.
@@ -435,5 +430,7 @@ pub use id::new_session_id;
 mod backend;
 mod stages;
 
+#[cfg(test)]
+mod stage_tests;
 #[cfg(test)]
 mod tests;

@@ -78,19 +78,17 @@ impl Conn<'_> {
                     .await
             }
             Step::Rcpt(None) => vec![Response::Continue],
-            Step::Rcpt(Some(rcpt)) => {
-                if let Some(why) = self.rt.config.policy.deny.recipient(&rcpt.key()) {
-                    let reference = self.reference();
-                    tracing::info!(target: "moat::refusal", door = "milter", reference = %reference, listed = %why, "recipient on lists.deny");
-                    crate::metrics::check_result("lists", "DENYLIST_RECIPIENT");
-                    vec![Response::ReplyCode(format!(
-                        "550 5.7.1 Recipient refused (ref={reference})"
-                    ))]
-                } else {
+            Step::Rcpt(Some(rcpt)) => match crate::doors::screen_recipient(self.rt, &rcpt) {
+                Ok(()) => {
                     s.add_recipient(rcpt);
                     vec![Response::Continue]
                 }
-            }
+                Err(refusal) => {
+                    let reference = self.reference();
+                    tracing::info!(target: "moat::refusal", door = "milter", reference = %reference, findings = %refusal.findings.join(","), reason = %refusal.reason, "recipient refused");
+                    vec![reply_code(&refusal.reply, &reference)]
+                }
+            },
             Step::TooLarge => {
                 refused(Door::Milter, "too_large");
                 let reference = self.reference();
@@ -120,14 +118,7 @@ impl Conn<'_> {
             }
             Err(refusal) => {
                 refused(Door::Milter, "denied");
-                let r = &refusal.reply;
-                let enhanced = r.enhanced.map(|e| format!(" {e}")).unwrap_or_default();
-                vec![Response::ReplyCode(format!(
-                    "{}{enhanced} {} (ref={})",
-                    r.code,
-                    r.text(),
-                    self.id
-                ))]
+                vec![reply_code(&refusal.reply, &self.id)]
             }
         }
     }
@@ -233,4 +224,14 @@ async fn store(
             ))]
         }
     }
+}
+
+/// The verdict's reply to a refusal, as the MTA is told to answer its client.
+pub(super) fn reply_code(r: &crate::smtp::Reply, reference: &str) -> Response {
+    let enhanced = r.enhanced.map(|e| format!(" {e}")).unwrap_or_default();
+    Response::ReplyCode(format!(
+        "{}{enhanced} {} (ref={reference})",
+        r.code,
+        r.text()
+    ))
 }

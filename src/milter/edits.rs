@@ -13,15 +13,12 @@ use super::codec::Response;
 use crate::doors::Judged;
 use crate::verdict::Action;
 
-/// `451`/`550` with Moat's generic text and the reference, or `None` for the actions that
-/// let the message through.
+/// `451`/`550` with the verdict's generic text (`crate::verdict::reply::message`, as the
+/// SMTP server answers) and the reference, or `None` for the actions that let the message
+/// through.
 pub fn refusal(action: Action, reference: &str) -> Option<Response> {
-    let text = match action {
-        Action::Reject => "550 5.7.1 Message refused",
-        Action::Tempfail => "451 4.7.1 Message deferred, try again later",
-        _ => return None,
-    };
-    Some(Response::ReplyCode(format!("{text} (ref={reference})")))
+    let reply = crate::verdict::reply::message(action)?;
+    Some(super::conn::reply_code(&reply, reference))
 }
 
 /// What the MTA should change in a message it passes on. `headers` are the message's own

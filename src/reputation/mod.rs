@@ -34,11 +34,11 @@ pub struct Reputation {
     suffixes: Arc<psl::SuffixList>,
 }
 
-/// What the DNSBL/DNSWL zones said about one client address.
+/// What the DNSBL/DNSWL zones said about one client address: one finding per zone that
+/// listed it. Each zone's weight is its finding's score in the policy table
+/// (`crate::config::stages`), not the finding's own.
 #[derive(Debug, Default)]
 pub struct Screen {
-    /// Sum of the weights of the zones that listed the address (allow lists subtract).
-    pub total: f64,
     pub findings: Vec<Finding>,
 }
 
@@ -79,18 +79,11 @@ impl Reputation {
         let asks = self.config.dnsbl.iter().map(|zone| async {
             let listed = self.listed("dnsbl", zone, &subject).await?;
             let kind = if zone.weight > 0.0 { "DNSBL" } else { "DNSWL" };
-            Some(Finding {
-                id: format!("{kind}_{}", zone.label()),
-                score: zone.weight,
-                reason: format!("{ip} listed in {} ({listed})", zone.name),
-                force: None,
-            })
+            let reason = format!("{ip} listed in {} ({listed})", zone.name);
+            Some(Finding::fact(format!("{kind}_{}", zone.label()), reason))
         });
         let findings: Vec<Finding> = join_all(asks).await.into_iter().flatten().collect();
-        Screen {
-            total: findings.iter().map(|f| f.score).sum(),
-            findings,
-        }
+        Screen { findings }
     }
 
     /// Asks `zones` about each of `domains` (already deduplicated and bounded); one finding
@@ -104,11 +97,9 @@ impl Reputation {
                     .map(|a| format!("{d} ({a})"))
             });
             let hits: Vec<String> = join_all(per_domain).await.into_iter().flatten().collect();
-            (!hits.is_empty()).then(|| Finding {
-                id: format!("{prefix}_{}", zone.label()),
-                score: zone.weight,
-                reason: format!("listed in {}: {}", zone.name, hits.join(", ")),
-                force: None,
+            (!hits.is_empty()).then(|| {
+                let reason = format!("listed in {}: {}", zone.name, hits.join(", "));
+                Finding::fact(format!("{prefix}_{}", zone.label()), reason)
             })
         });
         join_all(asks).await.into_iter().flatten().collect()
@@ -164,7 +155,7 @@ pub async fn screen_connection(reputation: Option<&Reputation>, ip: IpAddr) -> V
     let screen = rep.screen(ip).await;
     if !screen.findings.is_empty() {
         let ids: Vec<&str> = screen.findings.iter().map(|f| f.id.as_str()).collect();
-        tracing::info!(target: "moat::reputation", client = %ip, total = screen.total, findings = ?ids, "client listed");
+        tracing::info!(target: "moat::reputation", client = %ip, findings = ?ids, "client listed");
     }
     screen.findings
 }

@@ -112,14 +112,12 @@ fn symbols(j: &Judged) -> Value {
     Value::Object(m)
 }
 
-/// `smtp_message` is the reply text proxies and Exim give the client for a refusal.
+/// `smtp_message` is the reply text proxies and Exim give the client for a refusal: the
+/// verdict's, as the SMTP server answers (`crate::verdict::reply::message`).
 fn messages(a: Action, reference: &str) -> Value {
-    match a {
-        Action::Reject => json!({"smtp_message": format!("Message refused (ref={reference})")}),
-        Action::Tempfail => {
-            json!({"smtp_message": format!("Message deferred, try again later (ref={reference})")})
-        }
-        _ => json!({}),
+    match crate::verdict::reply::message(a) {
+        Some(reply) => json!({"smtp_message": format!("{} (ref={reference})", reply.text())}),
+        None => json!({}),
     }
 }
 

@@ -33,8 +33,6 @@ pub struct SessionConfig {
     pub tls_available: bool,
     /// Recipients one transaction may carry for the backend to answer exactly (LMTP: 1).
     pub backend_max_recipients: Option<usize>,
-    /// `lists.deny`: its HELO names are refused at HELO/EHLO, its recipients at RCPT.
-    pub deny_list: Arc<crate::config::policy::List>,
     /// The process's memory budget, which every message reserves from (`crate::budget`).
     pub memory: Arc<crate::budget::MemoryBudget>,
 }
@@ -60,7 +58,6 @@ impl SessionConfig {
             quoted_local_parts: config.quoted_local_parts,
             tls_available,
             backend_max_recipients,
-            deny_list: config.policy.deny.clone(),
             memory,
         }
     }
@@ -86,12 +83,17 @@ pub struct Transaction {
 pub enum Event {
     /// Flush output, then read more input (or call `timeout` / `shutdown`).
     NeedInput,
-    /// Open the backend transaction (lockstep relay); answer with `resolve`.
+    /// A well-formed HELO/EHLO: run the HELO stage's checks, then `proceed` (the session
+    /// answers with its greeting and capabilities) or `refuse`.
+    Hello { name: String },
+    /// Run the MAIL stage's checks and open the backend transaction (lockstep relay);
+    /// answer with `resolve`, or `refuse`.
     Mail {
         from: ReversePath,
         params: MailParams,
     },
-    /// Ask the backend about this recipient; answer with `resolve`.
+    /// Run the RCPT stage's checks (relaying, lists, rates …) and ask the backend about this
+    /// recipient; answer with `resolve`, or `refuse`.
     Rcpt { to: Mailbox },
     /// A complete message for `transaction()`: check, decide, deliver, then `resolve`.
     Message { body: Vec<u8> },
@@ -115,6 +117,7 @@ enum Phase {
 
 #[derive(Debug)]
 enum Pending {
+    Hello(Hello),
     Mail(ReversePath, MailParams),
     Rcpt(Mailbox),
     /// The message's room in the memory budget, held until its outcome is resolved.
@@ -141,10 +144,8 @@ pub struct Session {
     /// The client sent a command behind another before its reply although PIPELINING was
     /// not advertised to it (no EHLO yet, or HELO): a bot writing blind (`crate::reputation`).
     pipelined_unadvertised: bool,
-    /// The refusals the session decided itself (deny-listed HELO names and recipients,
-    /// relaying denied), as (check, finding id), for the session's log line and metrics;
-    /// taken by the driver.
-    refusals: Vec<(&'static str, &'static str)>,
+    /// An accepted HELO/EHLO ended a transaction: the next `poll` says `Event::Reset`.
+    owe_reset: bool,
 }
 
 impl Session {
@@ -165,7 +166,7 @@ impl Session {
             bad_commands: 0,
             quit: false,
             pipelined_unadvertised: false,
-            refusals: Vec::new(),
+            owe_reset: false,
         }
     }
 
@@ -178,11 +179,6 @@ impl Session {
     /// Whether the client pipelined without having been offered PIPELINING.
     pub fn pipelined_unadvertised(&self) -> bool {
         self.pipelined_unadvertised
-    }
-
-    /// The finding ids of refusals the session decided since the last call.
-    pub fn take_refusals(&mut self) -> Vec<(&'static str, &'static str)> {
-        std::mem::take(&mut self.refusals)
     }
 
     /// Instead of the greeting: refuse the connection (a DNSBL listing) and close.
@@ -294,6 +290,9 @@ impl Session {
 
     /// The next thing the driver must do.
     pub fn poll(&mut self) -> Event {
+        if std::mem::take(&mut self.owe_reset) {
+            return Event::Reset;
+        }
         loop {
             match &mut self.phase {
                 Phase::Closed => return Event::Close,
@@ -370,13 +369,41 @@ impl Session {
         }
     }
 
+    /// The HELO stage let the pending `Hello` through: the session greets the client.
+    pub fn proceed(&mut self) {
+        match self.take_pending("proceed") {
+            Pending::Hello(hello) => self.hello_accepted(hello),
+            other => panic!("proceed() on {other:?}"),
+        }
+    }
+
+    /// A stage's checks refused the pending `Hello`, `Mail` or `Rcpt` (or a message): the
+    /// verdict's reply goes to the client and nothing of the command is kept. A `strike`
+    /// counts as a bad command (`limits.max_bad_commands`), as the client asked for what it
+    /// can never have.
+    pub fn refuse(&mut self, reply: Reply, strike: bool) {
+        if let Pending::Message(_reservation) = self.take_pending("refuse") {
+            self.transaction = None;
+        }
+        match strike {
+            true => self.bad_command(reply),
+            false => self.reply(reply),
+        }
+    }
+
+    fn take_pending(&mut self, what: &str) -> Pending {
+        match std::mem::replace(&mut self.phase, Phase::Command) {
+            Phase::Pending(pending) => pending,
+            _ => panic!("{what}() without a pending event"),
+        }
+    }
+
     /// Hands back the outcome of `Mail`, `Rcpt` or `Message`: the reply for the client.
     pub fn resolve(&mut self, reply: Reply) {
-        let Phase::Pending(pending) = std::mem::replace(&mut self.phase, Phase::Command) else {
-            panic!("resolve() without a pending event");
-        };
+        let pending = self.take_pending("resolve");
         let accepted = reply.is_positive();
         match pending {
+            Pending::Hello(_) => panic!("a Hello is answered with proceed() or refuse()"),
             Pending::Mail(from, params) if accepted => {
                 self.transaction = Some(Transaction {
                     from,

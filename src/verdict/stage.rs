@@ -34,7 +34,8 @@ pub fn decide(stage: Stage, check: &str, findings: Vec<Finding>, table: &PolicyT
     match forced.max(by_score) {
         Some(action @ (Action::Tempfail | Action::Reject)) => {
             let reply = super::reply::refusal(stage, action, &here);
-            Decision::Refuse(Refusal::of(check, &findings, reply))
+            let strike = super::reply::is_strike(stage, action);
+            Decision::Refuse(Refusal::of(check, &findings, reply).striking(strike))
         }
         _ => Decision::Continue(findings),
     }
@@ -46,6 +47,18 @@ pub fn scored(table: &PolicyTable, mut finding: Finding) -> Finding {
     if let Some(entry) = table.get(&finding.id) {
         finding.score = entry.score;
         finding.force = entry.force;
+    }
+    finding
+}
+
+/// A finding as `stage` weighs it: the table's score always; the table's forced action only
+/// if the finding is decided at `stage` — one decided at an earlier stage acted there (a
+/// refusal) or chose not to, and is carried for its score alone. Ids the table does not
+/// name (rules, the classifier) keep what their check gave them.
+pub fn weighed_at(stage: Stage, table: &PolicyTable, mut finding: Finding) -> Finding {
+    if let Some(entry) = table.get(&finding.id) {
+        finding.score = entry.score;
+        finding.force = entry.force.filter(|_| entry.stage == stage);
     }
     finding
 }
@@ -125,6 +138,13 @@ mod tests {
                 "GREYLIST",
                 "451 4.7.1 Greylisted, try again later",
             ),
+            (Stage::Helo, "DENYLIST_HELO", "550 5.7.1 HELO name refused"),
+            (Stage::Rcpt, "RELAY_DENIED", "550 5.7.1 Relaying denied"),
+            (
+                Stage::Rcpt,
+                "DENYLIST_RECIPIENT",
+                "550 5.7.1 Recipient refused",
+            ),
         ];
         for (stage, id, reply) in cases {
             let Decision::Refuse(r) = decide(stage, "test", vec![fact(id)], &t) else {
@@ -132,6 +152,9 @@ mod tests {
             };
             assert_eq!(r.reply.to_string(), reply, "{id}");
             assert_eq!(r.findings, [id]);
+            // Only a permanent refusal of what was asked at HELO or RCPT is a strike.
+            let strike = matches!(id, "DENYLIST_HELO" | "RELAY_DENIED" | "DENYLIST_RECIPIENT");
+            assert_eq!(r.strike, strike, "{id}");
         }
     }
 
@@ -156,6 +179,28 @@ mod tests {
         assert_eq!(
             r.reply.to_string(),
             "554 5.5.1 Protocol error: talked before the greeting"
+        );
+    }
+
+    /// At the end of DATA the table scores every finding it names; a finding carried from an
+    /// earlier stage brings its score, never its forced action (it acted there already).
+    #[test]
+    fn carried_findings_bring_their_score_not_their_action() {
+        let t = table("reputation:\n  dnsbl: [\"bl.test*2\"]\n  threshold: 9\n");
+        let dnsbl = weighed_at(Stage::Data, &t, fact("DNSBL_BL_TEST"));
+        assert_eq!((dnsbl.score, dnsbl.force), (2.0, None));
+        let relay = weighed_at(Stage::Data, &t, fact("RELAY_DENIED"));
+        assert_eq!((relay.score, relay.force), (0.0, None));
+        let spf = weighed_at(Stage::Data, &t, fact("SPF_FAIL"));
+        assert_eq!(spf.score, 3.0, "auth's score is the table's");
+        let deny = weighed_at(Stage::Data, &t, fact("DENYLIST"));
+        assert_eq!(deny.force, Some(Action::Reject));
+        let mut rule = fact("RULE_X");
+        rule.score = 1.5;
+        assert_eq!(
+            weighed_at(Stage::Data, &t, rule).score,
+            1.5,
+            "not in the table"
         );
     }
 

@@ -1,7 +1,8 @@
 //! Refusals before the end of DATA are findings (issue 14): a DNSBL refusal, a deny-listed
-//! recipient, a greylist deferral, a rate-limit refusal, relaying denied and a recipient the
-//! backend does not know each show in the `findings=` of that session's log line and in
-//! `moat_check_results_total{check, result=<finding id>}`.
+//! HELO name or recipient, a greylist deferral, a rate-limit refusal, relaying denied and a
+//! recipient the backend does not know each show in the `findings=` of that session's log
+//! line and in `moat_check_results_total{check, result=<finding id>}`; a message the session
+//! still sends carries them in `X-Spam-Status`.
 
 use crate::common::dns::TestDns;
 use crate::common::fault_backend::{Fault, FaultBackend};
@@ -82,6 +83,70 @@ fn refusals_before_data_are_findings_in_the_session_log_and_metrics() {
         ("lists", "DENYLIST_RECIPIENT"),
         ("relay", "RELAY_DENIED"),
         ("backend", "RCPT_REFUSED"),
+    ] {
+        let series = format!("moat_check_results_total{{check=\"{check}\",result=\"{id}\"}}");
+        assert_eq!(metric(m.admin, &series), 1.0, "{series}");
+    }
+}
+
+/// The HELO stage and the RCPT stage's relaying and deny list decide by the policy table like
+/// the others: each refusal is a finding in the session line and the metric, and the message
+/// the client then sends is relayed with them in `tests=` (score 0: they acted already).
+#[test]
+fn helo_and_rcpt_refusals_are_findings_of_the_message_relayed_after_them() {
+    let backend = FaultBackend::normal();
+    let extra =
+        "lists:\n  deny:\n    helo: [bad-helo.test]\n    recipients: [blocked@example.test]\n";
+    let m = start(&backend, extra);
+    let mut c = connect_from("127.0.0.8", m.moat.addr);
+    assert!(c.reply().starts_with("220"));
+    let r = c.cmd("EHLO bad-helo.test");
+    assert!(
+        r.starts_with("550 5.7.1 HELO name refused (ref="),
+        "HELO deny: {r}"
+    );
+    assert!(
+        c.cmd("MAIL FROM:<s@origin.test>").starts_with("503"),
+        "no HELO yet"
+    );
+    assert!(c.cmd("EHLO client.test").starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<s@origin.test>").starts_with("250"));
+    let r = c.cmd("RCPT TO:<blocked@example.test>");
+    assert!(
+        r.starts_with("550 5.7.1 Recipient refused"),
+        "deny list: {r}"
+    );
+    let r = c.cmd("RCPT TO:<u@elsewhere.test>");
+    assert!(
+        r.starts_with("550 5.7.1 Relaying denied"),
+        "relaying denied: {r}"
+    );
+    assert!(c.cmd("RCPT TO:<alice@example.test>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    let end = c.cmd("Subject: after refusals\r\n\r\nhello\r\n.");
+    assert!(end.starts_with("250"), "{end}");
+    assert!(c.cmd("QUIT").starts_with("221"));
+
+    let relayed = backend.messages_containing("after refusals");
+    assert_eq!(relayed.len(), 1);
+    // The header as one line (it is folded at commas).
+    let text = relayed[0].text().replace("\r\n\t", "");
+    let status = text
+        .lines()
+        .find(|l| l.starts_with("X-Spam-Status:"))
+        .unwrap_or_else(|| panic!("no X-Spam-Status in {text}"));
+    for id in ["DENYLIST_HELO", "DENYLIST_RECIPIENT", "RELAY_DENIED"] {
+        assert!(status.contains(id), "{id} missing from {status}");
+    }
+    let line = session_line(&m, "127.0.0.8");
+    assert!(
+        line.contains("findings=DENYLIST_HELO,DENYLIST_RECIPIENT,RELAY_DENIED"),
+        "{line}"
+    );
+    for (check, id) in [
+        ("lists", "DENYLIST_HELO"),
+        ("lists", "DENYLIST_RECIPIENT"),
+        ("relay", "RELAY_DENIED"),
     ] {
         let series = format!("moat_check_results_total{{check=\"{check}\",result=\"{id}\"}}");
         assert_eq!(metric(m.admin, &series), 1.0, "{series}");

@@ -1,5 +1,6 @@
-//! One handler per SMTP command: sequencing rules, local policy (relay, limits, SIZE) and the
-//! event the driver must act on.
+//! One handler per SMTP command: sequencing rules, protocol limits (recipients, SIZE,
+//! address forms) and the event the driver must act on. Policy — deny lists, relaying,
+//! rates — is the stages' (`crate::conn::stages`): HELO, MAIL and RCPT become events.
 
 use super::{Event, Hello, Pending, Phase, Session};
 use crate::config::QuotedLocalParts;
@@ -53,13 +54,20 @@ impl Session {
         }
     }
 
+    /// The HELO stage's checks run first (`Event::Hello`); `proceed` then greets.
     fn hello_cmd(&mut self, name: String, extended: bool) -> Option<Event> {
-        if let Some(why) = self.cfg.deny_list.helo(&name) {
-            tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "HELO name on lists.deny");
-            self.refusals.push(("lists", "DENYLIST_HELO"));
-            self.bad_command(Reply::status(550, 7, 1, "HELO name refused"));
-            return None;
-        }
+        let hello = Hello {
+            name: name.clone(),
+            extended,
+        };
+        self.phase = Phase::Pending(Pending::Hello(hello));
+        Some(Event::Hello { name })
+    }
+
+    /// Greets an accepted HELO/EHLO; one in the middle of a transaction resets it, and the
+    /// driver hears `Event::Reset` from its next `poll`.
+    pub(super) fn hello_accepted(&mut self, hello: Hello) {
+        let Hello { name, extended } = hello;
         let greeting = format!("{} Hello {}", self.cfg.hostname, name);
         self.hello = Some(Hello { name, extended });
         if extended {
@@ -80,7 +88,7 @@ impl Session {
             self.reply(Reply::new(250, None, greeting));
         }
         // EHLO/HELO in the middle of a transaction resets it (RFC 5321 4.1.4).
-        self.abandon_transaction()
+        self.owe_reset = self.transaction.take().is_some();
     }
 
     fn mail(&mut self, from: ReversePath, params: MailParams) -> Option<Event> {
@@ -141,21 +149,10 @@ impl Session {
         }
         let count = txn.recipients.len();
         let smtputf8 = txn.params.smtputf8;
-        if to.is_routing_trick() || !self.cfg.domains.contains(&to.domain) {
-            tracing::info!(target: "moat::refusal", reference = %self.reference(), recipient = %to.address(), "relay denied");
-            self.refusals.push(("relay", "RELAY_DENIED"));
-            let r = Reply::status(550, 7, 1, "Relaying denied");
-            self.bad_command(r);
-            return None;
-        }
-        if self.refuses_quoted(&to) {
+        // A quoted `@` is a routing trick: the RCPT stage refuses it as relaying
+        // (`RELAY_DENIED`, docs/replies.md), not as a quoted local part.
+        if !to.is_routing_trick() && self.refuses_quoted(&to) {
             self.reply(Reply::status(553, 1, 3, "Quoted local part not accepted"));
-            return None;
-        }
-        if let Some(why) = self.cfg.deny_list.recipient(&to.key()) {
-            tracing::info!(target: "moat::refusal", reference = %self.reference(), listed = %why, "recipient on lists.deny");
-            self.refusals.push(("lists", "DENYLIST_RECIPIENT"));
-            self.bad_command(Reply::status(550, 7, 1, "Recipient refused"));
             return None;
         }
         if !to.is_ascii() && !smtputf8 {

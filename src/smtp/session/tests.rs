@@ -9,12 +9,14 @@ fn config(edit: impl FnOnce(&mut SessionConfig)) -> Arc<SessionConfig> {
     let mut s = SessionConfig::from_config(&c, true, None, memory);
     s.hostname = "mx.example.test".into();
     s.postmaster_domain = "example.test".into();
-    s.deny_list = Default::default();
     edit(&mut s);
     Arc::new(s)
 }
 
-/// A driver that accepts everything the backend would be asked, recording messages.
+/// A driver that accepts everything the backend would be asked, recording messages. The
+/// stages' checks are not run here (`crate::conn::stage_tests` runs them with the session),
+/// except that a recipient in `else.test` is refused as the RCPT stage would, to show where
+/// a driver's refusal lands among pipelined replies.
 struct Harness {
     session: Session,
     messages: Vec<Vec<u8>>,
@@ -46,7 +48,12 @@ impl Harness {
         loop {
             match self.session.poll() {
                 Event::NeedInput => break,
+                Event::Hello { .. } => self.session.proceed(),
                 Event::Mail { .. } => self.session.resolve(Reply::status(250, 1, 0, "OK")),
+                Event::Rcpt { to } if to.domain == "else.test" => {
+                    let refused = Reply::status(550, 7, 1, "Relaying denied");
+                    self.session.refuse(refused, true)
+                }
                 Event::Rcpt { .. } => self.session.resolve(Reply::status(250, 1, 5, "OK")),
                 Event::Message { body } => {
                     self.messages.push(body);
@@ -147,31 +154,6 @@ fn simple_commands() {
     assert!(h.send(b"RSET\r\n").starts_with("250 2.0.0"));
     assert!(h.send(b"FOO\r\n").starts_with("500 5.5.1"));
     assert!(h.send(b"BDAT 10 LAST\r\n").starts_with("502 5.5.1"));
-}
-
-#[test]
-fn relay_tricks_and_foreign_domains_are_denied() {
-    let mut h = Harness::new(config(|_| {}));
-    h.send(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
-    for rcpt in [
-        "<user%other.test@example.test>",
-        "<@a.test:u@example.test>",
-        "<\"u@other.test\"@example.test>",
-        "<u@other.test>",
-        "<other.test!u@example.test>",
-        "<u@[127.0.0.1]>",
-    ] {
-        let r = h.send(format!("RCPT TO:{rcpt}\r\n").as_bytes());
-        assert!(
-            r.starts_with("550 5.7.1 Relaying denied (ref=T-1)"),
-            "{rcpt}: {r}"
-        );
-    }
-    assert!(
-        h.send(b"RCPT TO:<Alice@EXAMPLE.test>\r\n")
-            .starts_with("250")
-    );
-    assert!(h.send(b"RCPT TO:<postmaster>\r\n").starts_with("250"));
 }
 
 #[test]
@@ -284,38 +266,6 @@ fn rset_mid_transaction_resets_backend() {
     assert!(h.send(b"MAIL FROM:<a@b.test>\r\n").starts_with("250"));
 }
 
-fn deny_list(lists: &str) -> Arc<crate::config::policy::List> {
-    let yaml = format!(
-        "hostname: mx.example.test\nlisten: [127.0.0.1:2525]\ndomains: [example.test, old.example.test]\nbackend:\n  protocol: maildir\n  path: ./m\nlists:\n  deny:\n{lists}"
-    );
-    Config::from_yaml(&yaml, "test")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .policy
-        .deny
-}
-
-#[test]
-fn denied_helo_refused_550_and_mail_needs_a_new_hello() {
-    let deny = deny_list("    helo: [\"*.dyn.bad.test\"]\n");
-    let mut h = Harness::new(config(|c| c.deny_list = deny));
-    let r = h.send(b"EHLO host-7.dyn.bad.test\r\n");
-    assert!(r.starts_with("550 5.7.1 HELO name refused (ref="), "{r}");
-    assert_eq!(codes(&h.send(b"MAIL FROM:<a@b.test>\r\n")), ["503"]);
-    assert_eq!(codes(&h.send(b"HELO good.test\r\n")), ["250"]);
-    assert_eq!(codes(&h.send(b"MAIL FROM:<a@b.test>\r\n")), ["250"]);
-}
-
-#[test]
-fn denied_recipient_refused_550_at_rcpt_others_accepted() {
-    let deny = deny_list("    recipients: [\"@old.example.test\", bob@example.test]\n");
-    let mut h = Harness::new(config(|c| c.deny_list = deny));
-    h.send(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
-    let r = h.send(b"RCPT TO:<Bob@Example.test>\r\n");
-    assert!(r.starts_with("550 5.7.1 Recipient refused (ref="), "{r}");
-    assert_eq!(codes(&h.send(b"RCPT TO:<alice@example.test>\r\n")), ["250"]);
-    assert_eq!(h.session.transaction().unwrap().recipients.len(), 1);
-}
-
 /// A session config whose messages reserve from `budget` (`crate::budget`).
 fn with_budget(
     budget: &Arc<crate::budget::MemoryBudget>,
@@ -396,6 +346,8 @@ fn memory_budget_room_is_held_until_the_message_is_resolved() {
     let budget = crate::budget::MemoryBudget::new(1 << 30);
     let mut s = Session::new(with_budget(&budget, 1000), "T".into());
     s.feed(b"EHLO c.test\r\nMAIL FROM:<a@b.test> SIZE=900\r\n");
+    assert!(matches!(s.poll(), Event::Hello { .. }));
+    s.proceed();
     assert!(matches!(s.poll(), Event::Mail { .. }));
     s.resolve(Reply::status(250, 1, 0, "OK"));
     s.feed(b"RCPT TO:<a@example.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
