@@ -42,6 +42,25 @@ pub fn spawn(reloader: Reloader, config_path: Option<PathBuf>) -> tokio::task::J
     tokio::spawn(watch(reloader, config_path, seen))
 }
 
+/// How long the files must stay unchanged before a reload reads them.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Waits until the watched files stop changing: a file caught between its truncation and
+/// its last write (`echo … > moat.yaml`, most editors' non-atomic saves) may even parse and
+/// would be applied until the next poll. Bounded: after 20 changes in a row it goes on with
+/// what it sees (the next poll catches the rest).
+async fn settled(config_path: Option<&Path>, reloader: &Reloader, mut now: Snapshot) -> Snapshot {
+    for _ in 0..20 {
+        tokio::time::sleep(SETTLE).await;
+        let again = snapshot(config_path, &reloader.current().config);
+        if again == now {
+            break;
+        }
+        now = again;
+    }
+    now
+}
+
 async fn watch(reloader: Reloader, config_path: Option<PathBuf>, mut seen: Snapshot) {
     loop {
         let every = reloader.current().config.policy.watch;
@@ -59,7 +78,7 @@ async fn watch(reloader: Reloader, config_path: Option<PathBuf>, mut seen: Snaps
         if now == seen {
             continue;
         }
-        seen = now;
+        seen = settled(config_path.as_deref(), &reloader, now).await;
         tracing::info!("configuration or rule file changed: reloading");
         // Same step as SIGHUP and POST /reload (it logs and counts a failure itself). `seen`
         // stays the snapshot taken *before* loading: an editor still writing the file while
