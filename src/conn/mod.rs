@@ -12,7 +12,9 @@ use crate::smtp::session::{Event, Session};
 use crate::stream::Stream;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, which the session's timers also use: a test pauses both together.
+use tokio::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -262,7 +264,7 @@ impl Conn {
         };
         let line =
             self.line_clock
-                .next_wait(&self.session, idle, limits.command_line, Instant::now());
+                .next_wait(&self.session, idle, limits.command_line, Instant::now().into_std());
         let left = limits.session.saturating_sub(self.started.elapsed());
         let wait = line.duration.min(left).max(Duration::from_millis(1));
         // Sessions waiting for a command are closed at shutdown; those receiving a message

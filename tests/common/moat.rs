@@ -62,6 +62,16 @@ impl Log {
         self.text.lock().unwrap().0.clone()
     }
 
+    /// Appends `bytes` (whole lines, as a log writer produces them) and wakes the waiters.
+    pub fn append(&self, bytes: &[u8]) {
+        self.text
+            .lock()
+            .unwrap()
+            .0
+            .push_str(&String::from_utf8_lossy(bytes));
+        self.grew.notify_all();
+    }
+
     /// The whole text once the process has closed the stream (up to `within`).
     pub fn text_at_end(&self, within: Duration) -> String {
         let deadline = Instant::now() + within;

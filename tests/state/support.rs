@@ -44,3 +44,38 @@ pub fn attempt(source: &str, to: SocketAddr, from: &str, rcpt: &str) -> (String,
     c.cmd("QUIT");
     (rcpt_reply, Some(end))
 }
+
+/// Moat in this process (the configuration of `start`, without the admin listener), on its
+/// own runtime's worker threads so that the test's blocking clients can talk to it. Tests
+/// that move Moat's clock (`moat::clock::advance`) use it: the offset is per process.
+pub struct Local {
+    pub moat: crate::common::inproc::InProcess,
+    // Dropped after `moat` (fields drop in order): the server stops, then its runtime.
+    _rt: tokio::runtime::Runtime,
+}
+
+pub fn start_local(backend: &FaultBackend, extra: &str) -> Local {
+    let yaml = format!(
+        "hostname: mx.example.test\n\
+         listen:\n  - 127.0.0.1:0\n\
+         domains:\n  - example.test\n\
+         backend:\n  protocol: smtp\n  address: {}\n  timeouts:\n    connect: 2s\n    command: 2s\n    data: 2s\n\
+         shutdown_grace: 1s\n\
+         rules:\n  files: []\n{extra}",
+        backend.addr
+    );
+    let config = moat::config::Config::from_yaml(&yaml, "local.yaml").unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let moat = crate::common::inproc::InProcess::start_on(&rt, config);
+    Local { moat, _rt: rt }
+}
+
+/// The value of one sample in this process's metrics registry (an in-process Moat's), 0
+/// when absent.
+pub fn local_metric(series: &str) -> f64 {
+    crate::common::http::sample(&moat::metrics::get().render(), series)
+}
