@@ -2,9 +2,9 @@
 //! of distinct clients or triplets cannot grow memory without limit. When full, expired
 //! entries go first, then those closest to expiry (the least valuable to keep).
 
+use crate::clock;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use crate::clock;
 use std::time::Duration;
 use tokio::time::Instant;
 

@@ -152,7 +152,7 @@ fn auth_dead_dns_never_passes_and_does_not_hang_the_session() {
 #[test]
 fn auth_spf_starts_at_mail_from_before_data() {
     let env = Env::start("");
-    let mut c = crate::common::moat::RawClient::connect(env.moat);
+    let mut c = crate::common::client::TcpClient::connect(env.moat);
     c.reply();
     c.cmd(&format!("EHLO {HELO}"));
     assert_eq!(env.dns.queries(), 0);
@@ -197,7 +197,7 @@ fn auth_forged_authentication_results_removed_even_with_auth_disabled() {
     assert!(!config.auth.enabled);
     let server = crate::common::inproc::InProcess::start_on(&rt, config);
     let addr = server.addr;
-    let mut c = crate::common::moat::RawClient::connect(addr);
+    let mut c = crate::common::client::TcpClient::connect(addr);
     c.reply();
     c.cmd(&format!("EHLO {HELO}"));
     c.cmd("MAIL FROM:<a@sender.test>");

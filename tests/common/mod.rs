@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod admin;
+pub mod client;
 pub mod count_sink;
 pub mod dns;
 pub mod dovecot;

@@ -3,9 +3,10 @@
 //! same log address as when named as IPv4. (Moat's own IPv6 listeners are IPv6-only, so the
 //! mapped form reaches it only this way.)
 
+use super::common::client::TcpClient;
 use super::common::dns::TestDns;
 use super::common::fault_backend::FaultBackend;
-use super::common::moat::{Moat, RawClient};
+use super::common::moat::Moat;
 use super::serve::proxy_v2;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -27,7 +28,7 @@ fn results(backend: &FaultBackend, subject: &str) -> Vec<String> {
 }
 
 fn send(moat: &Moat, client: IpAddr, subject: &str) {
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     c.send(&proxy_v2(client));
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("EHLO client.test").starts_with("250"));

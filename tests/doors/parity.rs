@@ -2,7 +2,8 @@
 //! and `moat serve` report the same action and score (read from Moat's log lines, which
 //! every door writes from the verdict it acted on, and from `moat scan --json`).
 
-use crate::common::moat::{RawClient, moat_bin};
+use crate::common::client::TcpClient;
+use crate::common::moat::moat_bin;
 use crate::env::{self, GTUBE};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -97,7 +98,7 @@ fn scan_api_send(api: SocketAddr, message: &[u8]) -> serde_json::Value {
 }
 
 fn smtp_send(addr: SocketAddr, message: &[u8]) -> String {
-    let mut c = RawClient::connect(addr);
+    let mut c = TcpClient::connect(addr);
     c.reply();
     c.cmd(&format!("EHLO {HELO}"));
     c.cmd(&format!("MAIL FROM:<{FROM}>"));

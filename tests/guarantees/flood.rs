@@ -9,6 +9,7 @@
 //! flood while it holds, it does not wait for timeouts.
 
 use super::support::*;
+use crate::common::client::Client;
 use crate::common::http::metric;
 use crate::common::moat::Moat;
 use crate::common::tools;
@@ -132,7 +133,7 @@ fn legit_delivery(src: [u8; 4], addr: SocketAddr, marker: &str) -> bool {
         .unwrap();
     stream.set_nonblocking(false).unwrap();
     stream.set_read_timeout(Some(LEGIT_BOUND)).unwrap();
-    let mut c = LineClient::new(stream);
+    let mut c = Client::new(stream);
     expect(&c.reply(), "220", "legitimate greeting during the flood");
     expect(&c.cmd("EHLO legit.test"), "250", "EHLO");
     expect(&c.cmd("MAIL FROM:<s@sender.test>"), "250", "MAIL");
@@ -188,8 +189,8 @@ fn data_client(
     in_data: std::sync::mpsc::Sender<()>,
     flood_over: std::sync::mpsc::Receiver<()>,
 ) -> String {
-    let mut c = LineClient::new(
-        crate::common::moat::RawClient::connect_from([127, 255, 1, 1].into(), addr).stream,
+    let mut c = Client::new(
+        crate::common::client::TcpClient::connect_from([127, 255, 1, 1].into(), addr).stream,
     );
     c.stream
         .set_read_timeout(Some(Duration::from_secs(20)))

@@ -5,8 +5,9 @@
 //! every MAIL FROM / RCPT TO it sees, so a smuggled transaction would show up there.
 
 use super::support::*;
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::{FaultBackend, contains};
-use crate::common::moat::{Moat, RawClient};
+use crate::common::moat::Moat;
 use std::io::Write;
 use std::time::Duration;
 
@@ -265,7 +266,7 @@ fn smuggling_dot_stuffed_line_stays_stuffed() {
 fn smuggling_pipelined_session() {
     let backend = FaultBackend::normal();
     let mut moat = Conf::for_backend(&backend).start();
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     expect(&c.reply(), "220", "greeting");
     c.send(b"EHLO c.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
     expect(&c.reply(), "250", "EHLO");

@@ -87,7 +87,7 @@ fn post_reload_applies_a_good_file_and_keeps_the_running_one_on_a_broken_file() 
     );
     assert_eq!(sample(&m, "moat_config_last_reload_successful"), 1.0);
     // New sessions get the new configuration.
-    let mut c = crate::common::moat::RawClient::connect(a.moat.addr);
+    let mut c = crate::common::client::TcpClient::connect(a.moat.addr);
     c.reply();
     c.cmd("EHLO client.test");
     c.cmd("MAIL FROM:<a@sender.test>");

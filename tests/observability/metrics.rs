@@ -95,10 +95,10 @@ fn connections_over_a_limit_are_counted_as_refused_with_that_limit() {
     let refused = "moat_connections_total{reason=\"per_ip\",result=\"refused\"}";
     let count = || sample(&http(a.admin, "GET", "/metrics").1, refused);
     // No probe connection holds the one slot (Moat reports its addresses): this client has it.
-    let mut first = crate::common::moat::RawClient::connect(a.moat.addr);
+    let mut first = crate::common::client::TcpClient::connect(a.moat.addr);
     assert!(first.reply().starts_with("220"));
     let before = count();
-    let mut second = crate::common::moat::RawClient::connect(a.moat.addr);
+    let mut second = crate::common::client::TcpClient::connect(a.moat.addr);
     assert!(second.reply().starts_with("421"));
     assert_eq!(count(), before + 1.0);
     // Only the first client is open (the gauge drops just after a session's slot is freed).

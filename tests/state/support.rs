@@ -1,8 +1,8 @@
 //! Helpers: a Moat with the admin listener on (for /metrics), clients bound to a chosen
 //! loopback source address, and metric reading.
 
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::FaultBackend;
-use crate::common::moat::RawClient;
 use std::net::SocketAddr;
 
 pub use crate::common::admin::Admin as Instance;
@@ -13,14 +13,14 @@ pub fn start(backend: &FaultBackend, extra: &str) -> Instance {
 }
 
 /// A client connected from `source` (e.g. `127.0.0.2`): all of 127/8 is loopback on Linux.
-pub fn connect_from(source: &str, to: SocketAddr) -> RawClient {
-    RawClient::connect_from(source.parse().unwrap(), to)
+pub fn connect_from(source: &str, to: SocketAddr) -> TcpClient {
+    TcpClient::connect_from(source.parse().unwrap(), to)
 }
 
 pub use crate::common::http::metric;
 
 /// Greets, says EHLO, and returns the client; panics if the greeting is not 220.
-pub fn session(source: &str, to: SocketAddr) -> RawClient {
+pub fn session(source: &str, to: SocketAddr) -> TcpClient {
     let mut c = connect_from(source, to);
     let greeting = c.reply();
     assert!(greeting.starts_with("220"), "{greeting}");
