@@ -159,11 +159,11 @@ fn auth_spf_starts_at_mail_from_before_data() {
     assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
     assert!(c.cmd(&format!("RCPT TO:<{RCPT}>")).starts_with("250"));
     // No DATA yet: the SPF lookups for HELO and MAIL FROM are already under way.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while env.dns.queries() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(env.dns.queries() >= 2, "queries: {}", env.dns.queries());
+    assert!(
+        env.dns.wait_queries(2, Duration::from_secs(2)),
+        "queries: {}",
+        env.dns.queries()
+    );
 }
 
 #[test]

@@ -281,6 +281,11 @@ impl Moat {
         found(&self.log())
     }
 
+    /// Waits (10 s bound) until `done(log)` holds; woken by each new line.
+    pub fn wait_log_until(&self, done: impl Fn(&str) -> bool) -> bool {
+        self.log.wait_until(done, Duration::from_secs(10))
+    }
+
     /// Waits (10 s bound) until `n` sessions have ended. Moat writes a session's closing log
     /// line in the task that holds its connection slot and gives the slot back right after,
     /// with no wait in between: once the line is read here, the slot is free.

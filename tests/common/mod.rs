@@ -13,6 +13,7 @@ pub mod http;
 pub mod inproc;
 pub mod mailbox;
 pub mod moat;
+pub mod poll;
 pub mod redis;
 pub mod rng;
 pub mod sink;

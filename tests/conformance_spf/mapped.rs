@@ -86,10 +86,7 @@ fn conformance_spf_ipv4_mapped_client_same_results_as_ipv4() {
             .filter(|l| l.contains("moat::message") && l.contains(" client=192.0.2.20 "))
             .count()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while message_lines(&moat.log()) < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    moat.wait_log_until(|log| message_lines(log) >= 2);
     let log = moat.log();
     assert_eq!(message_lines(&log), 2, "{log}");
     assert!(!log.contains("::ffff:"), "{log}");

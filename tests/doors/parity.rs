@@ -133,16 +133,8 @@ fn logged(log: &str, needle: &str, n: usize) -> (String, String) {
 
 /// Moat's log once it has `n` lines with `needle` (log lines are written asynchronously).
 fn wait_lines(moat: &crate::common::moat::Moat, needle: &str, n: usize) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let log = moat.log();
-        if log.lines().filter(|l| l.contains(needle)).count() >= n
-            || std::time::Instant::now() > deadline
-        {
-            return log;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    moat.wait_log_until(|log| log.lines().filter(|l| l.contains(needle)).count() >= n);
+    moat.log()
 }
 
 #[test]

@@ -122,14 +122,12 @@ fn harness_tls_client_pins_certificate() {
         .spawn()
         .unwrap();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let stream = loop {
-        match std::net::TcpStream::connect(addr) {
-            Ok(s) => break s,
-            Err(e) if Instant::now() > deadline => panic!("s_server: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
+    let mut stream = None;
+    crate::common::poll::poll_until(Duration::from_secs(5), || {
+        stream = std::net::TcpStream::connect(addr).ok();
+        stream.is_some()
+    });
+    let stream = stream.expect("openssl s_server listening within 5 s");
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();

@@ -100,6 +100,7 @@ fn send_with_retries(addr: SocketAddr, i: usize, start: &Barrier) -> Sent {
             Instant::now() < deadline,
             "{subject}: not delivered after {n} deferrals, the last {last:?}"
         );
+        // Pacing, the behaviour under test: a deferred sender retries after a pause.
         std::thread::sleep(RETRY);
     }
 }

@@ -47,7 +47,7 @@ fn attempt(moat: &Moat, seq: &[u8], split: bool) -> String {
         let tail_start = p.len() - 5; // "\r\n.\r\n"
         // The sequence and the first bytes after it, byte by byte.
         let seq_end = (at + seq.len() + 6).min(tail_start);
-        // The pauses are the behaviour under test: each byte arrives in its own segment, so
+        // Pacing, the behaviour under test: each byte arrives in its own segment, so
         // Moat's receiver sees the sequence cut at every position.
         for b in &p[at..seq_end] {
             std::thread::sleep(Duration::from_millis(15));

@@ -117,7 +117,7 @@ fn soak(messages: usize, clients: usize, seed: u64) -> Tally {
             let mut rng = Rng(seed | 1);
             while !done.load(Ordering::Relaxed) {
                 backend.set_fault(random_fault(&mut rng));
-                // The behaviour under test: the fault changes every few milliseconds.
+                // Pacing, the behaviour under test: the fault changes every few milliseconds.
                 std::thread::sleep(Duration::from_millis(1 + rng.below(8) as u64));
             }
             backend.set_fault(Fault::None);
