@@ -317,14 +317,17 @@ fn limits_full_table_sheds_idle_session_longest_never_data() {
         expect(&c.reply(), "220", src);
         c
     };
-    // The oldest of all is in DATA; then two idle ones.
+    // The oldest of all is in DATA; then two idle ones. The session idle longest is opened
+    // before the DATA session's transaction, so that its task has long parked in its read
+    // (a client cannot see that) when the table fills: a session still working on its
+    // greeting is not a candidate, and the younger idle one would be shed instead.
     let mut data = open("127.0.0.2");
+    let mut oldest_idle = open("127.0.0.3");
     expect(&data.cmd("EHLO data.test"), "250", "EHLO");
     expect(&data.cmd("MAIL FROM:<a@sender.test>"), "250", "MAIL");
     expect(&data.cmd("RCPT TO:<alice@example.test>"), "250", "RCPT");
     expect(&data.cmd("DATA"), "354", "DATA");
     data.send(b"Subject: shed-never-data\r\n\r\nfirst line\r\n");
-    let mut oldest_idle = open("127.0.0.3");
     let mut newer_idle = open("127.0.0.4");
     expect(&newer_idle.cmd("EHLO idle.test"), "250", "EHLO");
     // The table is full: a new client gets a seat, the idle session longest is shed.
