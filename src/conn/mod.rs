@@ -13,10 +13,10 @@ use crate::stream::Stream;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-// tokio's clock, which the session's timers also use: a test pauses both together.
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+// tokio's clock, which the session's timers also use: a test pauses both together.
 use tokio::time::Instant;
 
 /// Read size per call while a message is coming in: few syscalls per message.
