@@ -1,31 +1,44 @@
 //! Moat's clock, so that tests move time instead of sleeping through a delay.
 //!
-//! Monotonic time is tokio's (`tokio::time::Instant`, `tokio::time::sleep`): a test pauses it
-//! (`#[tokio::test(start_paused = true)]`) and advances it. Timeouts, the backend pool's idle
-//! age and the state store's retry use it.
+//! Two kinds of time, one offset:
+//! - **Wall time** ([`unix_now`]): greylist triplets and rate-limit windows, which instances
+//!   share through Redis and so must count in Unix seconds.
+//! - **Monotonic time** ([`now`]): the state store's expiry, the Redis retry, the backend
+//!   pool's idle age and the health probe's cache. It is tokio's `Instant`, so a test that
+//!   pauses tokio (`#[tokio::test(start_paused = true)]`) moves it with `tokio::time::advance`.
 //!
-//! Wall time — greylist triplets and rate-limit windows, which instances share through Redis
-//! and so must count in Unix seconds — comes from [`unix_now`]: the system clock plus an
-//! offset that only [`advance_wall`] moves. In production the offset stays zero; a test moves
-//! both clocks together: `advance_wall(d)` and `tokio::time::advance(d)` (tokio's
-//! `test-util`, a dev-dependency feature, so not in the binary).
+//! Both add an offset that only [`advance`] moves (zero in production). A test that cannot
+//! pause tokio — one that talks to a real peer over a socket, where tokio's auto-advance would
+//! fire every timer while the runtime waits for the peer — calls `advance` instead: the
+//! greylist delay, a rate window or the Redis retry pass at once, and tokio's own timers
+//! (timeouts) are untouched. Session and command timeouts are tokio timers: tests of those
+//! pause tokio. The offset is per process (nextest runs each test in its own process).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How far [`advance`] has moved wall time, in milliseconds (zero outside tests).
+/// How far [`advance`] has moved both clocks, in milliseconds (zero outside tests).
 static OFFSET_MS: AtomicU64 = AtomicU64::new(0);
+
+fn offset() -> Duration {
+    Duration::from_millis(OFFSET_MS.load(Ordering::Relaxed))
+}
 
 /// Time since the Unix epoch, as Moat sees it.
 pub fn unix_now() -> Duration {
     let system = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    system + Duration::from_millis(OFFSET_MS.load(Ordering::Relaxed))
+    system + offset()
 }
 
-/// Moves [`unix_now`] forward by `by`. For tests, alongside `tokio::time::advance`.
-pub fn advance_wall(by: Duration) {
+/// The monotonic now, as Moat sees it: tokio's (pausable) clock plus the offset.
+pub fn now() -> tokio::time::Instant {
+    tokio::time::Instant::now() + offset()
+}
+
+/// Moves [`unix_now`] and [`now`] forward by `by`. For tests only.
+pub fn advance(by: Duration) {
     let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
     OFFSET_MS.fetch_add(ms, Ordering::Relaxed);
 }
@@ -34,12 +47,13 @@ pub fn advance_wall(by: Duration) {
 mod tests {
     use super::*;
 
+    // `advance` is exercised by the integration tests (tests/state/), each its own process:
+    // here it would move the clock under the library's other unit tests.
+
     #[tokio::test(start_paused = true)]
-    async fn advance_moves_wall_and_monotonic_time_together() {
-        let (wall, mono) = (unix_now(), tokio::time::Instant::now());
-        advance_wall(Duration::from_secs(3600));
-        tokio::time::advance(Duration::from_secs(3600)).await;
-        assert!(unix_now() - wall >= Duration::from_secs(3600));
-        assert_eq!(mono.elapsed(), Duration::from_secs(3600));
+    async fn paused_tokio_time_moves_the_monotonic_clock() {
+        let mono = now();
+        tokio::time::advance(Duration::from_secs(90)).await;
+        assert!(now() - mono >= Duration::from_secs(90));
     }
 }

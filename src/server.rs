@@ -114,8 +114,11 @@ impl Reloader {
         let old = self.current();
         runtime.carry_state_over(&old);
         let runtime = Arc::new(runtime);
-        tracing::info!(config = %runtime.config.origin, "configuration reloaded");
+        let origin = runtime.config.origin.clone();
         self.tx.send_replace(runtime);
+        // Logged once new sessions get the new runtime: tests (and operators) take this line
+        // as the signal that the reload is in effect.
+        tracing::info!(config = %origin, "configuration reloaded");
     }
 
     /// Reads `path` (`None`: the embedded default) and reloads it: what SIGHUP and

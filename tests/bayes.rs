@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::client::TcpClient;
 use common::dovecot::{Dovecot, PASSWORD};
-use common::moat::{Moat, RawClient, moat_bin};
+use common::moat::{Moat, moat_bin};
 use common::tools::{self, swaks};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -187,7 +188,7 @@ fn corrupt_model_is_refused_and_moat_serves_with_classifier_off() {
     let server = Moat::start(&config(&model));
     assert!(server.wait_log("is corrupt"), "{}", server.log());
     assert!(server.wait_log("classifier off"), "{}", server.log());
-    let mut c = RawClient::connect(server.addr);
+    let mut c = TcpClient::connect(server.addr);
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("EHLO client.test").starts_with("250"));
     assert!(

@@ -13,7 +13,6 @@ use common::tools::{self, swaks, swaks_output, transcript};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 /// Moat's name in the test configurations (greeting, EHLO, Received).
 const HOSTNAME: &str = "mx.e2e.test";

@@ -41,19 +41,16 @@ fn text(out: &Output) -> String {
 
 /// Dovecot's login log lines, once there are `n` (it logs through a separate process).
 fn wait_logins(dovecot: &Dovecot, n: usize) -> Vec<String> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let logins: Vec<String> = dovecot
+    let logins = || -> Vec<String> {
+        dovecot
             .log()
             .lines()
             .filter(|l| l.contains("Info: Login: user="))
             .map(String::from)
-            .collect();
-        if logins.len() >= n || std::time::Instant::now() >= deadline {
-            return logins;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+            .collect()
+    };
+    common::poll::poll_until(std::time::Duration::from_secs(10), || logins().len() >= n);
+    logins()
 }
 
 #[test]

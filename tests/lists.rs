@@ -4,9 +4,10 @@
 
 mod common;
 
+use common::client::TcpClient;
 use common::dns::TestDns;
 use common::fault_backend::FaultBackend;
-use common::moat::{Moat, RawClient};
+use common::moat::Moat;
 use std::net::{IpAddr, Ipv4Addr};
 
 const MESSAGE: &str = "From: a@sender.test\r\nSubject: hi\r\n\r\nHello\r\n.\r\n";
@@ -25,7 +26,7 @@ fn from(last: u8) -> IpAddr {
 }
 
 /// EHLO, MAIL, the RCPTs (each must be accepted), DATA: the end-of-data reply.
-fn send(c: &mut RawClient, sender: &str, rcpts: &[&str]) -> String {
+fn send(c: &mut TcpClient, sender: &str, rcpts: &[&str]) -> String {
     assert!(c.cmd("EHLO client.origin.test").starts_with("250"));
     assert!(c.cmd(&format!("MAIL FROM:<{sender}>")).starts_with("250"));
     for r in rcpts {
@@ -41,12 +42,12 @@ fn send(c: &mut RawClient, sender: &str, rcpts: &[&str]) -> String {
 fn deny_client_refused_554_instead_of_greeting() {
     let backend = FaultBackend::normal();
     let moat = start(&backend, "lists:\n  deny:\n    clients: [127.0.0.66/32]");
-    let mut c = RawClient::connect_from(from(66), moat.addr);
+    let mut c = TcpClient::connect_from(from(66), moat.addr);
     let greeting = c.reply();
     assert!(greeting.starts_with("554 5.7.1 "), "{greeting}");
     assert!(greeting.contains("(ref="), "{greeting}");
     assert!(c.is_closed());
-    let mut c = RawClient::connect_from(from(65), moat.addr);
+    let mut c = TcpClient::connect_from(from(65), moat.addr);
     assert!(c.reply().starts_with("220"));
 }
 
@@ -57,7 +58,7 @@ fn deny_helo_550_at_helo_and_deny_recipient_550_at_rcpt() {
         &backend,
         "lists:\n  deny:\n    helo: [\"*.dyn.bad.test\"]\n    recipients: [gone@example.test]",
     );
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     c.reply();
     let r = c.cmd("EHLO host-1.dyn.bad.test");
     assert!(r.starts_with("550 5.7.1 "), "{r}");
@@ -77,7 +78,7 @@ fn allow_recipient_receives_from_denied_sender_others_refused() {
         &backend,
         "lists:\n  deny:\n    senders: [bad@spam.test]\n  allow:\n    recipients: [\"postmaster@\", \"abuse@\"]",
     );
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     c.reply();
     let r = send(
         &mut c,
@@ -112,9 +113,9 @@ fn allow_client_skips_dnsbl_screen_and_checks() {
             dns.addr
         ),
     );
-    let mut listed = RawClient::connect_from(from(68), moat.addr);
+    let mut listed = TcpClient::connect_from(from(68), moat.addr);
     assert!(listed.reply().starts_with("554 5.7.1"));
-    let mut allowed = RawClient::connect_from(from(67), moat.addr);
+    let mut allowed = TcpClient::connect_from(from(67), moat.addr);
     assert!(allowed.reply().starts_with("220"));
     let r = send(&mut allowed, "a@sender.test", &["alice@example.test"]);
     assert!(r.starts_with("250"), "{r}");
@@ -136,7 +137,7 @@ fn list_file_change_takes_effect_at_reload_and_broken_file_keeps_old_list() {
         ),
     );
     let rcpt = |to: &str| {
-        let mut c = RawClient::connect(moat.addr);
+        let mut c = TcpClient::connect(moat.addr);
         c.reply();
         c.cmd("EHLO c.test");
         c.cmd("MAIL FROM:<a@sender.test>");
@@ -173,7 +174,7 @@ fn list_file_reread_at_sighup_without_file_watch() {
         ),
     );
     let ehlo = |name: &str| {
-        let mut c = RawClient::connect(moat.addr);
+        let mut c = TcpClient::connect(moat.addr);
         c.reply();
         c.cmd(&format!("EHLO {name}"))
     };
@@ -218,7 +219,7 @@ fn deny_recipient_refuses_every_spelling_of_the_address() {
         &backend,
         "lists:\n  deny:\n    recipients: [blocked@example.test]",
     );
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     c.reply();
     assert!(c.cmd("EHLO good.test").starts_with("250"));
     assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
@@ -241,7 +242,7 @@ fn deny_sender_refuses_every_spelling_of_the_address() {
     );
     for template in SPELLINGS {
         let spelling = spell(template, "spammer@other.example");
-        let mut c = RawClient::connect(moat.addr);
+        let mut c = TcpClient::connect(moat.addr);
         c.reply();
         let r = send(&mut c, &spelling, &["alice@example.test"]);
         assert!(r.starts_with("550 5.7.1 "), "{spelling}: {r}");
@@ -260,7 +261,7 @@ fn deny_list_entries_in_any_spelling_match_the_canonical_address() {
         &backend,
         "lists:\n  deny:\n    recipients: [\"\\\"Blocked\\\"@EXAMPLE.test\"]",
     );
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     c.reply();
     assert!(c.cmd("EHLO good.test").starts_with("250"));
     assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));

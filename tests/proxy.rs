@@ -6,10 +6,11 @@
 
 mod common;
 
+use common::client::TcpClient;
 use common::dns::TestDns;
 use common::fault_backend::FaultBackend;
 use common::haproxy::{HaProxy, ProxyVersion};
-use common::moat::{Moat, RawClient};
+use common::moat::Moat;
 use std::net::{IpAddr, Ipv4Addr};
 
 const MESSAGE: &str =
@@ -49,7 +50,7 @@ fn from(last: u8) -> IpAddr {
 
 /// One message from `client` through HAProxy; the end-of-data reply.
 fn send_through(proxy: &HaProxy, client: IpAddr) -> String {
-    let mut c = RawClient::connect_from(client, proxy.addr);
+    let mut c = TcpClient::connect_from(client, proxy.addr);
     let greeting = c.reply();
     assert!(greeting.starts_with("220"), "{greeting}");
     assert!(c.cmd("EHLO client.origin.test").starts_with("250"));
@@ -72,7 +73,7 @@ fn haproxy_send_proxy_v2_original_client_in_log_dnsbl_and_received() {
     // The DNSBL is asked about the original client: only 77.0.0.127.bl.test is listed.
     s.dns.a("77.0.0.127.bl.test", Ipv4Addr::new(127, 0, 0, 2));
     s.dns.a("78.0.0.127.low.test", Ipv4Addr::new(127, 0, 0, 2));
-    let mut c = RawClient::connect_from(from(77), proxy.addr);
+    let mut c = TcpClient::connect_from(from(77), proxy.addr);
     let greeting = c.reply();
     assert!(greeting.starts_with("554 5.7.1 "), "{greeting}");
     assert!(greeting.contains("(ref="), "{greeting}");
@@ -90,7 +91,7 @@ fn haproxy_send_proxy_v2_original_client_in_log_dnsbl_and_received() {
     assert!(s.moat.wait_log("client=127.0.0.78"), "{}", s.moat.log());
 
     // A plain SMTP client straight to the PROXY listener gets no session.
-    let mut c = RawClient::connect_from(from(79), s.moat.addr);
+    let mut c = TcpClient::connect_from(from(79), s.moat.addr);
     c.send(b"EHLO plain.test\r\n");
     assert_eq!(c.reply(), "", "closed without a reply");
     assert!(s.moat.wait_log("balancer=127.0.0.79"), "{}", s.moat.log());
@@ -118,7 +119,7 @@ fn haproxy_send_proxy_v1_original_client_in_received() {
 fn proxy_ipv4_mapped_client_is_the_ipv4_client_everywhere() {
     let s = setup();
     s.dns.a("82.0.0.127.bl.test", Ipv4Addr::new(127, 0, 0, 2));
-    let mut c = RawClient::connect(s.moat.addr);
+    let mut c = TcpClient::connect(s.moat.addr);
     c.send(b"PROXY TCP6 ::ffff:127.0.0.82 ::1 40000 25\r\n");
     let greeting = c.reply();
     assert!(

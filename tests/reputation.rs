@@ -5,9 +5,9 @@
 
 mod common;
 
+use common::client::TcpClient;
 use common::dns::TestDns;
 use common::fault_backend::FaultBackend;
-use common::moat::RawClient;
 use moat::config::Config;
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -60,7 +60,7 @@ impl Env {
 
     /// The greeting, then (if it was 220) one message; the replies.
     fn send(&self, helo: &str, body: &str) -> (String, String) {
-        let mut c = RawClient::connect(self.moat.unwrap());
+        let mut c = TcpClient::connect(self.moat.unwrap());
         let greeting = c.reply();
         if !greeting.starts_with("220") {
             assert!(c.is_closed(), "refused at the greeting, then closed");
@@ -171,8 +171,8 @@ fn uribl_link_registrable_domain_gets_finding_and_score() {
 }
 
 /// Sends `bytes` at once after connecting, without waiting for the greeting.
-fn talk_first(env: &Env, bytes: &[u8]) -> RawClient {
-    let mut c = RawClient::connect(env.moat.unwrap());
+fn talk_first(env: &Env, bytes: &[u8]) -> TcpClient {
+    let mut c = TcpClient::connect(env.moat.unwrap());
     c.send(bytes);
     c
 }
@@ -207,7 +207,7 @@ fn pregreet_reject_refuses_early_talker_554() {
 #[test]
 fn http_request_to_smtp_port_is_refused_and_closed() {
     let env = Env::new().start("  pregreet_wait: 0s");
-    let mut c = RawClient::connect(env.moat.unwrap());
+    let mut c = TcpClient::connect(env.moat.unwrap());
     assert!(c.reply().starts_with("220"));
     c.send(b"GET / HTTP/1.1\r\nHost: mx.moat.test\r\n\r\n");
     let reply = c.reply();
@@ -218,7 +218,7 @@ fn http_request_to_smtp_port_is_refused_and_closed() {
 #[test]
 fn pipelining_without_pipelining_offered_is_flagged() {
     let env = Env::new().start("  pipelining_score: 1.5");
-    let mut c = RawClient::connect(env.moat.unwrap());
+    let mut c = TcpClient::connect(env.moat.unwrap());
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("HELO blind.test").starts_with("250"));
     // HELO offers no PIPELINING: three commands in one write is writing blind.
@@ -235,7 +235,7 @@ fn pipelining_without_pipelining_offered_is_flagged() {
         env.delivered()
     );
     // After EHLO (which offers PIPELINING) the same is allowed.
-    let mut c = RawClient::connect(env.moat.unwrap());
+    let mut c = TcpClient::connect(env.moat.unwrap());
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("EHLO polite.test").starts_with("250"));
     c.send(b"MAIL FROM:<a@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
@@ -271,12 +271,12 @@ fn proxy_protocol_client_address_used_for_dnsbl_and_headers_plain_refused() {
         "proxy_protocol:\n  listen: [\"127.0.0.1:0\"]\n  timeout: 2s",
     );
     // v2 from a listed client: the DNSBL was asked about 192.0.2.7, not 127.0.0.1.
-    let mut c = RawClient::connect(env.moat.unwrap());
+    let mut c = TcpClient::connect(env.moat.unwrap());
     c.send(&proxy_v2([192, 0, 2, 7], 40000));
     let reply = c.reply();
     assert!(reply.starts_with("554 5.7.1"), "{reply}");
     // v1 from an unlisted client: served, and the Received header names it.
-    let mut c = RawClient::connect(env.moat.unwrap());
+    let mut c = TcpClient::connect(env.moat.unwrap());
     c.send(b"PROXY TCP4 192.0.2.8 127.0.0.1 40001 25\r\n");
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("EHLO proxied.test").starts_with("250"));
@@ -291,7 +291,7 @@ fn proxy_protocol_client_address_used_for_dnsbl_and_headers_plain_refused() {
         env.delivered()
     );
     // A plain SMTP client on the PROXY listener gets no session.
-    let mut c = RawClient::connect(env.moat.unwrap());
+    let mut c = TcpClient::connect(env.moat.unwrap());
     c.send(b"EHLO plain.test\r\n");
     assert_eq!(c.reply(), "", "closed without a reply");
 }

@@ -6,9 +6,8 @@ use common::inproc::InProcess;
 use moat::config::Config;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 fn config(dir: &std::path::Path, extra: &str) -> Config {
     let yaml = format!(
@@ -27,53 +26,13 @@ async fn serve(dir: &std::path::Path, extra: &str) -> SocketAddr {
     addr
 }
 
-struct Client {
-    read: BufReader<OwnedReadHalf>,
-    write: OwnedWriteHalf,
-}
+type Client = common::client::Client<common::client::Async<TcpStream>>;
 
-impl Client {
-    /// Connected and greeted, after EHLO.
-    async fn ehlo(addr: SocketAddr) -> Client {
-        let mut c = Client::connect(addr).await;
-        assert!(c.cmd("EHLO client.test").await.starts_with("250"));
-        c
-    }
-
-    async fn connect(addr: SocketAddr) -> Client {
-        let (r, w) = TcpStream::connect(addr).await.unwrap().into_split();
-        let mut c = Client {
-            read: BufReader::new(r),
-            write: w,
-        };
-        assert!(c.reply().await.starts_with("220 "));
-        c
-    }
-
-    /// One whole reply (all lines), or "" at EOF.
-    async fn reply(&mut self) -> String {
-        let mut all = String::new();
-        loop {
-            let mut line = String::new();
-            let read =
-                tokio::time::timeout(Duration::from_secs(10), self.read.read_line(&mut line));
-            if read.await.unwrap().unwrap() == 0 {
-                return all;
-            }
-            all.push_str(&line);
-            if line.len() < 4 || line.as_bytes()[3] == b' ' {
-                return all;
-            }
-        }
-    }
-
-    async fn cmd(&mut self, line: &str) -> String {
-        self.write
-            .write_all(format!("{line}\r\n").as_bytes())
-            .await
-            .unwrap();
-        self.reply().await
-    }
+/// Connected, greeted, after EHLO.
+async fn ehlo(addr: SocketAddr) -> Client {
+    let mut c = Client::connect_async(addr).await;
+    assert!(c.cmd_async("EHLO client.test").await.starts_with("250"));
+    c
 }
 
 #[tokio::test]
@@ -82,21 +41,19 @@ async fn graceful_shutdown_closes_idle_sessions_and_finishes_messages_in_flight(
     let mut moat = InProcess::start(config(dir.path(), "")).await;
     let addr = moat.addr;
 
-    let mut idle = Client::connect(addr).await;
-    assert!(idle.cmd("EHLO idle.test").await.starts_with("250"));
-    let mut busy = Client::connect(addr).await;
-    busy.cmd("EHLO busy.test").await;
-    busy.cmd("MAIL FROM:<a@b.test>").await;
-    busy.cmd("RCPT TO:<alice@example.test>").await;
-    assert!(busy.cmd("DATA").await.starts_with("354"));
-    busy.write
-        .write_all(b"Subject: in flight\r\n\r\nfirst half\r\n")
-        .await
-        .unwrap();
+    let mut idle = Client::connect_async(addr).await;
+    assert!(idle.cmd_async("EHLO idle.test").await.starts_with("250"));
+    let mut busy = Client::connect_async(addr).await;
+    busy.cmd_async("EHLO busy.test").await;
+    busy.cmd_async("MAIL FROM:<a@b.test>").await;
+    busy.cmd_async("RCPT TO:<alice@example.test>").await;
+    assert!(busy.cmd_async("DATA").await.starts_with("354"));
+    busy.send_async(b"Subject: in flight\r\n\r\nfirst half\r\n")
+        .await;
 
     moat.stop();
     // The idle session is told at once.
-    assert!(idle.reply().await.starts_with("421 4.3.2"));
+    assert!(idle.reply_async().await.starts_with("421 4.3.2"));
     // No new connections are accepted once shutdown began: the accept loops were aborted
     // before the 421 went out; a connection the kernel still queued is never served.
     let refused = TcpStream::connect(addr).await;
@@ -111,10 +68,10 @@ async fn graceful_shutdown_closes_idle_sessions_and_finishes_messages_in_flight(
         );
     }
     // The message in flight completes and is delivered.
-    busy.write.write_all(b"second half\r\n.\r\n").await.unwrap();
-    assert!(busy.reply().await.starts_with("250"));
+    busy.send_async(b"second half\r\n.\r\n").await;
+    assert!(busy.reply_async().await.starts_with("250"));
     // Then the session ends with 421 (it is idle again) and the server stops.
-    assert!(busy.reply().await.starts_with("421 4.3.2"));
+    assert!(busy.reply_async().await.starts_with("421 4.3.2"));
     tokio::time::timeout(Duration::from_secs(10), &mut moat.done)
         .await
         .unwrap()
@@ -131,8 +88,8 @@ async fn connections_over_the_total_limit_get_421() {
     // Shedding off: a full table refuses (with it on, an idle session would make room).
     let extra = "limits:\n  max_connections: 2\n  shed_at_percent: 0\n";
     let addr = serve(dir.path(), extra).await;
-    let _a = Client::connect(addr).await;
-    let _b = Client::connect(addr).await;
+    let _a = Client::connect_async(addr).await;
+    let _b = Client::connect_async(addr).await;
     let (r, _w) = TcpStream::connect(addr).await.unwrap().into_split();
     let mut c = BufReader::new(r);
     let mut line = String::new();
@@ -144,16 +101,17 @@ async fn connections_over_the_total_limit_get_421() {
 async fn stand_alone_maildir_delivery_is_byte_exact() {
     let dir = tempfile::tempdir().unwrap();
     let addr = serve(dir.path(), "").await;
-    let mut c = Client::ehlo(addr).await;
-    c.cmd("MAIL FROM:<a@b.test>").await;
-    assert!(c.cmd("RCPT TO:<Bob@Example.test>").await.starts_with("250"));
-    c.cmd("DATA").await;
+    let mut c = ehlo(addr).await;
+    c.cmd_async("MAIL FROM:<a@b.test>").await;
+    assert!(
+        c.cmd_async("RCPT TO:<Bob@Example.test>")
+            .await
+            .starts_with("250")
+    );
+    c.cmd_async("DATA").await;
     let body = "Subject: exact\r\n\r\n..dot line\r\nlast\r\n";
-    c.write
-        .write_all(format!("{body}.\r\n").as_bytes())
-        .await
-        .unwrap();
-    assert!(c.reply().await.starts_with("250"));
+    c.send_async(format!("{body}.\r\n").as_bytes()).await;
+    assert!(c.reply_async().await.starts_with("250"));
     let new = dir.path().join("mail/example.test/bob/new");
     let file = std::fs::read_dir(&new)
         .unwrap()
@@ -180,22 +138,19 @@ async fn stand_alone_maildir_delivery_is_byte_exact() {
 async fn quoted_local_part_lands_in_the_unquoted_maildir() {
     let dir = tempfile::tempdir().unwrap();
     let addr = serve(dir.path(), "").await;
-    let mut c = Client::ehlo(addr).await;
-    c.cmd("MAIL FROM:<a@b.test>").await;
+    let mut c = ehlo(addr).await;
+    c.cmd_async("MAIL FROM:<a@b.test>").await;
     for spelling in [
         "\"bob\"@example.test",
         "\"b\\ob\"@EXAMPLE.test",
         "BOB@example.test",
     ] {
-        let r = c.cmd(&format!("RCPT TO:<{spelling}>")).await;
+        let r = c.cmd_async(&format!("RCPT TO:<{spelling}>")).await;
         assert!(r.starts_with("250"), "{spelling}: {r}");
     }
-    c.cmd("DATA").await;
-    c.write
-        .write_all(b"Subject: quoted\r\n\r\nhi\r\n.\r\n")
-        .await
-        .unwrap();
-    assert!(c.reply().await.starts_with("250"));
+    c.cmd_async("DATA").await;
+    c.send_async(b"Subject: quoted\r\n\r\nhi\r\n.\r\n").await;
+    assert!(c.reply_async().await.starts_with("250"));
     let domain = dir.path().join("mail/example.test");
     let mailboxes: Vec<_> = std::fs::read_dir(&domain)
         .unwrap()
@@ -212,27 +167,27 @@ async fn quoted_local_part_lands_in_the_unquoted_maildir() {
 async fn quoted_local_part_that_needs_quotes_refused_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let addr = serve(dir.path(), "").await;
-    let mut c = Client::ehlo(addr).await;
-    let r = c.cmd("MAIL FROM:<\"john doe\"@b.test>").await;
+    let mut c = ehlo(addr).await;
+    let r = c.cmd_async("MAIL FROM:<\"john doe\"@b.test>").await;
     assert!(r.starts_with("553 5.1.7"), "{r}");
-    assert!(c.cmd("MAIL FROM:<a@b.test>").await.starts_with("250"));
-    let r = c.cmd("RCPT TO:<\"john doe\"@example.test>").await;
+    assert!(c.cmd_async("MAIL FROM:<a@b.test>").await.starts_with("250"));
+    let r = c.cmd_async("RCPT TO:<\"john doe\"@example.test>").await;
     assert!(r.starts_with("553 5.1.3"), "{r}");
     assert!(
-        c.cmd("NOOP").await.starts_with("250"),
+        c.cmd_async("NOOP").await.starts_with("250"),
         "the session goes on"
     );
 
     let dir = tempfile::tempdir().unwrap();
     let extra = "smtp:\n  quoted_local_parts: accept";
     let addr = serve(dir.path(), extra).await;
-    let mut c = Client::ehlo(addr).await;
+    let mut c = ehlo(addr).await;
     assert!(
-        c.cmd("MAIL FROM:<\"john doe\"@b.test>")
+        c.cmd_async("MAIL FROM:<\"john doe\"@b.test>")
             .await
             .starts_with("250")
     );
-    let r = c.cmd("RCPT TO:<\"john doe\"@example.test>").await;
+    let r = c.cmd_async("RCPT TO:<\"john doe\"@example.test>").await;
     assert!(r.starts_with("250"), "{r}");
 }
 
@@ -242,18 +197,16 @@ async fn quoted_local_part_that_needs_quotes_refused_by_default() {
 async fn nul_byte_in_data_refused_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let addr = serve(dir.path(), "").await;
-    let mut c = Client::ehlo(addr).await;
-    c.cmd("MAIL FROM:<a@b.test>").await;
-    c.cmd("RCPT TO:<bob@example.test>").await;
-    c.cmd("DATA").await;
-    c.write
-        .write_all(b"Subject: nul\r\n\r\nfirst\r\n\0.\r\nMAIL FROM:<evil@x.test>\r\n.\r\n")
-        .await
-        .unwrap();
-    let r = c.reply().await;
+    let mut c = ehlo(addr).await;
+    c.cmd_async("MAIL FROM:<a@b.test>").await;
+    c.cmd_async("RCPT TO:<bob@example.test>").await;
+    c.cmd_async("DATA").await;
+    c.send_async(b"Subject: nul\r\n\r\nfirst\r\n\0.\r\nMAIL FROM:<evil@x.test>\r\n.\r\n")
+        .await;
+    let r = c.reply_async().await;
     assert!(r.starts_with("550 5.6.0"), "{r}");
     assert!(
-        c.cmd("NOOP").await.starts_with("250"),
+        c.cmd_async("NOOP").await.starts_with("250"),
         "the session goes on"
     );
     assert!(!dir.path().join("mail/example.test/bob/new").exists());

@@ -7,7 +7,8 @@ use crate::runtime::Runtime;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long one probe result is reused.
 pub const CACHE_FOR: Duration = Duration::from_secs(2);
@@ -33,7 +34,7 @@ impl Probe {
     /// Also sets `moat_backend_up`.
     pub async fn check(&self, rt: &Runtime) -> Health {
         if let Some((at, health)) = self.last.lock().expect("probe lock").clone()
-            && at.elapsed() < CACHE_FOR
+            && crate::clock::now() - at < CACHE_FOR
         {
             return health;
         }
@@ -45,7 +46,7 @@ impl Probe {
         if let Health::Down(why) = &health {
             tracing::warn!(reason = %why, "backend probe failed: not ready");
         }
-        *self.last.lock().expect("probe lock") = Some((Instant::now(), health.clone()));
+        *self.last.lock().expect("probe lock") = Some((crate::clock::now(), health.clone()));
         health
     }
 

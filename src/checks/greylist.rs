@@ -20,7 +20,6 @@ use crate::config::stages::ids;
 use crate::smtp::address::{Mailbox, ReversePath};
 use crate::state::{StateError, Store};
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What greylisting decided for one recipient; `as_str` is the metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,10 +148,7 @@ pub async fn check(
         return None;
     }
     let key = key(cfg, ip, &from, &to.key());
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = crate::clock::unix_now().as_secs();
     let result = match decide(grey.store, cfg, &key, now).await {
         Ok(d) if d.defers() && spf_passed(cfg, auth).await => "exempt",
         Ok(d) => d.as_str(),

@@ -12,10 +12,12 @@ use crate::smtp::session::{Event, Session};
 use crate::stream::Stream;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+// tokio's clock, which the session's timers also use: a test pauses both together.
+use tokio::time::Instant;
 
 /// Read size per call while a message is coming in: few syscalls per message.
 const READ_CHUNK: usize = 16 * 1024;
@@ -247,9 +249,12 @@ impl Conn {
         } else {
             limits.command
         };
-        let line =
-            self.line_clock
-                .next_wait(&self.session, idle, limits.command_line, Instant::now());
+        let line = self.line_clock.next_wait(
+            &self.session,
+            idle,
+            limits.command_line,
+            Instant::now().into_std(),
+        );
         let left = limits.session.saturating_sub(self.started.elapsed());
         let wait = line.duration.min(left).max(Duration::from_millis(1));
         // Sessions waiting for a command are closed at shutdown; those receiving a message

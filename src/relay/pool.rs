@@ -23,6 +23,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 // tokio's clock, not std's: a paused test clock ages idle connections (crate::clock).
+use crate::clock;
 use tokio::time::Instant;
 
 use super::smtp::SmtpSession;
@@ -69,7 +70,7 @@ impl Pool {
             loop {
                 let Some(entry) = idle.pop() else { break None };
                 metrics::pool_idle(-1);
-                if entry.since.elapsed() >= self.cfg.max_idle_age {
+                if clock::now() - entry.since >= self.cfg.max_idle_age {
                     expired.push(entry.session);
                 } else if entry.session.is_stale() {
                     metrics::pool_event("stale");
@@ -94,7 +95,7 @@ impl Pool {
             }
             idle.push(Idle {
                 session,
-                since: Instant::now(),
+                since: clock::now(),
             });
         }
         metrics::pool_idle(1);
@@ -113,7 +114,7 @@ impl Pool {
         let mut idle = self.idle.lock().expect("pool lock");
         let keep = idle
             .iter()
-            .position(|e| e.since.elapsed() < self.cfg.max_idle_age)
+            .position(|e| clock::now() - e.since < self.cfg.max_idle_age)
             .unwrap_or(idle.len());
         let gone: Vec<SmtpSession> = idle.drain(..keep).map(|e| e.session).collect();
         metrics::pool_idle(-(gone.len() as i64));

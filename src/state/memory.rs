@@ -2,9 +2,11 @@
 //! of distinct clients or triplets cannot grow memory without limit. When full, expired
 //! entries go first, then those closest to expiry (the least valuable to keep).
 
+use crate::clock;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub struct MemoryStore {
     map: Mutex<HashMap<String, Entry>>,
@@ -39,7 +41,7 @@ impl MemoryStore {
 
     /// Adds one to the counter `key` (created at 0, expiring after `ttl`); returns the count.
     pub fn incr(&self, key: &str, ttl: Duration) -> u64 {
-        let now = Instant::now();
+        let now = clock::now();
         let mut map = self.map.lock().expect("state map lock");
         if let Some(e) = map.get_mut(key).filter(|e| e.expires > now)
             && let Slot::Count(n) = &mut e.value
@@ -61,7 +63,7 @@ impl MemoryStore {
 
     /// The counter `key`, 0 when absent or expired.
     pub fn count(&self, key: &str) -> u64 {
-        let now = Instant::now();
+        let now = clock::now();
         let map = self.map.lock().expect("state map lock");
         match map.get(key) {
             Some(Entry {
@@ -73,7 +75,7 @@ impl MemoryStore {
     }
 
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let now = Instant::now();
+        let now = clock::now();
         let map = self.map.lock().expect("state map lock");
         match map.get(key) {
             Some(Entry {
@@ -85,7 +87,7 @@ impl MemoryStore {
     }
 
     pub fn set(&self, key: &str, value: &[u8], ttl: Duration) {
-        let now = Instant::now();
+        let now = clock::now();
         let mut map = self.map.lock().expect("state map lock");
         if !map.contains_key(key) {
             make_room(&mut map, self.cap, now);
@@ -122,28 +124,29 @@ fn make_room(map: &mut HashMap<String, Entry>, cap: usize, now: Instant) {
 
 #[cfg(test)]
 mod tests {
+    //! Expiry under tokio's paused clock (the store reads `crate::clock::now`).
     use super::*;
 
     const MIN: Duration = Duration::from_secs(60);
 
-    #[test]
-    fn memory_counter_counts_and_expires() {
+    #[tokio::test(start_paused = true)]
+    async fn memory_counter_counts_and_expires() {
         let s = MemoryStore::new(10);
         assert_eq!(s.incr("a", MIN), 1);
         assert_eq!(s.incr("a", MIN), 2);
         assert_eq!(s.count("a"), 2);
         assert_eq!(s.incr("b", Duration::from_millis(1)), 1);
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::advance(Duration::from_millis(5)).await;
         assert_eq!(s.count("b"), 0);
         assert_eq!(s.incr("b", MIN), 1, "an expired counter starts again");
     }
 
-    #[test]
-    fn memory_values_expire() {
+    #[tokio::test(start_paused = true)]
+    async fn memory_values_expire() {
         let s = MemoryStore::new(10);
         s.set("k", b"v", Duration::from_millis(1));
         s.set("long", b"w", MIN);
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::advance(Duration::from_millis(5)).await;
         assert_eq!(s.get("k"), None);
         assert_eq!(s.get("long"), Some(b"w".to_vec()));
     }
@@ -163,13 +166,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn memory_eviction_prefers_expired_entries() {
+    #[tokio::test(start_paused = true)]
+    async fn memory_eviction_prefers_expired_entries() {
         let s = MemoryStore::new(3);
         s.set("old", b"1", Duration::from_millis(1));
         s.set("a", b"2", MIN);
         s.set("b", b"3", MIN);
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::advance(Duration::from_millis(5)).await;
         s.set("c", b"4", MIN);
         for k in ["a", "b", "c"] {
             assert!(s.get(k).is_some(), "{k} kept");

@@ -14,7 +14,8 @@ use crate::config::state::{RedisUrl, StateConfig, read_ca};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub use redis::Value;
 
@@ -130,11 +131,11 @@ impl RedisStore {
 
     fn is_down(&self) -> bool {
         let until = *self.down_until.lock().expect("down lock");
-        until.is_some_and(|t| Instant::now() < t)
+        until.is_some_and(|t| crate::clock::now() < t)
     }
 
     fn mark_down(&self) {
-        *self.down_until.lock().expect("down lock") = Some(Instant::now() + RETRY_AFTER);
+        *self.down_until.lock().expect("down lock") = Some(crate::clock::now() + RETRY_AFTER);
     }
 }
 

@@ -6,7 +6,7 @@
 //! Windows are numbered from the Unix epoch, so every instance sharing a Redis agrees on them
 //! (clocks are assumed NTP-synchronised).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// One position in time, relative to the fixed windows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,10 +19,7 @@ pub struct Slot {
 
 impl Slot {
     pub fn now(window: Duration) -> Slot {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        Slot::at(now, window)
+        Slot::at(crate::clock::unix_now(), window)
     }
 
     /// The slot of `since_epoch` for windows of `window` (at least 1 ms).

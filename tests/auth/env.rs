@@ -3,10 +3,10 @@
 //! receives. Tests drive it synchronously over SMTP, or call the authenticator directly.
 
 use super::signer;
+use crate::common::client::TcpClient;
 use crate::common::dns::TestDns;
 use crate::common::fault_backend::FaultBackend;
 use crate::common::inproc::InProcess;
-use crate::common::moat::RawClient;
 use moat::auth::{Authenticator, Outcome};
 use moat::config::Config;
 use moat::smtp::address::{ReversePath, parse_mailbox};
@@ -56,7 +56,7 @@ impl Env {
 
     /// One SMTP transaction; the reply to the end of DATA, or the first refusal before it.
     pub fn send(&self, helo: &str, from: &str, to: &str, message: &[u8]) -> String {
-        let mut c = RawClient::connect(self.moat);
+        let mut c = TcpClient::connect(self.moat);
         assert!(c.reply().starts_with("220"));
         assert!(c.cmd(&format!("EHLO {helo}")).starts_with("250"));
         for (cmd, want) in [

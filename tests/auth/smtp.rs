@@ -152,18 +152,18 @@ fn auth_dead_dns_never_passes_and_does_not_hang_the_session() {
 #[test]
 fn auth_spf_starts_at_mail_from_before_data() {
     let env = Env::start("");
-    let mut c = crate::common::moat::RawClient::connect(env.moat);
+    let mut c = crate::common::client::TcpClient::connect(env.moat);
     c.reply();
     c.cmd(&format!("EHLO {HELO}"));
     assert_eq!(env.dns.queries(), 0);
     assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
     assert!(c.cmd(&format!("RCPT TO:<{RCPT}>")).starts_with("250"));
     // No DATA yet: the SPF lookups for HELO and MAIL FROM are already under way.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while env.dns.queries() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(env.dns.queries() >= 2, "queries: {}", env.dns.queries());
+    assert!(
+        env.dns.wait_queries(2, Duration::from_secs(2)),
+        "queries: {}",
+        env.dns.queries()
+    );
 }
 
 #[test]
@@ -197,7 +197,7 @@ fn auth_forged_authentication_results_removed_even_with_auth_disabled() {
     assert!(!config.auth.enabled);
     let server = crate::common::inproc::InProcess::start_on(&rt, config);
     let addr = server.addr;
-    let mut c = crate::common::moat::RawClient::connect(addr);
+    let mut c = crate::common::client::TcpClient::connect(addr);
     c.reply();
     c.cmd(&format!("EHLO {HELO}"));
     c.cmd("MAIL FROM:<a@sender.test>");

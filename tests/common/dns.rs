@@ -26,6 +26,8 @@ struct Zone {
     drop_all: AtomicBool,
     queries: AtomicUsize,
     tcp_queries: AtomicUsize,
+    /// Notified at every query, for `wait_queries` (the mutex only orders the wake-ups).
+    asked: (Mutex<()>, std::sync::Condvar),
 }
 
 /// The running server. Records are served with TTL 0, so a change is seen at the next lookup.
@@ -138,6 +140,17 @@ impl TestDns {
         self.zone.queries.load(Ordering::SeqCst)
     }
 
+    /// Waits (up to `within`) until `n` queries have been received; false on timeout.
+    pub fn wait_queries(&self, n: usize, within: Duration) -> bool {
+        let (lock, asked) = &self.zone.asked;
+        let held = lock.lock().unwrap();
+        let (held, waited) = asked
+            .wait_timeout_while(held, within, |_| self.queries() < n)
+            .unwrap();
+        drop(held);
+        !waited.timed_out()
+    }
+
     /// Queries received over TCP so far.
     pub fn tcp_queries(&self) -> usize {
         self.zone.tcp_queries.load(Ordering::SeqCst)
@@ -186,6 +199,10 @@ impl RequestHandler for Handler {
         mut response: R,
     ) -> ResponseInfo {
         self.0.queries.fetch_add(1, Ordering::SeqCst);
+        {
+            let _order = self.0.asked.0.lock().unwrap();
+            self.0.asked.1.notify_all();
+        }
         if request.protocol() == hickory_server::net::xfer::Protocol::Tcp {
             self.0.tcp_queries.fetch_add(1, Ordering::SeqCst);
         }

@@ -88,6 +88,9 @@ struct State {
     commands: Vec<String>,
     /// Connections being served right now (accepted, not yet ended).
     open: usize,
+    /// Signalled whenever a connection ends or a message is committed, for the waits below
+    /// (the same condition variable as `FaultBackend::changed`).
+    changed: Arc<Condvar>,
 }
 
 /// The running backend. Its threads live until the test process exits.
@@ -95,7 +98,8 @@ struct State {
 pub struct FaultBackend {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
-    /// Signalled whenever a connection ends, for [`FaultBackend::wait_closed`].
+    /// Signalled whenever a connection ends or a message is committed, for
+    /// [`FaultBackend::wait_closed`] and [`FaultBackend::wait_messages_containing`].
     ended: Arc<Condvar>,
 }
 
@@ -136,12 +140,13 @@ impl FaultBackend {
     fn start_with(fault: Fault, lmtp: bool) -> FaultBackend {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let ended = Arc::new(Condvar::new());
         let state = Arc::new(Mutex::new(State {
             fault: Some(fault),
             lmtp,
+            changed: ended.clone(),
             ..State::default()
         }));
-        let ended = Arc::new(Condvar::new());
         let (st, signal) = (state.clone(), ended.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -240,12 +245,21 @@ impl FaultBackend {
     /// returns how many there are.
     pub fn wait_messages_containing(&self, needle: &str, n: usize, timeout: Duration) -> usize {
         let deadline = Instant::now() + timeout;
+        let count = |st: &State| {
+            let needle = needle.as_bytes();
+            st.messages
+                .iter()
+                .filter(|m| contains(&m.data, needle))
+                .count()
+        };
+        let mut st = self.state.lock().unwrap();
         loop {
-            let got = self.messages_containing(needle).len();
-            if got >= n || Instant::now() >= deadline {
+            let got = count(&st);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if got >= n || left.is_zero() {
                 return got;
             }
-            std::thread::sleep(Duration::from_millis(10));
+            st = self.ended.wait_timeout(st, left).unwrap().0;
         }
     }
 }

@@ -86,6 +86,7 @@ pub(super) fn end_of_data(
             data,
             raw,
         });
+        st.changed.notify_all();
         st.messages.len() - 1
     };
     if send(w, "250 2.0.0 queued as FAULTBACKEND").is_err() {
@@ -115,12 +116,14 @@ fn lmtp_replies(
             _ => "250 2.0.0 delivered".to_string(),
         };
         if reply.starts_with('2') {
-            state.lock().unwrap().messages.push(Message {
+            let mut st = state.lock().unwrap();
+            st.messages.push(Message {
                 mail_from: from.to_string(),
                 rcpts: vec![rcpt.clone()],
                 data: data.to_vec(),
                 raw: raw.to_vec(),
             });
+            st.changed.notify_all();
         }
         send(w, &reply)?;
     }

@@ -3,9 +3,11 @@
 //! caller's tokio runtime until stopped or dropped. For tests that need no process boundary:
 //! they can reach the runtime's internals and start in milliseconds.
 
+use super::moat::Log;
 use moat::config::Config;
 use moat::server::Server;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 /// A running in-process Moat. Dropping it stops the server (gracefully: a shutdown begins).
 pub struct InProcess {
@@ -54,5 +56,38 @@ impl InProcess {
 impl Drop for InProcess {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Moat's log in this process (every in-process server's, info and above, as text lines):
+/// the first call installs the process's tracing subscriber; later calls return the same
+/// log. Tests wait on it as on a spawned Moat's stderr (`Log::wait_for`).
+pub fn log() -> Arc<Log> {
+    static LOG: OnceLock<Arc<Log>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Log::default());
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || Writer(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one subscriber per process");
+        log
+    })
+    .clone()
+}
+
+/// One log event's writer: appends what the formatter writes to the shared log.
+struct Writer(Arc<Log>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.append(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

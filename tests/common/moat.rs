@@ -3,8 +3,8 @@
 //! serve` print `moat ready smtp=… admin=…` on stdout once every listener is bound). No port
 //! is picked by binding and releasing, and readiness is that line, not a connect-retry loop.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
@@ -60,6 +60,16 @@ impl Log {
 
     pub fn text(&self) -> String {
         self.text.lock().unwrap().0.clone()
+    }
+
+    /// Appends `bytes` (whole lines, as a log writer produces them) and wakes the waiters.
+    pub fn append(&self, bytes: &[u8]) {
+        self.text
+            .lock()
+            .unwrap()
+            .0
+            .push_str(&String::from_utf8_lossy(bytes));
+        self.grew.notify_all();
     }
 
     /// The whole text once the process has closed the stream (up to `within`).
@@ -271,6 +281,11 @@ impl Moat {
         found(&self.log())
     }
 
+    /// Waits (10 s bound) until `done(log)` holds; woken by each new line.
+    pub fn wait_log_until(&self, done: impl Fn(&str) -> bool) -> bool {
+        self.log.wait_until(done, Duration::from_secs(10))
+    }
+
     /// Waits (10 s bound) until `n` sessions have ended. Moat writes a session's closing log
     /// line in the task that holds its connection slot and gives the slot back right after,
     /// with no wait in between: once the line is read here, the slot is free.
@@ -297,102 +312,4 @@ impl Drop for Moat {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A minimal blocking SMTP client for byte-exact tests: write raw bytes, read replies.
-pub struct RawClient {
-    pub stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl RawClient {
-    pub fn connect(addr: SocketAddr) -> RawClient {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        RawClient {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    /// Connects from the local address `source` (any 127.x.y.z works on Linux loopback), so a
-    /// test can tell the client's address from that of a proxy in between.
-    pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> RawClient {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()
-            .unwrap();
-        let stream = rt.block_on(async {
-            let socket = tokio::net::TcpSocket::new_v4().unwrap();
-            socket.bind(SocketAddr::new(source, 0)).unwrap();
-            let stream = socket.connect(addr).await.unwrap();
-            stream.into_std().unwrap()
-        });
-        stream.set_nonblocking(false).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        RawClient {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    /// A client over an already connected stream (e.g. one bound to a chosen source address).
-    pub fn from_stream(stream: TcpStream) -> RawClient {
-        RawClient {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    pub fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).unwrap();
-    }
-
-    /// Reads one complete (possibly multi-line) reply and returns it as text.
-    /// Returns an empty string if the server closed the connection first.
-    pub fn reply(&mut self) -> String {
-        loop {
-            if let Some(end) = complete_reply_len(&self.buf) {
-                let reply: Vec<u8> = self.buf.drain(..end).collect();
-                return String::from_utf8_lossy(&reply).into_owned();
-            }
-            let mut chunk = [0u8; 4096];
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => {
-                    return String::from_utf8_lossy(&std::mem::take(&mut self.buf)).into_owned();
-                }
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-
-    /// Sends a command line (CRLF added) and returns the reply.
-    pub fn cmd(&mut self, line: &str) -> String {
-        self.send(format!("{line}\r\n").as_bytes());
-        self.reply()
-    }
-
-    /// True when the server has closed the connection (reads EOF within the timeout).
-    pub fn is_closed(&mut self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(self.stream.read(&mut b), Ok(0) | Err(_))
-    }
-}
-
-/// Length of the first complete reply in `buf` (through the last line's CRLF), if any.
-fn complete_reply_len(buf: &[u8]) -> Option<usize> {
-    let mut start = 0;
-    while let Some(pos) = buf[start..].windows(2).position(|w| w == b"\r\n") {
-        let line = &buf[start..start + pos];
-        let end = start + pos + 2;
-        if line.len() < 4 || line[3] == b' ' {
-            return Some(end);
-        }
-        start = end;
-    }
-    None
 }

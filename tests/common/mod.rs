@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod admin;
+pub mod client;
 pub mod count_sink;
 pub mod dns;
 pub mod dovecot;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod inproc;
 pub mod mailbox;
 pub mod moat;
+pub mod poll;
 pub mod redis;
 pub mod rng;
 pub mod sink;

@@ -4,7 +4,7 @@
 use super::moat::free_port;
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Redis {
     pub port: u16,
@@ -52,11 +52,10 @@ impl Redis {
             .spawn()
             .expect("start redis-server");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(self.addr()).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let listening = super::poll::poll_until(Duration::from_secs(10), || {
+            TcpStream::connect(self.addr()).is_ok()
+        });
+        assert!(listening, "redis-server did not listen");
     }
 
     /// Kills the server (an outage as abrupt as a crash).

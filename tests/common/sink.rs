@@ -5,7 +5,7 @@ use super::moat::free_port;
 use super::tools;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A running `smtp-sink`; killed when dropped.
 pub struct SmtpSink {
@@ -97,14 +97,8 @@ impl SmtpSink {
 
     /// Waits up to 10 s until at least `n` transactions are recorded, then returns them all.
     pub fn wait_transactions(&self, n: usize) -> Vec<Transaction> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let found = self.transactions();
-            if found.len() >= n || Instant::now() >= deadline {
-                return found;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        super::poll::poll_until(Duration::from_secs(10), || self.transactions().len() >= n);
+        self.transactions()
     }
 
     /// What smtp-sink printed.

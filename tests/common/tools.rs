@@ -6,7 +6,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// True when a missing program must fail the test instead of skipping it: always, unless
 /// `MOAT_E2E_OPTIONAL=1`.
@@ -80,16 +80,12 @@ pub fn chmod(path: &Path, mode: u32) {
 /// Waits until every address accepts TCP connections. Fails early, with `log()`, when `child`
 /// exits first; returns false on timeout.
 pub fn wait_listening(child: &mut Child, addrs: &[SocketAddr], timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if addrs.iter().all(|a| TcpStream::connect(a).is_ok()) {
-            return true;
-        }
-        if child.try_wait().ok().flatten().is_some() || Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    let mut exited = false;
+    let listening = super::poll::poll_until(timeout, || {
+        exited = child.try_wait().ok().flatten().is_some();
+        exited || addrs.iter().all(|a| TcpStream::connect(a).is_ok())
+    });
+    listening && !exited
 }
 
 /// Sends SIGTERM to `child` and waits up to `grace` for it to exit, then kills it.
@@ -101,12 +97,8 @@ pub fn terminate(child: &mut Child, grace: Duration) {
         .args(["-TERM", &child.id().to_string()])
         .stderr(Stdio::null())
         .status();
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if super::poll::poll_until(grace, || child.try_wait().ok().flatten().is_some()) {
+        return;
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -1,9 +1,10 @@
 //! The world of the ARC/DKIM conformance tests: a loopback DNS server with the keys, a
 //! recording backend, and the `moat` binary serving with its resolver pointed at that DNS.
 
+use crate::common::client::TcpClient;
 use crate::common::dns::TestDns;
 use crate::common::fault_backend::FaultBackend;
-use crate::common::moat::{Moat, RawClient};
+use crate::common::moat::Moat;
 use crate::common::tools;
 use crate::signer;
 use std::io::Write;
@@ -62,7 +63,7 @@ impl World {
     /// Sends `message` through `moat serve` and returns Moat's own Authentication-Results
     /// on the delivered copy, unfolded. `subject` finds the copy among the backend's.
     pub fn deliver(&self, subject: &str, message: &[u8]) -> String {
-        let mut c = RawClient::connect(self.moat.addr);
+        let mut c = TcpClient::connect(self.moat.addr);
         assert!(c.reply().starts_with("220"));
         assert!(c.cmd(&format!("EHLO {HELO}")).starts_with("250"));
         assert!(c.cmd(&format!("MAIL FROM:<{BOUNCE}>")).starts_with("250"));

@@ -3,9 +3,10 @@
 //! same log address as when named as IPv4. (Moat's own IPv6 listeners are IPv6-only, so the
 //! mapped form reaches it only this way.)
 
+use super::common::client::TcpClient;
 use super::common::dns::TestDns;
 use super::common::fault_backend::FaultBackend;
-use super::common::moat::{Moat, RawClient};
+use super::common::moat::Moat;
 use super::serve::proxy_v2;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -27,7 +28,7 @@ fn results(backend: &FaultBackend, subject: &str) -> Vec<String> {
 }
 
 fn send(moat: &Moat, client: IpAddr, subject: &str) {
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     c.send(&proxy_v2(client));
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("EHLO client.test").starts_with("250"));
@@ -85,10 +86,7 @@ fn conformance_spf_ipv4_mapped_client_same_results_as_ipv4() {
             .filter(|l| l.contains("moat::message") && l.contains(" client=192.0.2.20 "))
             .count()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while message_lines(&moat.log()) < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    moat.wait_log_until(|log| message_lines(log) >= 2);
     let log = moat.log();
     assert_eq!(message_lines(&log), 2, "{log}");
     assert!(!log.contains("::ffff:"), "{log}");

@@ -3,8 +3,9 @@
 //! client address comes in a PROXY v2 header, and Moat's answer is the `spf=` result for
 //! `smtp.mailfrom` in the Authentication-Results header the backend receives.
 
+use super::common::client::TcpClient;
 use super::common::fault_backend::FaultBackend;
-use super::common::moat::{Moat, RawClient};
+use super::common::moat::Moat;
 use super::server;
 use super::suite::{Case, Scenario};
 use std::net::IpAddr;
@@ -68,7 +69,7 @@ pub fn run(scenarios: Vec<Scenario>, cases: &[Case]) -> Vec<(String, String)> {
 
 fn transaction(moat: &Moat, backend: &FaultBackend, case: &Case) -> String {
     let ip: IpAddr = case.host.parse().expect("case host");
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     c.send(&proxy_v2(ip));
     let greeting = c.reply();
     assert!(greeting.starts_with("220"), "{}: {greeting}", case.id);

@@ -91,12 +91,5 @@ fn postfix_milter_rejects_marks_refuses_and_tempfails_without_moat() {
 
 /// Polls `done` for up to 10 s (Postfix logs asynchronously).
 fn wait_for(done: impl Fn() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !done() {
-        if std::time::Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    true
+    crate::common::poll::poll_until(std::time::Duration::from_secs(10), done)
 }

@@ -2,7 +2,8 @@
 //! and `moat serve` report the same action and score (read from Moat's log lines, which
 //! every door writes from the verdict it acted on, and from `moat scan --json`).
 
-use crate::common::moat::{RawClient, moat_bin};
+use crate::common::client::TcpClient;
+use crate::common::moat::moat_bin;
 use crate::env::{self, GTUBE};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -97,7 +98,7 @@ fn scan_api_send(api: SocketAddr, message: &[u8]) -> serde_json::Value {
 }
 
 fn smtp_send(addr: SocketAddr, message: &[u8]) -> String {
-    let mut c = RawClient::connect(addr);
+    let mut c = TcpClient::connect(addr);
     c.reply();
     c.cmd(&format!("EHLO {HELO}"));
     c.cmd(&format!("MAIL FROM:<{FROM}>"));
@@ -132,16 +133,8 @@ fn logged(log: &str, needle: &str, n: usize) -> (String, String) {
 
 /// Moat's log once it has `n` lines with `needle` (log lines are written asynchronously).
 fn wait_lines(moat: &crate::common::moat::Moat, needle: &str, n: usize) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let log = moat.log();
-        if log.lines().filter(|l| l.contains(needle)).count() >= n
-            || std::time::Instant::now() > deadline
-        {
-            return log;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    moat.wait_log_until(|log| log.lines().filter(|l| l.contains(needle)).count() >= n);
+    moat.log()
 }
 
 #[test]

@@ -4,11 +4,12 @@
 //! master must), with the `postfix` user Debian's package creates.
 
 use crate::common::moat::free_port;
+use crate::common::poll::poll_until;
 use crate::common::tools;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Postfix {
     pub addr: SocketAddr,
@@ -83,15 +84,10 @@ impl Postfix {
             tools::transcript(&out),
             postfix.log()
         );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(postfix.addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "Postfix not listening:\n{}",
-                postfix.log()
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        let listening = poll_until(Duration::from_secs(20), || {
+            TcpStream::connect(postfix.addr).is_ok()
+        });
+        assert!(listening, "Postfix not listening:\n{}", postfix.log());
         Some(postfix)
     }
 
@@ -105,23 +101,16 @@ impl Postfix {
 
     /// Waits until `n` messages are in the Maildir, and returns them (oldest first).
     pub fn delivered(&self, n: usize) -> Vec<Vec<u8>> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let mut files: Vec<_> = std::fs::read_dir(self.inbox())
+        let files = || -> Vec<std::path::PathBuf> {
+            std::fs::read_dir(self.inbox())
                 .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-                .unwrap_or_default();
-            if files.len() >= n {
-                files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-                return files.iter().map(|p| std::fs::read(p).unwrap()).collect();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} of {n} delivered:\n{}",
-                files.len(),
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
+                .unwrap_or_default()
+        };
+        let arrived = poll_until(Duration::from_secs(20), || files().len() >= n);
+        let mut files = files();
+        assert!(arrived, "{} of {n} delivered:\n{}", files.len(), self.log());
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
     }
 
     pub fn dir(&self) -> &Path {

@@ -3,7 +3,7 @@
 //! mailbox.
 
 use super::*;
-use common::moat::RawClient;
+use common::client::TcpClient;
 
 /// Issue: `RCPT TO:<"blocked"@example.test>` passed `lists.deny.recipients` and Dovecot
 /// delivered it into `blocked`'s mailbox.
@@ -15,7 +15,7 @@ fn e2e_denied_user_gets_no_mail_by_any_spelling() {
     };
     let extra = "lists:\n  deny:\n    recipients: [bob@example.test]\n";
     let moat = Moat::start(&moat_config(&lmtp_backend(&dovecot), extra));
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("EHLO client.origin.test").starts_with("250"));
     assert!(c.cmd("MAIL FROM:<sender@origin.test>").starts_with("250"));

@@ -2,36 +2,16 @@
 //! CHUNKING, so Moat sends MAIL with the first RCPT and the message with one `BDAT <n> LAST`.
 
 use super::*;
+use crate::common::client::TcpClient;
 use crate::common::http::metric;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 
 /// Dovecot's answer to LHLO, read over a connection of our own.
 fn lhlo(dovecot: &Dovecot) -> String {
-    let stream = TcpStream::connect(dovecot.lmtp).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut w = stream.try_clone().unwrap();
-    let mut r = BufReader::new(stream);
-    read_reply(&mut r);
-    w.write_all(b"LHLO probe.test\r\n").unwrap();
-    let reply = read_reply(&mut r);
-    let _ = w.write_all(b"QUIT\r\n");
+    let mut c = TcpClient::connect(dovecot.lmtp);
+    assert!(c.reply().starts_with("220"), "Dovecot's LMTP greeting");
+    let reply = c.cmd("LHLO probe.test");
+    c.send(b"QUIT\r\n");
     reply
-}
-
-/// One (multi-line) reply.
-fn read_reply(r: &mut BufReader<TcpStream>) -> String {
-    let mut all = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(r.read_line(&mut line).unwrap() > 0, "Dovecot closed: {all}");
-        all.push_str(&line);
-        if line.as_bytes().get(3) != Some(&b'-') {
-            return all;
-        }
-    }
 }
 
 #[test]

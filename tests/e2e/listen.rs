@@ -1,7 +1,7 @@
 //! The listen addresses the documentation shows, with the real binary.
 
 use super::*;
-use common::moat::RawClient;
+use common::client::TcpClient;
 
 /// Issue: `listen: ["0.0.0.0:25", "[::]:25"]` (the README's dual-stack example) stopped
 /// with "cannot listen on [::]:25: Address already in use" on a default Debian
@@ -37,7 +37,7 @@ fn e2e_dual_stack_listen_pair_starts_and_greets_on_both() {
     assert_eq!(moat.addrs.len(), 2, "both listeners bound");
     let admin = moat.admin.unwrap().port();
     for addr in [format!("127.0.0.1:{port}"), format!("[::1]:{port}")] {
-        let mut c = RawClient::connect(addr.parse().unwrap());
+        let mut c = TcpClient::connect(addr.parse().unwrap());
         let greeting = c.reply();
         assert!(greeting.starts_with("220 "), "{addr}: {greeting}");
     }

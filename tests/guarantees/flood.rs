@@ -9,12 +9,11 @@
 //! flood while it holds, it does not wait for timeouts.
 
 use super::support::*;
+use crate::common::client::Client;
 use crate::common::http::metric;
 use crate::common::moat::Moat;
 use crate::common::tools;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -105,6 +104,7 @@ async fn slow_client(mut s: TcpStream, dribble: bool, mut stop: watch::Receiver<
         if dribble && s.write_all(b"N").await.is_err() {
             return End::Closed;
         }
+        // Pacing, the behaviour under test: a dribbler sends one byte every 2 s.
         let pause = tokio::time::sleep(Duration::from_secs(2));
         tokio::select! {
             r = s.read(&mut buf) => return match r {
@@ -132,7 +132,7 @@ fn legit_delivery(src: [u8; 4], addr: SocketAddr, marker: &str) -> bool {
         .unwrap();
     stream.set_nonblocking(false).unwrap();
     stream.set_read_timeout(Some(LEGIT_BOUND)).unwrap();
-    let mut c = LineClient::new(stream);
+    let mut c = Client::new(stream);
     expect(&c.reply(), "220", "legitimate greeting during the flood");
     expect(&c.cmd("EHLO legit.test"), "250", "EHLO");
     expect(&c.cmd("MAIL FROM:<s@sender.test>"), "250", "MAIL");
@@ -188,8 +188,8 @@ fn data_client(
     in_data: std::sync::mpsc::Sender<()>,
     flood_over: std::sync::mpsc::Receiver<()>,
 ) -> String {
-    let mut c = LineClient::new(
-        crate::common::moat::RawClient::connect_from([127, 255, 1, 1].into(), addr).stream,
+    let mut c = Client::new(
+        crate::common::client::TcpClient::connect_from([127, 255, 1, 1].into(), addr).stream,
     );
     c.stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -231,7 +231,8 @@ fn flood_with_default_config_legit_clients_deliver_within_5s() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ends = rt.block_on(async move {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let connected = Arc::new(AtomicUsize::new(0));
+        // Each flood client reports its connection here.
+        let (connected, mut connections) = tokio::sync::mpsc::unbounded_channel::<()>();
         let mut tasks = Vec::new();
         let flood_started = Instant::now();
         let mut mid_flood = None;
@@ -241,7 +242,7 @@ fn flood_with_default_config_legit_clients_deliver_within_5s() {
             } else {
                 spread_source(i - PER_SOURCE)
             };
-            // Paced at 1,000/s so that the kernel's accept queue (backlog 1,024) does not
+            // Pacing: 1,000/s so that the kernel's accept queue (backlog 1,024) does not
             // overflow: dropped handshakes would stall the test, not Moat.
             if i % 100 == 99 {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -257,17 +258,19 @@ fn flood_with_default_config_legit_clients_deliver_within_5s() {
             let (connected, stop) = (connected.clone(), stop_rx.clone());
             tasks.push(tokio::spawn(async move {
                 let s = connect_from(src, addr).await.expect("flood connect");
-                connected.fetch_add(1, Ordering::SeqCst);
+                let _ = connected.send(());
                 slow_client(s, i % 2 == 0, stop).await
             }));
         }
-        while connected.load(Ordering::SeqCst) < 2 * PER_SOURCE {
-            assert!(
-                flood_started.elapsed() < Duration::from_secs(15),
-                "flood connects too slow"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let all_connected = async {
+            for _ in 0..2 * PER_SOURCE {
+                connections.recv().await;
+            }
+        };
+        let left = Duration::from_secs(15).saturating_sub(flood_started.elapsed());
+        timeout(left, all_connected)
+            .await
+            .expect("flood connects too slow");
         eprintln!(
             "flood of {} connections open after {:?}",
             2 * PER_SOURCE,
@@ -342,9 +345,9 @@ fn wait_for_greeting_from(src: [u8; 4], addr: SocketAddr) {
         .enable_all()
         .build()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let greeting = rt.block_on(async {
+    let mut greeting = None;
+    let greeted = crate::common::poll::poll_until(Duration::from_secs(10), || {
+        greeting = rt.block_on(async {
             let mut s = connect_from(src, addr).await.ok()?;
             let mut buf = [0u8; 256];
             let n = timeout(Duration::from_secs(5), s.read(&mut buf))
@@ -353,10 +356,7 @@ fn wait_for_greeting_from(src: [u8; 4], addr: SocketAddr) {
                 .ok()?;
             Some(String::from_utf8_lossy(&buf[..n]).into_owned())
         });
-        if greeting.as_deref().is_some_and(|g| g.starts_with("220 ")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "after the flood: {greeting:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        greeting.as_deref().is_some_and(|g| g.starts_with("220 "))
+    });
+    assert!(greeted, "after the flood: {greeting:?}");
 }

@@ -2,12 +2,12 @@
 //! points at Moat and not at the harness.
 
 use super::support::*;
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::{Fault, FaultBackend};
-use crate::common::moat::RawClient;
 use std::time::{Duration, Instant};
 
-fn session(b: &FaultBackend) -> RawClient {
-    let mut c = RawClient::connect(b.addr);
+fn session(b: &FaultBackend) -> TcpClient {
+    let mut c = TcpClient::connect(b.addr);
     expect(&c.reply(), "220", "backend greeting");
     expect(&c.cmd("EHLO t"), "250", "backend EHLO");
     c
@@ -49,7 +49,7 @@ fn harness_backend_is_vulnerable_to_lf_dot_lf() {
 #[test]
 fn harness_backend_faults() {
     let b = FaultBackend::start(Fault::Greeting("421 4.3.2 busy".into()));
-    let mut c = RawClient::connect(b.addr);
+    let mut c = TcpClient::connect(b.addr);
     expect(&c.reply(), "421 4.3.2 busy", "greeting fault");
     assert!(c.is_closed());
 
@@ -122,14 +122,12 @@ fn harness_tls_client_pins_certificate() {
         .spawn()
         .unwrap();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let stream = loop {
-        match std::net::TcpStream::connect(addr) {
-            Ok(s) => break s,
-            Err(e) if Instant::now() > deadline => panic!("s_server: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
+    let mut stream = None;
+    crate::common::poll::poll_until(Duration::from_secs(5), || {
+        stream = std::net::TcpStream::connect(addr).ok();
+        stream.is_some()
+    });
+    let stream = stream.expect("openssl s_server listening within 5 s");
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();

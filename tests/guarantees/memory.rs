@@ -4,8 +4,9 @@
 //! room were answered 452 4.3.1 and retried; every message reached the backend once.
 
 use super::support::*;
+use crate::common::client::TcpClient;
 use crate::common::count_sink::CountSink;
-use crate::common::moat::{Moat, RawClient};
+use crate::common::moat::Moat;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Barrier};
@@ -42,7 +43,7 @@ fn peak_rss(pid: u32) -> usize {
 /// One attempt: MAIL (declaring SIZE) … end of data. `Ok` on 250; `Err(reply)` on a 4xx.
 /// The session ends with QUIT either way.
 fn attempt(addr: SocketAddr, source: IpAddr, body: &[u8]) -> Result<(), String> {
-    let mut c = RawClient::connect_from(source, addr);
+    let mut c = TcpClient::connect_from(source, addr);
     expect(&c.reply(), "220", "greeting");
     expect(&c.cmd("EHLO client.test"), "250", "EHLO");
     let result = transaction(&mut c, body);
@@ -50,7 +51,7 @@ fn attempt(addr: SocketAddr, source: IpAddr, body: &[u8]) -> Result<(), String> 
     result
 }
 
-fn transaction(c: &mut RawClient, body: &[u8]) -> Result<(), String> {
+fn transaction(c: &mut TcpClient, body: &[u8]) -> Result<(), String> {
     let steps = [
         (
             format!("MAIL FROM:<s@sender.test> SIZE={}", body.len()),
@@ -99,6 +100,7 @@ fn send_with_retries(addr: SocketAddr, i: usize, start: &Barrier) -> Sent {
             Instant::now() < deadline,
             "{subject}: not delivered after {n} deferrals, the last {last:?}"
         );
+        // Pacing, the behaviour under test: a deferred sender retries after a pause.
         std::thread::sleep(RETRY);
     }
 }

@@ -125,7 +125,7 @@ fn backend_dying_after_bdat_gets_451_never_250() {
 }
 
 /// DATA, the message and the end of data in an open transaction; the end-of-data reply.
-fn transact_data(c: &mut crate::common::moat::RawClient, body: &[u8]) -> String {
+fn transact_data(c: &mut crate::common::client::TcpClient, body: &[u8]) -> String {
     expect(&c.cmd("DATA"), "354", "DATA");
     c.send(body);
     c.send(b"\r\n.\r\n");

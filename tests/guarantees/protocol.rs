@@ -1,14 +1,14 @@
 //! Protocol basics over the wire, against docs/replies.md.
 
 use super::support::*;
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::FaultBackend;
-use crate::common::moat::RawClient;
 
 #[test]
 fn protocol_greeting() {
     let backend = FaultBackend::normal();
     let moat = Conf::for_backend(&backend).start();
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     let g = c.reply();
     assert_eq!(g, "220 mx.example.test ESMTP Moat\r\n", "greeting");
 }

@@ -17,7 +17,13 @@ fn hup(pid: u32) {
 #[test]
 fn reload_broken_file_keeps_running_config_then_good_file_takes_effect() {
     let backend = FaultBackend::normal();
-    let moat = Conf::for_backend(&backend).start();
+    // The session opened first idles through four reloads (two SIGHUPs, each followed by the
+    // file watcher's): under load those took 10 s, the default command timeout of these
+    // tests, and the session was closed before step 3.
+    let moat = Conf::for_backend(&backend)
+        .timeout("command", "60s")
+        .timeout("session", "120s")
+        .start();
     let original = std::fs::read_to_string(&moat.config_path).unwrap();
 
     // A session opened before any reload.

@@ -5,8 +5,9 @@
 //! every MAIL FROM / RCPT TO it sees, so a smuggled transaction would show up there.
 
 use super::support::*;
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::{FaultBackend, contains};
-use crate::common::moat::{Moat, RawClient};
+use crate::common::moat::Moat;
 use std::io::Write;
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ fn attempt(moat: &Moat, seq: &[u8], split: bool) -> String {
         let tail_start = p.len() - 5; // "\r\n.\r\n"
         // The sequence and the first bytes after it, byte by byte.
         let seq_end = (at + seq.len() + 6).min(tail_start);
-        // The pauses are the behaviour under test: each byte arrives in its own segment, so
+        // Pacing, the behaviour under test: each byte arrives in its own segment, so
         // Moat's receiver sees the sequence cut at every position.
         for b in &p[at..seq_end] {
             std::thread::sleep(Duration::from_millis(15));
@@ -265,7 +266,7 @@ fn smuggling_dot_stuffed_line_stays_stuffed() {
 fn smuggling_pipelined_session() {
     let backend = FaultBackend::normal();
     let mut moat = Conf::for_backend(&backend).start();
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     expect(&c.reply(), "220", "greeting");
     c.send(b"EHLO c.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
     expect(&c.reply(), "250", "EHLO");

@@ -10,8 +10,8 @@
 //! `MOAT_SOAK_MESSAGES=10000 cargo test --test guarantees soak_large -- --ignored --nocapture`.
 
 use super::support::{Conf, code, message, settle, transact};
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::{Fault, FaultBackend};
-use crate::common::moat::RawClient;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -61,7 +61,7 @@ fn marker(i: usize) -> String {
 /// One attempt on a fresh connection: Some(true) = 250, Some(false) = 5xx, None = retry.
 fn attempt(addr: SocketAddr, body: &[u8]) -> Option<bool> {
     let run = std::panic::AssertUnwindSafe(|| {
-        let mut c = RawClient::connect(addr);
+        let mut c = TcpClient::connect(addr);
         if code(&c.reply()) != 220 || code(&c.cmd("EHLO client.test")) != 250 {
             return None;
         }
@@ -73,7 +73,7 @@ fn attempt(addr: SocketAddr, body: &[u8]) -> Option<bool> {
             _ => None,
         }
     });
-    // A write to a connection Moat already closed panics in RawClient: not accepted.
+    // A write to a connection Moat already closed panics in TcpClient: not accepted.
     std::panic::catch_unwind(run).unwrap_or(None)
 }
 
@@ -117,7 +117,7 @@ fn soak(messages: usize, clients: usize, seed: u64) -> Tally {
             let mut rng = Rng(seed | 1);
             while !done.load(Ordering::Relaxed) {
                 backend.set_fault(random_fault(&mut rng));
-                // The behaviour under test: the fault changes every few milliseconds.
+                // Pacing, the behaviour under test: the fault changes every few milliseconds.
                 std::thread::sleep(Duration::from_millis(1 + rng.below(8) as u64));
             }
             backend.set_fault(Fault::None);

@@ -2,6 +2,7 @@
 //! (CVE-2011-0411 class), the session starts afresh after STARTTLS, and TLS is recorded.
 
 use super::support::*;
+use crate::common::client::Client;
 use crate::common::fault_backend::FaultBackend;
 use crate::common::moat::Moat;
 use std::sync::Arc;
@@ -44,13 +45,13 @@ fn advertises(ehlo: &str, keyword: &str) -> bool {
 #[test]
 fn starttls_pipelined_command_discarded() {
     let t = start_tls_moat();
-    let mut c = LineClient::new(tcp(t.moat.addr));
+    let mut c = Client::new(tcp(t.moat.addr));
     expect(&c.reply(), "220 ", "greeting");
     let ehlo = c.cmd("EHLO x");
     assert!(advertises(&ehlo, "STARTTLS"), "EHLO before TLS: {ehlo:?}");
     c.send(b"STARTTLS\r\nRSET\r\n");
     expect(&c.reply(), "220 2.0.0", "STARTTLS");
-    let mut s = LineClient::new(tls_upgrade(c.stream, t.config.clone()));
+    let mut s = Client::new(tls_upgrade(c.into_stream(), t.config.clone()));
     let first = s.cmd("EHLO y");
     assert!(
         is_ehlo_reply(&first),
@@ -63,13 +64,13 @@ fn starttls_pipelined_command_discarded() {
 #[test]
 fn starttls_pipelined_with_ehlo_in_one_write() {
     let t = start_tls_moat();
-    let mut c = LineClient::new(tcp(t.moat.addr));
+    let mut c = Client::new(tcp(t.moat.addr));
     expect(&c.reply(), "220 ", "greeting");
     c.send(b"EHLO x\r\nSTARTTLS\r\nRSET\r\n");
     let ehlo = c.reply();
     assert!(is_ehlo_reply(&ehlo), "EHLO reply: {ehlo:?}");
     expect(&c.reply(), "220 2.0.0", "STARTTLS");
-    let mut s = LineClient::new(tls_upgrade(c.stream, t.config.clone()));
+    let mut s = Client::new(tls_upgrade(c.into_stream(), t.config.clone()));
     let first = s.cmd("EHLO y");
     assert!(
         is_ehlo_reply(&first),
@@ -82,12 +83,12 @@ fn starttls_pipelined_with_ehlo_in_one_write() {
 #[test]
 fn starttls_injected_mail_discarded() {
     let t = start_tls_moat();
-    let mut c = LineClient::new(tcp(t.moat.addr));
+    let mut c = Client::new(tcp(t.moat.addr));
     expect(&c.reply(), "220 ", "greeting");
     expect(&c.cmd("EHLO x"), "250", "EHLO");
     c.send(b"STARTTLS\r\nMAIL FROM:<evil@x.test>\r\n");
     expect(&c.reply(), "220 2.0.0", "STARTTLS");
-    let mut s = LineClient::new(tls_upgrade(c.stream, t.config.clone()));
+    let mut s = Client::new(tls_upgrade(c.into_stream(), t.config.clone()));
     let first = s.cmd("EHLO y");
     assert!(is_ehlo_reply(&first), "EHLO inside TLS: {first:?}");
     let rcpt = s.cmd("RCPT TO:<alice@example.test>");
@@ -110,7 +111,7 @@ fn starttls_injected_mail_discarded() {
 #[test]
 fn starttls_session_delivers_and_records_tls() {
     let t = start_tls_moat();
-    let mut c = LineClient::new(tcp(t.moat.addr));
+    let mut c = Client::new(tcp(t.moat.addr));
     expect(&c.reply(), "220 ", "greeting");
     let before = c.cmd("EHLO client.test");
     assert!(
@@ -118,9 +119,9 @@ fn starttls_session_delivers_and_records_tls() {
         "EHLO before TLS must advertise STARTTLS: {before:?}"
     );
     expect(&c.cmd("STARTTLS"), "220 2.0.0", "STARTTLS");
-    let s = tls_upgrade(c.stream, t.config.clone());
+    let s = tls_upgrade(c.into_stream(), t.config.clone());
     let version = s.conn.protocol_version();
-    let mut s = LineClient::new(s);
+    let mut s = Client::new(s);
     let after = s.cmd("EHLO client.test");
     assert!(is_ehlo_reply(&after), "EHLO after TLS: {after:?}");
     assert!(
@@ -161,11 +162,11 @@ fn starttls_session_delivers_and_records_tls() {
 #[test]
 fn starttls_again_inside_tls_refused() {
     let t = start_tls_moat();
-    let mut c = LineClient::new(tcp(t.moat.addr));
+    let mut c = Client::new(tcp(t.moat.addr));
     expect(&c.reply(), "220 ", "greeting");
     expect(&c.cmd("EHLO x"), "250", "EHLO");
     expect(&c.cmd("STARTTLS"), "220 2.0.0", "STARTTLS");
-    let mut s = LineClient::new(tls_upgrade(c.stream, t.config.clone()));
+    let mut s = Client::new(tls_upgrade(c.into_stream(), t.config.clone()));
     expect(&s.cmd("EHLO y"), "250", "EHLO in TLS");
     let again = s.cmd("STARTTLS");
     assert!(
@@ -179,7 +180,7 @@ fn starttls_again_inside_tls_refused() {
 #[test]
 fn starttls_resets_transaction() {
     let t = start_tls_moat();
-    let mut c = LineClient::new(tcp(t.moat.addr));
+    let mut c = Client::new(tcp(t.moat.addr));
     expect(&c.reply(), "220 ", "greeting");
     expect(&c.cmd("EHLO x"), "250", "EHLO");
     expect(
@@ -188,7 +189,7 @@ fn starttls_resets_transaction() {
         "MAIL before TLS",
     );
     expect(&c.cmd("STARTTLS"), "220 2.0.0", "STARTTLS");
-    let mut s = LineClient::new(tls_upgrade(c.stream, t.config.clone()));
+    let mut s = Client::new(tls_upgrade(c.into_stream(), t.config.clone()));
     expect(&s.cmd("EHLO y"), "250", "EHLO in TLS");
     expect(
         &s.cmd("RCPT TO:<alice@example.test>"),

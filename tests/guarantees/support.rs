@@ -1,9 +1,10 @@
 //! Helpers shared by the guarantee tests: configuration builder, reply parsing, a small
 //! SMTP transaction driver and TLS client plumbing.
 
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::FaultBackend;
-use crate::common::moat::{Moat, RawClient};
-use std::io::{Read, Write};
+use crate::common::moat::Moat;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -147,8 +148,8 @@ pub fn expect(reply: &str, prefix: &str, what: &str) {
 }
 
 /// Connects, reads the greeting and says EHLO. Returns the client and the EHLO reply.
-pub fn connect_ehlo(moat: &Moat) -> (RawClient, String) {
-    let mut c = RawClient::connect(moat.addr);
+pub fn connect_ehlo(moat: &Moat) -> (TcpClient, String) {
+    let mut c = TcpClient::connect(moat.addr);
     let greeting = c.reply();
     expect(&greeting, "220 ", "greeting");
     let ehlo = c.cmd("EHLO client.test");
@@ -199,7 +200,7 @@ pub fn message(marker: &str, size: usize) -> Vec<u8> {
 /// Runs MAIL / RCPT... / DATA / message / end of data, stopping at the first refusal.
 /// `body` must not contain the terminator; it is sent as is (no dot-stuffing needed for the
 /// messages this suite builds) followed by `\r\n.\r\n`.
-pub fn transact(c: &mut RawClient, from: &str, rcpts: &[&str], body: &[u8]) -> Outcome {
+pub fn transact(c: &mut TcpClient, from: &str, rcpts: &[&str], body: &[u8]) -> Outcome {
     let mut replies = Vec::new();
     let r = c.cmd(&format!("MAIL FROM:<{from}>"));
     replies.push(("MAIL".to_string(), r.clone()));
@@ -386,51 +387,6 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
-    }
-}
-
-/// An SMTP client over any stream that reads byte by byte, so that it never consumes bytes
-/// beyond the reply it is reading (needed right before a TLS handshake).
-pub struct LineClient<S: Read + Write> {
-    pub stream: S,
-}
-
-impl<S: Read + Write> LineClient<S> {
-    pub fn new(stream: S) -> Self {
-        LineClient { stream }
-    }
-
-    pub fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).unwrap();
-        self.stream.flush().unwrap();
-    }
-
-    /// Reads one complete reply; empty string on EOF / error before any byte.
-    pub fn reply(&mut self) -> String {
-        let mut out = Vec::new();
-        let mut line = Vec::new();
-        let mut b = [0u8; 1];
-        loop {
-            match self.stream.read(&mut b) {
-                Ok(0) | Err(_) => {
-                    out.extend_from_slice(&line);
-                    return String::from_utf8_lossy(&out).into_owned();
-                }
-                Ok(_) => line.push(b[0]),
-            }
-            if line.ends_with(b"\r\n") {
-                let last = line.len() < 6 || line[3] == b' ';
-                out.append(&mut line);
-                if last {
-                    return String::from_utf8_lossy(&out).into_owned();
-                }
-            }
-        }
-    }
-
-    pub fn cmd(&mut self, line: &str) -> String {
-        self.send(format!("{line}\r\n").as_bytes());
-        self.reply()
     }
 }
 

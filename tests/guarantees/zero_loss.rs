@@ -530,7 +530,7 @@ fn zero_loss_concurrent_sessions_each_once() {
     let threads: Vec<_> = (0..6)
         .map(|t| {
             std::thread::spawn(move || {
-                let mut c = crate::common::moat::RawClient::connect(addr);
+                let mut c = crate::common::client::TcpClient::connect(addr);
                 expect(&c.reply(), "220", "greeting");
                 expect(&c.cmd("EHLO c.test"), "250", "EHLO");
                 for n in 0..4 {

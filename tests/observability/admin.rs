@@ -4,19 +4,17 @@
 
 use super::support::*;
 use crate::common::fault_backend::{Fault, FaultBackend};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Polls `path` until it answers `status` (the backend probe is cached for 2 s).
 fn wait_status(a: &Admin, path: &str, status: u16) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (s, body) = http(a.admin, "GET", path);
-        if s == status {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "{path} stayed {s}: {body}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut last = (0, String::new());
+    let reached = crate::common::poll::poll_until(Duration::from_secs(15), || {
+        last = http(a.admin, "GET", path);
+        last.0 == status
+    });
+    assert!(reached, "{path} stayed {}: {}", last.0, last.1);
+    last.1
 }
 
 #[test]
@@ -87,7 +85,7 @@ fn post_reload_applies_a_good_file_and_keeps_the_running_one_on_a_broken_file() 
     );
     assert_eq!(sample(&m, "moat_config_last_reload_successful"), 1.0);
     // New sessions get the new configuration.
-    let mut c = crate::common::moat::RawClient::connect(a.moat.addr);
+    let mut c = crate::common::client::TcpClient::connect(a.moat.addr);
     c.reply();
     c.cmd("EHLO client.test");
     c.cmd("MAIL FROM:<a@sender.test>");

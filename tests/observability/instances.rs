@@ -2,8 +2,9 @@
 //! told apart by `moat serve --listen/--admin` and by MOAT_LISTEN/MOAT_ADMIN, and logs that
 //! print addresses as addresses (`address=127.0.0.1:2600`, never `Some(…)`).
 
+use crate::common::client::TcpClient;
 use crate::common::http::{http, post_reload};
-use crate::common::moat::{Log, RawClient, moat_bin, spawn_reporting};
+use crate::common::moat::{Log, moat_bin, spawn_reporting};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command};
@@ -80,7 +81,7 @@ fn two_default_instances_run_side_by_side_with_listen_and_admin_overrides() {
         );
         let (code, body) = http(i.admin, "GET", "/readyz");
         assert_eq!(code, 200, "{body}");
-        let mut c = RawClient::connect(i.smtp);
+        let mut c = TcpClient::connect(i.smtp);
         assert!(c.reply().starts_with("220"));
         assert!(c.cmd("QUIT").starts_with("221"));
     }

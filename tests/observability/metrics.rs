@@ -25,15 +25,12 @@ fn metrics_count_every_message_by_action_and_reply_and_promtool_accepts_them() {
     // A session is counted when it has ended, just after its QUIT reply: wait for the last.
     let quit = "moat_sessions_total{end=\"quit\"}";
     let mut text = String::new();
-    for _ in 0..100 {
+    crate::common::poll::poll_until(std::time::Duration::from_secs(5), || {
         let (status, body) = http(a.admin, "GET", "/metrics");
         assert_eq!(status, 200);
         text = body;
-        if sample(&text, quit) >= 6.0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        sample(&text, quit) >= 6.0
+    });
     // Every message is counted once, under its action and the class of the reply.
     assert_eq!(sum(&text, "moat_messages_total"), 6.0, "{text}");
     let accept = |reply| {
@@ -95,20 +92,15 @@ fn connections_over_a_limit_are_counted_as_refused_with_that_limit() {
     let refused = "moat_connections_total{reason=\"per_ip\",result=\"refused\"}";
     let count = || sample(&http(a.admin, "GET", "/metrics").1, refused);
     // No probe connection holds the one slot (Moat reports its addresses): this client has it.
-    let mut first = crate::common::moat::RawClient::connect(a.moat.addr);
+    let mut first = crate::common::client::TcpClient::connect(a.moat.addr);
     assert!(first.reply().starts_with("220"));
     let before = count();
-    let mut second = crate::common::moat::RawClient::connect(a.moat.addr);
+    let mut second = crate::common::client::TcpClient::connect(a.moat.addr);
     assert!(second.reply().starts_with("421"));
     assert_eq!(count(), before + 1.0);
     // Only the first client is open (the gauge drops just after a session's slot is freed).
     let open = || sample(&http(a.admin, "GET", "/metrics").1, "moat_connections_open");
-    for _ in 0..50 {
-        if open() == 1.0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    crate::common::poll::poll_until(std::time::Duration::from_secs(1), || open() == 1.0);
     assert_eq!(open(), 1.0);
 }
 

@@ -9,7 +9,7 @@ use crate::common::moat::free_port;
 use crate::common::tools;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A Prometheus server in a temporary directory; killed when dropped.
 struct Prometheus {
@@ -122,16 +122,15 @@ fn alert_exprs() -> Vec<String> {
     exprs
 }
 
-/// Retries `f` until it returns `Some` or 30 s pass.
+/// Retries `f` until it returns `Some` or 30 s pass (Prometheus cannot signal a scrape).
 fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    let mut found = None;
+    let done = crate::common::poll::poll_until(Duration::from_secs(30), || {
+        found = f();
+        found.is_some()
+    });
+    assert!(done, "timed out waiting for {what}");
+    found.unwrap()
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! Helpers: a Moat with the admin listener on, a tiny HTTP client, message sending and
 //! reading metric values from the text format.
 
+use crate::common::client::TcpClient;
 use crate::common::fault_backend::FaultBackend;
 pub use crate::common::http::{http, http_with, post_reload, raw_http, sample};
-use crate::common::moat::{Moat, RawClient};
+use crate::common::moat::Moat;
 use std::io::Write;
 
 pub use crate::common::admin::Admin;
@@ -20,7 +21,7 @@ pub fn start_with(backend: &FaultBackend, log_format: &str, extra: &str) -> Admi
 
 /// Sends one message in its own session; returns the reply to the end of DATA.
 pub fn send(moat: &Moat, subject: &str) -> String {
-    let mut c = RawClient::connect(moat.addr);
+    let mut c = TcpClient::connect(moat.addr);
     assert!(c.reply().starts_with("220"));
     assert!(c.cmd("EHLO client.test").starts_with("250"));
     assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));

@@ -9,7 +9,7 @@ use std::process::Command;
 
 /// Sends one message the rules quarantine; the reply to its end of data.
 fn hold_one(moat: &Moat) -> String {
-    let mut c = crate::common::moat::RawClient::connect(moat.addr);
+    let mut c = crate::common::client::TcpClient::connect(moat.addr);
     assert!(c.reply().starts_with("220"));
     for (line, want) in [
         ("EHLO client.test", "250"),

@@ -44,8 +44,8 @@ fn redis_store_counts_stores_and_publishes() {
         s.set("short", b"x", Duration::from_millis(50))
             .await
             .unwrap();
-        // The behaviour under test is Redis's own expiry, in the Redis process's real time:
-        // just past the 50 ms TTL.
+        // Pacing, the behaviour under test: Redis's own expiry, in the Redis process's real
+        // time (no clock of Moat's reaches it), just past the 50 ms TTL.
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(s.get("short").await, Ok(None));
         assert_eq!(s.version("model").await, Ok(None));
@@ -103,9 +103,8 @@ fn redis_store_is_bounded_by_its_timeout_and_reconnects() {
         "fails fast while down"
     );
     redis.restart();
-    // The store waits a second (std::time::Instant in src/state/redis.rs) before it tries
-    // again; moving that to tokio's clock (src/clock.rs) would let a paused test skip it.
-    std::thread::sleep(Duration::from_millis(1010));
+    // The store waits a second before it tries again: on Moat's clock, which the test moves.
+    moat::clock::advance(Duration::from_millis(1010));
     assert_eq!(
         rt.block_on(s.get("k")),
         Ok(None),
