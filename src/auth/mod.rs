@@ -9,6 +9,7 @@
 
 mod arc;
 mod convert;
+mod dkim_length;
 mod dkim_strict;
 mod dkim_verify;
 mod dmarc;
@@ -207,7 +208,9 @@ impl Authenticator {
     }
 
     async fn results(&self, envelope: Envelope, message: &[u8], until: Instant) -> Results {
-        let mut parsed = AuthenticatedMessage::parse(message);
+        // Not strict: signatures with `l=` are verified, and one that leaves part of the body
+        // unsigned is reported as such (`dkim_length`) instead of refused unread.
+        let mut parsed = AuthenticatedMessage::parse_with_opts(message, None, false);
         // DKIM-Signature fields that fail the strict checks leave the parsed message here,
         // so neither the library nor DMARC ever count them.
         let plan = parsed.as_mut().map(dkim_verify::screen).unwrap_or_default();
@@ -251,14 +254,20 @@ impl Authenticator {
             metrics::timed(Box::pin(self.arc(msg)))
         );
         metrics::dns_lookup("dkim", dkim_summary(&dkim_out).as_str(), dkim_secs);
-        let dkim = Box::pin(dkim_verify::collect(&self.resolver, plan, msg, &dkim_out)).await;
+        let collect = dkim_verify::collect(&self.resolver, plan, msg, &dkim_out);
+        let (dkim, demoted) = Box::pin(collect).await;
+        // DMARC counts only the signatures Moat itself calls a pass.
+        let counted: Vec<mail_auth::DkimOutput<'_>> = (dkim_out.iter().enumerate())
+            .filter(|(i, _)| !demoted.contains(i))
+            .map(|(_, o)| o.clone())
+            .collect();
         metrics::dns_lookup("arc", arc_dns, arc_secs);
         if let Some(why) = from_problem(msg) {
             return (dkim, arc, bad_from(why));
         }
         let evidence = dmarc::Evidence {
             msg,
-            dkim: &dkim_out,
+            dkim: &counted,
             mail_from_domain: &envelope.mail_from_domain,
             spf_output: &envelope.spf_output,
             spf: envelope.spf_mail_from.result,
