@@ -118,7 +118,7 @@ impl Parts {
         let suffixes = suffixes(config, &mut errors);
         let (auth, reputation) = match &resolver {
             Some(r) => (
-                crate::auth::Authenticator::new(r, &config.dns, &config.auth, &config.hostname),
+                crate::auth::Authenticator::new(r, config, suffixes.clone()),
                 crate::reputation::Reputation::new(r, &config.dns, &config.reputation, suffixes),
             ),
             None => (None, None),
@@ -163,12 +163,14 @@ fn memory_fits(config: &Config, errors: &mut Vec<ConfigError>) {
     }
 }
 
-/// The public suffix list RHSBL/URIBL read (`reputation.public_suffix_list`).
+/// The public suffix list RHSBL/URIBL and DMARC read (`reputation.public_suffix_list`).
 fn suffixes(
     config: &Config,
     errors: &mut Vec<ConfigError>,
 ) -> Arc<crate::reputation::psl::SuffixList> {
-    crate::reputation::suffixes::load(&config.reputation).unwrap_or_else(|e| {
+    let for_dmarc =
+        config.auth.enabled && config.auth.dmarc_org_domain == crate::config::auth::OrgDomain::Psl;
+    crate::reputation::suffixes::load(&config.reputation, for_dmarc).unwrap_or_else(|e| {
         errors.push(config.error_at("reputation.public_suffix_list", e));
         Arc::new(crate::reputation::psl::SuffixList::builtin())
     })

@@ -16,6 +16,9 @@ mod spf;
 #[path = "auth/dmarc.rs"]
 mod dmarc;
 
+#[path = "auth/dmarc_org.rs"]
+mod dmarc_org;
+
 #[path = "auth/arc.rs"]
 mod arc;
 

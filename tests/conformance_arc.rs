@@ -10,6 +10,7 @@ mod common;
 #[path = "auth/signer.rs"]
 mod signer;
 
+#[allow(dead_code)]
 #[path = "conformance_arc/harness.rs"]
 mod harness;
 

@@ -2,6 +2,7 @@
 
 use super::results::Res;
 use mail_auth::arc::ArcError;
+use mail_auth::common::crypto::CryptoError;
 use mail_auth::dkim::DkimError;
 use mail_auth::{DkimResult, DmarcResult, Error, IprevResult};
 
@@ -12,6 +13,10 @@ pub fn dkim_res(r: &DkimResult) -> Res {
         // RFC 8601 2.7.1); mail-auth calls it neutral.
         DkimResult::Neutral(Error::Dkim(DkimError::FailedBodyHashMatch))
         | DkimResult::Neutral(Error::Arc(ArcError::FailedBodyHashMatch)) => Res::Fail,
+        // RFC 6376 6.1.1 and 6.1.2: an expired signature and a key of another type than
+        // `a=` are PERMFAILs, not failed verifications; mail-auth calls them neutral/fail.
+        DkimResult::Neutral(Error::Dkim(DkimError::SignatureExpired))
+        | DkimResult::Fail(Error::Crypto(CryptoError::IncompatibleAlgorithms)) => Res::PermError,
         DkimResult::Neutral(_) => Res::Neutral,
         DkimResult::Fail(_) => Res::Fail,
         DkimResult::PermError(_) => Res::PermError,

@@ -103,6 +103,11 @@ pub fn check(value: &[u8], kind: Kind) -> Result<Checked, String> {
         return Err("q= without dns/txt".into());
     }
     times(&tags)?;
+    // Moat verifies DKIM `l=` (and reports unsigned content, `dkim_length`); an ARC chain
+    // vouches for the whole message or nothing, so an AMS that signs part of it fails.
+    if kind == Kind::Ams && tags.get("l").is_some() {
+        return Err("l= in an ARC-Message-Signature: part of the body unsigned".into());
+    }
     let instance = match kind {
         Kind::Dkim => {
             auid(&tags, domain)?;

@@ -184,3 +184,13 @@ fn strict_checks_never_panic_on_mutated_fields() {
         }
     }
 }
+
+#[test]
+fn ams_with_l_tag_is_refused_dkim_with_l_tag_is_not() {
+    let ams = b"i=1; a=rsa-sha256; c=relaxed/relaxed; d=forward.test; s=arc; h=from:to; l=10; bh=AAAA; b=AAAA";
+    let err = check(ams, Kind::Ams).unwrap_err();
+    assert!(err.starts_with("l= in an ARC-Message-Signature"), "{err}");
+    let dkim =
+        b"v=1; a=rsa-sha256; c=relaxed/relaxed; d=a.test; s=s1; h=from:to; l=10; bh=AAAA; b=AAAA";
+    assert!(check(dkim, Kind::Dkim).is_ok());
+}

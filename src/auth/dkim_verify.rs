@@ -5,6 +5,7 @@
 //! is re-examined (`keys`).
 
 use super::convert::{dkim_reason, dkim_res};
+use super::dkim_length;
 use super::dkim_strict::{self, Kind};
 use super::keys;
 use super::results::{DkimSignature, Res};
@@ -49,14 +50,16 @@ fn invalid(value: &[u8], result: Res, why: String) -> DkimSignature {
 }
 
 /// The results in message order: the strict checks' verdicts and the library's, with key
-/// problems reported as such.
+/// problems reported as such; and the positions in `outputs` of the library's passes that
+/// Moat does not accept (key `h=`, `l=`), which DMARC must not count.
 pub async fn collect(
     resolver: &crate::dns::Resolver,
     plan: &[Planned<'_>],
     msg: &AuthenticatedMessage<'_>,
     outputs: &[DkimOutput<'_>],
-) -> Vec<DkimSignature> {
+) -> (Vec<DkimSignature>, Vec<usize>) {
     let mut out = Vec::with_capacity(plan.len());
+    let mut demoted = Vec::new();
     let mut rechecked = keys::Rechecks::default();
     for planned in plan {
         let value = match planned {
@@ -94,9 +97,31 @@ pub async fn collect(
             result.result = res;
             result.reason = Some(why);
         }
+        if matches!(result.result, Res::Pass | Res::Fail)
+            && let Some(key) = rechecked.record(resolver, &sig.d, &sig.s).await
+        {
+            let why = result.reason.as_deref().unwrap_or("failure");
+            if let Some((res, why)) = keys::judge(&key, result.result, &sig.s, why) {
+                result.result = res;
+                result.reason = Some(why);
+            }
+        }
+        let body = msg
+            .raw_message
+            .get(msg.body_offset as usize..)
+            .unwrap_or(b"");
+        if result.result == Res::Pass
+            && let Some(why) = dkim_length::unsigned_tail(body, sig.l, sig.cb)
+        {
+            result.result = Res::Policy;
+            result.reason = Some(why);
+        }
+        if *output.result() == mail_auth::DkimResult::Pass && result.result != Res::Pass {
+            demoted.extend(outputs.iter().position(|o| std::ptr::eq(o, output)));
+        }
         out.push(result);
     }
-    out
+    (out, demoted)
 }
 
 fn parse_error(msg: &AuthenticatedMessage<'_>, value: &[u8]) -> String {

@@ -8,8 +8,10 @@
 
 use super::results::Res;
 use mail_auth::common::cache::NoCache;
+use mail_auth::common::crypto::HashAlgorithm;
 use mail_auth::common::verify::DomainKey;
 use mail_auth::{DkimResult, DnsError, Error, Txt};
+use std::sync::Arc;
 
 /// RFC 8301 3.2: verifiers need not (and Moat does not) accept smaller RSA keys.
 pub const MIN_RSA_BITS: usize = 1024;
@@ -21,11 +23,16 @@ pub const MAX_RECHECKS: usize = 8;
 /// A key's problem: its result and the reason.
 type Problem = Option<(Res, String)>;
 
+/// (domain, selector) of a key.
+type KeyName = (String, String);
+
 /// The keys already re-checked for one message, with what was found.
 #[derive(Default)]
 pub struct Rechecks {
     /// ((domain, selector), problem).
-    done: Vec<((String, String), Problem)>,
+    done: Vec<(KeyName, Problem)>,
+    /// ((domain, selector), the key record if it could be read), for `judge`.
+    records: Vec<(KeyName, Option<Arc<DomainKey>>)>,
 }
 
 impl Rechecks {
@@ -48,6 +55,51 @@ impl Rechecks {
         self.done.push((key, found.clone()));
         found
     }
+
+    /// The key record of a signature the library verified (or refused on its signature),
+    /// read at most once per message and for at most `MAX_RECHECKS` keys; the lookup was
+    /// just made by the library, so the resolver's cache answers it.
+    pub async fn record(
+        &mut self,
+        resolver: &crate::dns::Resolver,
+        domain: &str,
+        selector: &str,
+    ) -> Option<Arc<DomainKey>> {
+        let key = (domain.to_ascii_lowercase(), selector.to_string());
+        if let Some((_, found)) = self.records.iter().find(|(k, _)| *k == key) {
+            return found.clone();
+        }
+        if self.records.len() >= MAX_RECHECKS {
+            return None;
+        }
+        let name = format!("{selector}._domainkey.{domain}.");
+        let lookup = resolver.txt_lookup::<DomainKey>(name, None::<&NoCache<Box<str>, Txt>>);
+        let found = Box::pin(lookup).await.ok();
+        self.records.push((key, found.clone()));
+        found
+    }
+}
+
+/// mail-auth's bit for `t=y` in `DomainKey::f` (its flag type is private);
+/// `testing_flag_bit_is_mail_auths` fails if an upgrade moves it.
+const TESTING: u64 = 0x10;
+
+/// What the key record changes about a verified (`pass`) or failed (`fail`) sha256
+/// signature, which mail-auth does not check (RFC 6376 3.6.1):
+/// - `h=` without `sha256`: the key must be ignored, PERMFAIL (6.1.2 step 6);
+/// - `t=y`, the domain is testing DKIM: a failure must not be treated differently from an
+///   unsigned message, so it becomes `neutral` (no score by default) with the reason.
+pub fn judge(key: &DomainKey, result: Res, selector: &str, why: &str) -> Option<(Res, String)> {
+    let hashes = u64::from(HashAlgorithm::Sha1) | u64::from(HashAlgorithm::Sha256);
+    if key.f & hashes != 0 && !key.has_flag(HashAlgorithm::Sha256) {
+        let why = format!("key {selector}: h= does not allow sha256, RFC 6376 3.6.1");
+        return Some((Res::PermError, why));
+    }
+    if result == Res::Fail && key.f & TESTING != 0 {
+        let why = format!("key {selector}: t=y testing mode, {why} ignored, RFC 6376 3.6.1");
+        return Some((Res::Neutral, why));
+    }
+    None
 }
 
 /// Whether a failure could hide a key problem: the body hash was compared, or the
@@ -105,6 +157,38 @@ mod tests {
         assert_eq!(short(0).unwrap(), "not a usable public key");
         assert_eq!(short(1024), None);
         assert_eq!(short(usize::MAX), None, "Ed25519");
+    }
+
+    fn key(record: &str) -> DomainKey {
+        use mail_auth::common::parse::TxtRecordParser;
+        let p = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
+        DomainKey::parse(format!("v=DKIM1; {record}; p={p}").as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn testing_flag_bit_is_mail_auths() {
+        assert_ne!(key("t=y").f & TESTING, 0);
+        assert_eq!(key("t=s").f & TESTING, 0);
+        assert_eq!(key("k=rsa").f & TESTING, 0);
+    }
+
+    #[test]
+    fn key_h_and_t_flags_judge_the_result() {
+        let sha1 = key("h=sha1");
+        let (res, why) = judge(&sha1, Res::Pass, "s", "").unwrap();
+        assert_eq!(res, Res::PermError);
+        assert_eq!(why, "key s: h= does not allow sha256, RFC 6376 3.6.1");
+        assert_eq!(judge(&key("h=sha1:sha256"), Res::Pass, "s", ""), None);
+        assert_eq!(judge(&key("h=sha256"), Res::Pass, "s", ""), None);
+        assert_eq!(judge(&key("k=rsa"), Res::Fail, "s", "x"), None);
+        let testing = key("t=y");
+        assert_eq!(judge(&testing, Res::Pass, "s", ""), None);
+        let (res, why) = judge(&testing, Res::Fail, "s", "bad signature").unwrap();
+        assert_eq!(res, Res::Neutral);
+        assert_eq!(
+            why,
+            "key s: t=y testing mode, bad signature ignored, RFC 6376 3.6.1"
+        );
     }
 
     #[test]

@@ -9,8 +9,10 @@
 
 mod arc;
 mod convert;
+mod dkim_length;
 mod dkim_strict;
 mod dkim_verify;
+mod dmarc;
 pub mod forged;
 mod keys;
 mod pct;
@@ -19,11 +21,10 @@ pub mod results;
 pub mod spf;
 mod taglist;
 
-use crate::config::auth::{AuthConfig, DnsConfig};
+use crate::config::auth::AuthConfig;
 use crate::smtp::address::ReversePath;
-use convert::{dkim_res, dmarc_res, iprev_res};
+use convert::{dkim_res, iprev_res};
 use dkim_verify::Planned;
-use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::{AuthenticatedMessage, SpfOutput, SpfResult};
 use results::{Arc as ArcRes, ArcStatus, DkimSignature, Dmarc, DmarcPolicy, Res, Results, Spf};
 use std::net::IpAddr;
@@ -52,6 +53,8 @@ pub struct Authenticator {
     hostname: String,
     /// Bound on each chain of lookups (`DnsConfig::deadline`).
     deadline: Duration,
+    /// The Public Suffix List DMARC's organisational domains come from (`auth.dmarc`).
+    suffixes: Arc<crate::reputation::psl::SuffixList>,
 }
 
 /// The envelope's results, computed while the client sends the message.
@@ -79,19 +82,20 @@ pub struct Outcome {
 }
 
 impl Authenticator {
-    /// `None` when `auth.enabled` is false. `resolver` is the runtime's one resolver.
+    /// `None` when `auth.enabled` is false. `resolver` is the runtime's one resolver,
+    /// `suffixes` the list `reputation::suffixes::load` read.
     pub fn new(
         resolver: &crate::dns::Resolver,
-        dns: &DnsConfig,
-        auth: &AuthConfig,
-        hostname: &str,
+        config: &crate::config::Config,
+        suffixes: Arc<crate::reputation::psl::SuffixList>,
     ) -> Option<Arc<Authenticator>> {
-        auth.enabled.then(|| {
+        config.auth.enabled.then(|| {
             Arc::new(Authenticator {
                 resolver: resolver.clone(),
-                config: auth.clone(),
-                hostname: hostname.to_string(),
-                deadline: dns.deadline(),
+                config: config.auth.clone(),
+                hostname: config.hostname.clone(),
+                deadline: config.dns.deadline(),
+                suffixes,
             })
         })
     }
@@ -204,7 +208,9 @@ impl Authenticator {
     }
 
     async fn results(&self, envelope: Envelope, message: &[u8], until: Instant) -> Results {
-        let mut parsed = AuthenticatedMessage::parse(message);
+        // Not strict: signatures with `l=` are verified, and one that leaves part of the body
+        // unsigned is reported as such (`dkim_length`) instead of refused unread.
+        let mut parsed = AuthenticatedMessage::parse_with_opts(message, None, false);
         // DKIM-Signature fields that fail the strict checks leave the parsed message here,
         // so neither the library nor DMARC ever count them.
         let plan = parsed.as_mut().map(dkim_verify::screen).unwrap_or_default();
@@ -248,29 +254,28 @@ impl Authenticator {
             metrics::timed(Box::pin(self.arc(msg)))
         );
         metrics::dns_lookup("dkim", dkim_summary(&dkim_out).as_str(), dkim_secs);
-        let dkim = Box::pin(dkim_verify::collect(&self.resolver, plan, msg, &dkim_out)).await;
+        let collect = dkim_verify::collect(&self.resolver, plan, msg, &dkim_out);
+        let (dkim, demoted) = Box::pin(collect).await;
+        // DMARC counts only the signatures Moat itself calls a pass.
+        let counted: Vec<mail_auth::DkimOutput<'_>> = (dkim_out.iter().enumerate())
+            .filter(|(i, _)| !demoted.contains(i))
+            .map(|(_, o)| o.clone())
+            .collect();
         metrics::dns_lookup("arc", arc_dns, arc_secs);
         if let Some(why) = from_problem(msg) {
             return (dkim, arc, bad_from(why));
         }
-        let params = DmarcParameters::new(
+        let evidence = dmarc::Evidence {
             msg,
-            &dkim_out,
-            &envelope.mail_from_domain,
-            &envelope.spf_output,
-        );
-        let (out, seconds) = metrics::timed(Box::pin(self.resolver.verify_dmarc(params))).await;
-        metrics::dns_lookup("dmarc", dmarc_res(&out.result()).as_str(), seconds);
-        let mut dmarc = Dmarc {
-            result: dmarc_res(&out.result()),
-            from_domain: out.domain().to_string(),
-            policy: match out.policy() {
-                mail_auth::dmarc::Policy::Reject => DmarcPolicy::Reject,
-                mail_auth::dmarc::Policy::Quarantine => DmarcPolicy::Quarantine,
-                _ => DmarcPolicy::None,
-            },
-            bad_from: None,
+            dkim: &counted,
+            mail_from_domain: &envelope.mail_from_domain,
+            spf_output: &envelope.spf_output,
+            spf: envelope.spf_mail_from.result,
         };
+        let mode = self.config.dmarc_org_domain;
+        let evaluate = dmarc::evaluate(&self.resolver, mode, &self.suffixes, evidence);
+        let (mut dmarc, seconds) = metrics::timed(Box::pin(evaluate)).await;
+        metrics::dns_lookup("dmarc", dmarc.result.as_str(), seconds);
         if dmarc.result == Res::Fail {
             let apply = pct::apply(&self.resolver, &dmarc.from_domain, dmarc.policy);
             dmarc.policy = Box::pin(apply).await;

@@ -17,6 +17,8 @@ pub enum Res {
     None,
     PermError,
     TempError,
+    /// Signed, but not acceptable (RFC 8601 2.7.1): DKIM with body content after `l=`.
+    Policy,
 }
 
 impl Res {
@@ -29,6 +31,7 @@ impl Res {
             Res::None => "none",
             Res::PermError => "permerror",
             Res::TempError => "temperror",
+            Res::Policy => "policy",
         }
     }
 

@@ -41,6 +41,26 @@ pub struct RawAuth {
     pub trusted_arc_sealers: Vec<String>,
     /// Finding id → score and/or action, on top of the built-in defaults.
     pub policy: BTreeMap<String, RawRule>,
+    pub dmarc: RawDmarc,
+}
+
+/// `auth.dmarc`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDmarc {
+    pub org_domain: OrgDomain,
+}
+
+/// How DMARC finds a domain's organisational domain (`auth.dmarc.org_domain`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgDomain {
+    /// RFC 7489 3.2: the registrable domain by the Public Suffix List
+    /// (`reputation.public_suffix_list`).
+    #[default]
+    Psl,
+    /// DMARCbis: the DNS tree walk over `_dmarc` records (mail-auth's own method).
+    TreeWalk,
 }
 
 impl Default for RawAuth {
@@ -50,6 +70,7 @@ impl Default for RawAuth {
             iprev: true,
             trusted_arc_sealers: Vec::new(),
             policy: BTreeMap::new(),
+            dmarc: RawDmarc::default(),
         }
     }
 }
@@ -99,6 +120,8 @@ pub struct AuthConfig {
     /// a DMARC failure (mailing lists and other forwarders).
     pub trusted_arc_sealers: Vec<String>,
     pub policy: HashMap<&'static str, Rule>,
+    /// `auth.dmarc.org_domain`.
+    pub dmarc_org_domain: OrgDomain,
 }
 
 /// Validates both sections; problems come back as (key, message) for the caller's list.
@@ -178,6 +201,7 @@ fn build_auth(raw: RawAuth, problems: &mut Vec<(String, String)>) -> AuthConfig 
         iprev: raw.iprev,
         trusted_arc_sealers: sealers,
         policy: table,
+        dmarc_org_domain: raw.dmarc.org_domain,
     }
 }
 
@@ -207,6 +231,20 @@ mod tests {
         assert_eq!(c.auth.policy["SPF_FAIL"].score, 3.0, "score kept");
         assert_eq!(c.auth.policy["DMARC_REJECT"].force, None);
         assert_eq!(c.auth.policy["DMARC_REJECT"].score, 4.0);
+        assert_eq!(c.auth.dmarc_org_domain, super::OrgDomain::Psl, "default");
+        let text = format!("{BASE}auth:\n  dmarc:\n    org_domain: tree_walk\n");
+        let c = Config::from_yaml(&text, "t.yaml").unwrap();
+        assert_eq!(c.auth.dmarc_org_domain, super::OrgDomain::TreeWalk);
+    }
+
+    #[test]
+    fn auth_dmarc_org_domain_unknown_value_names_line_and_key() {
+        let text = format!("{BASE}auth:\n  dmarc:\n    org_domain: walk\n");
+        let shown = Config::from_yaml(&text, "t.yaml").unwrap_err().to_string();
+        assert!(
+            shown.contains("t.yaml:9: auth.dmarc.org_domain: unknown variant `walk`"),
+            "{shown}"
+        );
     }
 
     #[test]

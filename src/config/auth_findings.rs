@@ -30,6 +30,7 @@ pub const ID_LIST: &[&str] = &[
     "DKIM_PASS",
     "DKIM_FAIL",
     "DKIM_NEUTRAL",
+    "DKIM_POLICY",
     "DKIM_PERMERROR",
     "DKIM_TEMPERROR",
     "DKIM_NONE",
@@ -73,6 +74,8 @@ pub fn defaults() -> HashMap<&'static str, Rule> {
         ("SPF_HELO_PERMERROR", score(0.5)),
         ("DKIM_FAIL", score(1.0)),
         ("DKIM_PERMERROR", score(0.5)),
+        // Verified, but content follows the `l=` length: it could be anyone's.
+        ("DKIM_POLICY", score(1.0)),
         ("ARC_FAIL", score(0.5)),
         ("DMARC_FAIL", score(2.0)),
         ("DMARC_QUARANTINE", score(6.0)),

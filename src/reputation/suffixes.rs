@@ -7,9 +7,10 @@ use crate::config::reputation::{ReputationConfig, SuffixSource};
 use std::sync::Arc;
 
 /// The list the configuration names; the builtin one when nothing asks for registrable
-/// domains (no file is read then).
-pub fn load(config: &ReputationConfig) -> Result<Arc<SuffixList>, String> {
-    if config.rhsbl.is_empty() && config.uribl.is_empty() {
+/// domains (no file is read then). `for_dmarc`: DMARC finds organisational domains with it
+/// (`auth.dmarc.org_domain: psl`).
+pub fn load(config: &ReputationConfig, for_dmarc: bool) -> Result<Arc<SuffixList>, String> {
+    if config.rhsbl.is_empty() && config.uribl.is_empty() && !for_dmarc {
         return Ok(Arc::new(SuffixList::builtin()));
     }
     let path = match &config.public_suffix_list {
@@ -47,20 +48,24 @@ mod tests {
             public_suffix_list: SuffixSource::File(dir.path().join(file)),
             ..Default::default()
         };
-        let e = load(&config("psl.dat")).unwrap_err();
+        let e = load(&config("psl.dat"), false).unwrap_err();
         assert!(
             e.ends_with("psl.dat:2: `*.bad*` is not a public suffix rule"),
             "{e}"
         );
-        let e = load(&config("missing.dat")).unwrap_err();
+        let e = load(&config("missing.dat"), false).unwrap_err();
         assert!(e.starts_with("cannot read "), "{e}");
         std::fs::write(dir.path().join("psl.dat"), "uk\nco.uk\n").unwrap();
-        let list = load(&config("psl.dat")).unwrap();
+        let list = load(&config("psl.dat"), false).unwrap();
         assert_eq!(list.registrable("a.b.co.uk").unwrap(), "b.co.uk");
         let unused = ReputationConfig {
             public_suffix_list: SuffixSource::File(dir.path().join("missing.dat")),
             ..Default::default()
         };
-        assert!(load(&unused).is_ok(), "not read without RHSBL/URIBL");
+        assert!(load(&unused, false).is_ok(), "not read without RHSBL/URIBL");
+        assert!(
+            load(&unused, true).is_err(),
+            "read for DMARC's organisational domain"
+        );
     }
 }

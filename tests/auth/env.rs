@@ -100,8 +100,9 @@ impl Env {
         let config = config(&self.dns, "  protocol: maildir\n  path: /nonexistent", auth);
         let _guard = self.rt.enter();
         let resolver = moat::dns::Resolver::new(&config.dns).unwrap();
+        let suffixes = moat::reputation::suffixes::load(&config.reputation, true).unwrap();
         let authenticator: Arc<Authenticator> =
-            Authenticator::new(&resolver, &config.dns, &config.auth, HOST).expect("auth enabled");
+            Authenticator::new(&resolver, &config, suffixes).expect("auth enabled");
         let from = reverse_path(from);
         self.rt
             .block_on(authenticator.message(None, ip, helo, &from, message))

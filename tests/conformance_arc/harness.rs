@@ -21,7 +21,7 @@ const LOOPBACK: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 pub struct World {
     _rt: tokio::runtime::Runtime,
-    _dns: TestDns,
+    dns: TestDns,
     backend: FaultBackend,
     moat: Moat,
 }
@@ -54,10 +54,15 @@ impl World {
         let moat = Moat::start(&yaml);
         World {
             _rt: rt,
-            _dns: dns,
+            dns,
             backend,
             moat,
         }
+    }
+
+    /// The loopback DNS server, for records a suite adds to the zone below.
+    pub fn dns(&self) -> &TestDns {
+        &self.dns
     }
 
     /// Sends `message` through `moat serve` and returns Moat's own Authentication-Results
@@ -295,7 +300,7 @@ fn forge_batch(jobs: Vec<(Vec<String>, Vec<u8>)>) -> Vec<Vec<u8>> {
     serde_json::from_slice(&out).expect("forge.py batch output")
 }
 
-fn run_forge(args: &[&str], input: &[u8]) -> Vec<u8> {
+pub fn run_forge(args: &[&str], input: &[u8]) -> Vec<u8> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/conformance_arc/forge.py"

@@ -135,7 +135,7 @@ pub fn for_dmarc(domain: &str, result: Res) -> mail_auth::SpfOutput {
         Res::Fail => SpfResult::Fail,
         Res::SoftFail => SpfResult::SoftFail,
         Res::Neutral => SpfResult::Neutral,
-        Res::None => SpfResult::None,
+        Res::None | Res::Policy => SpfResult::None,
         Res::PermError => SpfResult::PermError,
         Res::TempError => SpfResult::TempError,
     };
