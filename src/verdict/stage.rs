@@ -55,8 +55,18 @@ pub fn scored(table: &PolicyTable, mut finding: Finding) -> Finding {
 /// if the finding is decided at `stage` — one decided at an earlier stage acted there (a
 /// refusal) or chose not to, and is carried for its score alone. Ids the table does not
 /// name (rules, the classifier) keep what their check gave them.
-pub fn weighed_at(stage: Stage, table: &PolicyTable, mut finding: Finding) -> Finding {
-    if let Some(entry) = table.get(&finding.id) {
+pub fn weighed_at(stage: Stage, table: &PolicyTable, finding: Finding) -> Finding {
+    weighed_for(stage, table, "", finding)
+}
+
+/// As `weighed_at`, for a finding `check` reported (its own entry first: `get_for`).
+pub fn weighed_for(
+    stage: Stage,
+    table: &PolicyTable,
+    check: &str,
+    mut finding: Finding,
+) -> Finding {
+    if let Some(entry) = table.get_for(check, &finding.id) {
         finding.score = entry.score;
         finding.force = entry.force.filter(|_| entry.stage == stage);
     }
