@@ -70,7 +70,10 @@ pub async fn authenticate(
     // Findings that force an action explain a refusal: logged at info with the reference.
     let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
     let forged = outcome.stripped.is_some();
-    if outcome.findings.iter().any(|f| f.force.is_some()) {
+    // Whether one forces an action is the policy table's answer, not the producer's.
+    let table = rt.table.now();
+    let forcing = |f: &Finding| table.get(&f.id).is_some_and(|e| e.force.is_some());
+    if outcome.findings.iter().any(forcing) {
         tracing::info!(target: "moat::auth", reference, findings = ?ids, forged_removed = forged, "authentication");
     } else {
         tracing::debug!(target: "moat::auth", reference, findings = ?ids, forged_removed = forged, "authentication");

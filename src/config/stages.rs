@@ -3,10 +3,9 @@
 //! report finding ids with a reason; `crate::verdict` reads this table at every stage.
 //!
 //! The YAML keeps its shape: the table is assembled from the sections that configure each
-//! kind of finding (`auth.policy`, `reputation`, `ratelimit`, `greylist`, `lists`), so a file
-//! written for an older Moat means what it meant: `auth.policy`, `reputation`, `ratelimit`,
-//! `greylist`, `lists`, the classifier's bands (`bayes.scores`), `malware`, and last the
-//! fitted score file (`rules.scores`). The rule files are read when the runtime is built:
+//! kind of finding, so a file written for an older Moat means what it meant: `auth.policy`,
+//! `reputation`, `ratelimit`, `greylist`, `lists`, the classifier's bands (`bayes.scores`),
+//! `malware`, and last the fitted score file (`rules.scores`). The rule files are read when the runtime is built:
 //! `crate::verdict::table` adds each rule's `score:`/`force:` to this table there.
 
 use super::Config;
