@@ -6,7 +6,9 @@
 mod common;
 
 use common::fault_backend::FaultBackend;
-use common::moat::{Moat, RawClient, moat_bin};
+use common::moat::{Moat, moat_bin};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
@@ -32,17 +34,41 @@ fn config(dir: &Path, backend: &FaultBackend, extra: &str) -> String {
     )
 }
 
-/// What `moat serve` answers at the end of DATA for a message with `subject`.
+/// What `moat serve` answers at the end of DATA for a message with `subject` (one command
+/// at a time, so each reply is read whole before the next command).
 fn served(moat: &Moat, subject: &str) -> String {
-    let mut c = RawClient::connect(moat.addr);
-    assert!(c.reply().starts_with("220"));
-    assert!(c.cmd("EHLO client.test").starts_with("250"));
-    assert!(c.cmd("MAIL FROM:<a@sender.test>").starts_with("250"));
-    assert!(c.cmd("RCPT TO:<b@example.test>").starts_with("250"));
-    assert!(c.cmd("DATA").starts_with("354"));
-    c.send(MESSAGE.replace("{SUBJECT}", subject).as_bytes());
-    c.send(b".\r\n");
-    c.reply()
+    let stream = TcpStream::connect(moat.addr).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut reply = move || {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                reader.read_line(&mut line).unwrap() > 0,
+                "closed after {all:?}"
+            );
+            all.push_str(&line);
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return all;
+            }
+        }
+    };
+    assert!(reply().starts_with("220"));
+    let message = MESSAGE.replace("{SUBJECT}", subject) + ".\r\n";
+    let steps: [(&str, &str); 4] = [
+        ("EHLO client.test\r\n", "250"),
+        ("MAIL FROM:<a@sender.test>\r\n", "250"),
+        ("RCPT TO:<b@example.test>\r\n", "250"),
+        ("DATA\r\n", "354"),
+    ];
+    for (command, expected) in steps {
+        writer.write_all(command.as_bytes()).unwrap();
+        let got = reply();
+        assert!(got.starts_with(expected), "{command}: {got}");
+    }
+    writer.write_all(message.as_bytes()).unwrap();
+    reply()
 }
 
 /// What `moat scan --explain` prints for the same message under the same configuration.
