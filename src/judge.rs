@@ -9,33 +9,35 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// `findings` are those already established (sender authentication); the checks add theirs.
-pub async fn judge(
-    rt: &Runtime,
-    message: Arc<MessageContext>,
-    mut findings: Vec<Finding>,
-) -> Verdict {
+pub async fn judge(rt: &Runtime, message: Arc<MessageContext>, findings: Vec<Finding>) -> Verdict {
     let policy = &rt.config.policy;
+    // The one policy table for this message (`crate::verdict::table`): the configuration's
+    // entries, the rules' `score:`/`force:`, `rules.scores` over all.
+    let table = rt.table.now();
     // Lists short-circuit (`crate::checks::lists`): a denied sender, HELO or client is refused
     // without running checks; an allowed one is accepted without them (the policy table
     // gives `DENYLIST` and `ALLOWLIST` their forced actions).
     if let Some(listed) = crate::checks::lists::check(policy, &message) {
         crate::metrics::check_result("lists", &listed.id);
-        let listed = verdict::stage::scored(&rt.config.table, listed);
+        let listed = verdict::stage::scored(table, listed);
         return verdict::listed(listed, &policy.thresholds);
     }
-    if !rt.checks.is_empty() {
-        findings.extend(rt.checks.run(message).await);
-    }
-    // The policy table scores every finding it names (authentication, DNS lists, protocol
-    // behaviour, the session's refusals); only findings decided here force an action.
-    let table = &rt.config.table;
+    // The table weighs every finding: checks report facts (rules, the classifier, malware,
+    // authentication, DNS lists, the session's refusals); only findings decided here force
+    // an action.
     let stage = crate::config::stages::Stage::Data;
     let mut findings: Vec<Finding> = findings
         .into_iter()
         .map(|f| verdict::stage::weighed_at(stage, table, f))
         .collect();
-    // `rules.scores` (a fitted score file) has the last word on every finding's score.
-    policy.scores.apply(&mut findings);
+    if !rt.checks.is_empty() {
+        let reported = rt.checks.run_by_check(message).await;
+        findings.extend(
+            reported
+                .into_iter()
+                .map(|(check, f)| verdict::stage::weighed_for(stage, table, check, f)),
+        );
+    }
     let started = std::time::Instant::now();
     let verdict = verdict::decide(findings, &policy.thresholds);
     crate::metrics::stage("verdict", started.elapsed().as_secs_f64());
@@ -68,7 +70,10 @@ pub async fn authenticate(
     // Findings that force an action explain a refusal: logged at info with the reference.
     let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
     let forged = outcome.stripped.is_some();
-    if outcome.findings.iter().any(|f| f.force.is_some()) {
+    // Whether one forces an action is the policy table's answer, not the producer's.
+    let table = rt.table.now();
+    let forcing = |f: &Finding| table.get(&f.id).is_some_and(|e| e.force.is_some());
+    if outcome.findings.iter().any(forcing) {
         tracing::info!(target: "moat::auth", reference, findings = ?ids, forged_removed = forged, "authentication");
     } else {
         tracing::debug!(target: "moat::auth", reference, findings = ?ids, forged_removed = forged, "authentication");

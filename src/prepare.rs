@@ -15,6 +15,7 @@ use crate::relay::Relay;
 use crate::rules::RuleError;
 use crate::runtime::Runtime;
 use crate::smtp::session::SessionConfig;
+use crate::verdict::table::Scoring;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -67,6 +68,7 @@ impl Runtime {
             relay,
             tls,
             mut checks,
+            table,
             auth,
             reputation,
             resolver,
@@ -91,6 +93,7 @@ impl Runtime {
             relay,
             tls,
             checks: crate::checks::Checks::new(checks),
+            table,
         }
     }
 }
@@ -100,6 +103,8 @@ struct Parts {
     relay: Relay,
     tls: Option<tokio_rustls::TlsAcceptor>,
     checks: Vec<Arc<dyn Check>>,
+    /// Every finding's stage, score and action: the configuration's table and the rules'.
+    table: Arc<Scoring>,
     auth: Option<Arc<crate::auth::Authenticator>>,
     reputation: Option<Arc<crate::reputation::Reputation>>,
     resolver: Option<crate::dns::Resolver>,
@@ -113,7 +118,7 @@ impl Parts {
         let mut errors = Vec::new();
         memory_fits(config, &mut errors);
         let tls = tls(config, &mut errors);
-        let checks = rules(config, &mut errors);
+        let rules = rules(config, &mut errors);
         let resolver = resolver(config, previous, &mut errors);
         let suffixes = suffixes(config, &mut errors);
         let (auth, reputation) = match &resolver {
@@ -126,10 +131,16 @@ impl Parts {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let table = Arc::new(scoring(config, rules.as_ref()));
+        let checks = rules
+            .into_iter()
+            .map(|r| r.check as Arc<dyn Check>)
+            .collect();
         Ok(Parts {
             relay: Relay::new(&config.backend, &config.hostname),
             tls,
             checks,
+            table,
             auth,
             reputation,
             resolver,
@@ -192,13 +203,21 @@ fn tls(config: &Config, errors: &mut Vec<ConfigError>) -> Option<tokio_rustls::T
 }
 
 /// The rules check: every rule file read and compiled (and the classifier loaded).
-fn rules(config: &Config, errors: &mut Vec<ConfigError>) -> Vec<Arc<dyn Check>> {
+fn rules(config: &Config, errors: &mut Vec<ConfigError>) -> Option<crate::rules::check::Loaded> {
     match crate::rules::check::from_config(config) {
-        Ok(check) => check.into_iter().collect(),
+        Ok(loaded) => loaded,
         Err(e) => {
             errors.extend(e.0.into_iter().map(|e| rule_error(config, e)));
-            Vec::new()
+            None
         }
+    }
+}
+
+/// The runtime's policy table: the configuration's, with the loaded rules' entries.
+fn scoring(config: &Config, rules: Option<&crate::rules::check::Loaded>) -> Scoring {
+    match rules {
+        Some(loaded) => loaded.scoring(config),
+        None => Scoring::of_config(config),
     }
 }
 

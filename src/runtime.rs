@@ -17,6 +17,10 @@ pub struct Runtime {
     pub relay: Relay,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub checks: Checks,
+    /// The one policy table: every finding's stage, score and forced action — the
+    /// configuration's sections, the loaded rules' `score:`/`force:`, `rules.scores` last
+    /// (`crate::verdict::table`). The verdict reads it at every stage.
+    pub table: Arc<crate::verdict::table::Scoring>,
     /// Sender authentication (SPF, DKIM, ARC, DMARC, iprev); `None` when disabled.
     pub auth: Option<Arc<crate::auth::Authenticator>>,
     /// DNS lists (DNSBL at connect, RHSBL/URIBL as a check); `None` when none configured.

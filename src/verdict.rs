@@ -6,6 +6,7 @@
 
 pub mod reply;
 pub mod stage;
+pub mod table;
 
 use crate::checks::Finding;
 

@@ -150,6 +150,13 @@ impl Checks {
     /// Runs every check concurrently and gathers their findings. A check that panics is
     /// logged and reported as a zero-score `CHECK_FAILED` finding.
     pub async fn run(&self, message: Arc<MessageContext>) -> Vec<Finding> {
+        let by_check = self.run_by_check(message).await;
+        by_check.into_iter().map(|(_, f)| f).collect()
+    }
+
+    /// As `run`, each finding with the name of the check that reported it: the policy table
+    /// may give one id different entries for different checks (`PolicyTable::get_for`).
+    pub async fn run_by_check(&self, message: Arc<MessageContext>) -> Vec<(&'static str, Finding)> {
         let futures = self
             .list
             .iter()
@@ -169,16 +176,19 @@ impl Checks {
         for (check, result) in self.list.iter().zip(results) {
             let name = check.name();
             match result {
-                Ok(mut f) => findings.append(&mut f),
+                Ok(f) => findings.extend(f.into_iter().map(|f| (name, f))),
                 Err(e) => {
                     crate::metrics::check_failed(name);
                     tracing::error!(check = name, reference = %message.reference, error = %e, "check failed");
-                    findings.push(Finding {
-                        id: "CHECK_FAILED".into(),
-                        score: 0.0,
-                        reason: format!("check {name} failed: {e}"),
-                        force: None,
-                    });
+                    findings.push((
+                        name,
+                        Finding {
+                            id: "CHECK_FAILED".into(),
+                            score: 0.0,
+                            reason: format!("check {name} failed: {e}"),
+                            force: None,
+                        },
+                    ));
                 }
             }
         }

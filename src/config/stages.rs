@@ -3,9 +3,10 @@
 //! report finding ids with a reason; `crate::verdict` reads this table at every stage.
 //!
 //! The YAML keeps its shape: the table is assembled from the sections that configure each
-//! kind of finding (`auth.policy`, `reputation`, `ratelimit`, `greylist`, `lists`), so a file
-//! written for an older Moat means what it meant. Rule and classifier findings carry their
-//! own scores (rule files, `rules.scores`) and are decided at the end of DATA.
+//! kind of finding, so a file written for an older Moat means what it meant: `auth.policy`,
+//! `reputation`, `ratelimit`, `greylist`, `lists`, the classifier's bands (`bayes.scores`),
+//! `malware`, and last the fitted score file (`rules.scores`). The rule files are read when the runtime is built:
+//! `crate::verdict::table` adds each rule's `score:`/`force:` to this table there.
 
 use super::Config;
 use super::action::Action;
@@ -68,6 +69,9 @@ pub struct PolicyTable {
     refuse_at: HashMap<Stage, f64>,
 }
 
+/// The malware check's name: its entries are `malware/ID` (`PolicyTable::get_for`).
+pub const MALWARE: &str = "malware";
+
 /// Finding ids of the checks before DATA (their refusal texts are in `crate::verdict`).
 pub mod ids {
     pub const DENYLIST_CLIENT: &str = "DENYLIST_CLIENT";
@@ -86,11 +90,24 @@ pub mod ids {
     pub const RCPT_REFUSED: &str = "RCPT_REFUSED";
     pub const PREGREET: &str = "PREGREET";
     pub const PIPELINING_UNADVERTISED: &str = "PIPELINING_UNADVERTISED";
+    /// clamd found a virus (`malware.on_virus`).
+    pub const AV_VIRUS: &str = "AV_VIRUS";
+    /// clamd could not answer (`malware.on_error`).
+    pub const AV_SCAN_FAILED: &str = "AV_SCAN_FAILED";
 }
 
 impl PolicyTable {
     pub fn get(&self, id: &str) -> Option<&Entry> {
         self.entries.get(id)
+    }
+
+    /// The entry for `id` as reported by `check`: its own (`check/ID`, for an id two checks
+    /// share with different meanings, e.g. the malware check's `ATTACH_EXECUTABLE` and the
+    /// default pack's rule of that name) or else the id's.
+    pub fn get_for(&self, check: &str, id: &str) -> Option<&Entry> {
+        self.entries
+            .get(&format!("{check}/{id}"))
+            .or_else(|| self.entries.get(id))
     }
 
     /// The stage a finding is decided at (the end of DATA for ids the table does not name).
@@ -114,8 +131,15 @@ impl PolicyTable {
         all
     }
 
-    /// The table a validated configuration describes.
+    /// The table a validated configuration describes, `rules.scores` applied last.
     pub fn from_config(config: &Config) -> PolicyTable {
+        let mut t = PolicyTable::of_sections(config);
+        t.overlay_scores(&config.policy.scores);
+        t
+    }
+
+    /// The entries the configuration's sections give, before the score file.
+    pub fn of_sections(config: &Config) -> PolicyTable {
         let mut t = PolicyTable::default();
         let forced = |stage, action| Entry {
             stage,
@@ -190,7 +214,60 @@ impl PolicyTable {
         }
         t.set("DENYLIST", forced(Stage::Data, Action::Reject));
         t.set("ALLOWLIST", forced(Stage::Data, Action::Accept));
+        // The classifier's bands (`bayes.scores`) and the malware findings (`malware`).
+        for band in &config.bayes.bands {
+            t.set(band.id, scored(Stage::Data, band.score));
+        }
+        if config.malware.enabled {
+            t.add_malware(&config.malware);
+        }
         t
+    }
+
+    /// `malware.types`, `on_virus` and `on_error`: each kind's score or forced action.
+    fn add_malware(&mut self, m: &super::malware::MalwareConfig) {
+        use super::malware::{OnError, Response};
+        let entry = |response: Response| match response {
+            Response::Force(action) => Entry {
+                stage: Stage::Data,
+                score: 0.0,
+                force: Some(action),
+            },
+            Response::Score(score) => Entry {
+                stage: Stage::Data,
+                score,
+                force: None,
+            },
+        };
+        // Scoped to the check: the rule packs may name a rule like a kind (`get_for`).
+        let id = |id: &str| format!("{MALWARE}/{id}");
+        for (kind, response) in &m.responses {
+            self.set(id(kind.id()), entry(*response));
+        }
+        self.set(id(ids::AV_VIRUS), entry(Response::Force(m.on_virus)));
+        let on_error = match m.on_error {
+            OnError::Tempfail => Response::Force(Action::Tempfail),
+            OnError::Quarantine => Response::Force(Action::Quarantine),
+            OnError::Accept => Response::Score(0.0),
+        };
+        self.set(id(ids::AV_SCAN_FAILED), entry(on_error));
+    }
+
+    /// Replaces the score of every id `scores` names (stage and forced action kept); an id
+    /// the table does not name yet is scored at the end of DATA.
+    pub fn overlay_scores(&mut self, scores: &super::scores::ScoreTable) {
+        for (id, score) in scores.iter() {
+            let entry = self.entries.entry(id.to_string()).or_default();
+            entry.score = score;
+        }
+        // A check's own entry of a named id too: the file scores the id, whoever reports it.
+        for (key, entry) in self.entries.iter_mut() {
+            if let Some((_, id)) = key.split_once('/')
+                && let Some(score) = scores.get(id)
+            {
+                entry.score = score;
+            }
+        }
     }
 }
 
@@ -222,5 +299,28 @@ mod tests {
         assert_eq!(c.table.get("PREGREET").unwrap().stage, Stage::Data);
         assert_eq!(c.table.get("PREGREET").unwrap().score, 3.0);
         assert_eq!(c.table.refuse_at(Stage::Connect), Some(3.0));
+    }
+
+    /// Malware findings are facts; `malware.types`, `on_virus`, `on_error` are table entries.
+    #[test]
+    fn malware_responses_are_table_entries() {
+        let on = "malware:\n  enabled: true\n  on_error: accept\n  types:\n    macro: 2.5\n";
+        let c = Config::from_yaml(&format!("{BASE}{on}"), "t.yaml").unwrap();
+        let t = &c.table;
+        let m = |id| t.get_for(MALWARE, id).unwrap();
+        assert_eq!(m("ATTACH_EXECUTABLE").force, Some(Action::Reject));
+        assert_eq!(m("ATTACH_MACRO").score, 2.5);
+        assert_eq!(m("AV_VIRUS").force, Some(Action::Reject));
+        assert!(
+            t.get("ATTACH_EXECUTABLE").is_none(),
+            "the rule of that name is another"
+        );
+        let failed = m("AV_SCAN_FAILED");
+        assert_eq!((failed.force, failed.score), (None, 0.0));
+        let c = Config::from_yaml(&format!("{BASE}malware:\n  enabled: true\n"), "t.yaml").unwrap();
+        let failed = c.table.get_for(MALWARE, "AV_SCAN_FAILED").unwrap();
+        assert_eq!(failed.force, Some(Action::Tempfail));
+        let off = Config::from_yaml(BASE, "t.yaml").unwrap();
+        assert!(off.table.get_for(MALWARE, "AV_VIRUS").is_none());
     }
 }

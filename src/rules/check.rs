@@ -1,19 +1,17 @@
 //! The rules engine as a `Check`, and loading the configured rule files.
 
 use super::{RuleError, RuleErrors, RuleSet, Source};
-use crate::checks::{Check, CheckFuture, MessageContext};
+use crate::checks::{Check, CheckFuture, Finding, MessageContext};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct RulesCheck {
     pub rules: Arc<RuleSet>,
-    /// The statistical classifier; it reads the same parsed message as the rules.
-    pub bayes: crate::bayes::shared::Handle,
-    /// The default pack's scores fitted for the rules alone, when the pack runs with the
-    /// scores fitted beside the classifier: used while no model is loaded (configured but not
-    /// trained yet, damaged, or not yet in Redis), when the rules carry the verdict alone.
-    pub without_classifier: Option<Arc<super::scores::ScoreTable>>,
+    /// The statistical classifier; it reads the same parsed message as the rules. Shared
+    /// with the runtime's policy table, which picks the rules' scores by whether a model is
+    /// loaded (`crate::verdict::table`).
+    pub bayes: Arc<crate::bayes::shared::Handle>,
 }
 
 impl Check for RulesCheck {
@@ -21,18 +19,19 @@ impl Check for RulesCheck {
         "rules"
     }
 
+    /// Which rules fired and the classifier's band, as facts: their scores and forced
+    /// actions are the policy table's (`crate::verdict::table`).
     fn check<'a>(&'a self, m: &'a MessageContext) -> CheckFuture<'a> {
         Box::pin(async move {
             let (rules, load, bayes) = (self.rules.clone(), m.facts_loader(), self.bayes.get());
-            let alone = self.without_classifier.clone();
             let judge = move || {
                 let facts = load();
                 let mut findings = rules.evaluate(&facts);
-                match bayes {
-                    Some(b) => findings.extend(b.finding(&facts)),
-                    None => rescore(&mut findings, alone.as_deref()),
-                }
+                findings.extend(bayes.and_then(|b| b.finding(&facts)));
                 findings
+                    .into_iter()
+                    .map(|f| Finding::fact(f.id, f.reason))
+                    .collect::<Vec<Finding>>()
             };
             // Decoding and matching a large message is CPU work (`checks::cpu_work`).
             crate::checks::cpu_work(m.body.len(), judge).await
@@ -40,18 +39,30 @@ impl Check for RulesCheck {
     }
 }
 
-/// Gives the findings that `table` names its score (the pack's rules-alone scores).
-fn rescore(findings: &mut [crate::checks::Finding], table: Option<&super::scores::ScoreTable>) {
-    let Some(table) = table else { return };
-    for f in findings {
-        if let Some(score) = table.get(&f.id) {
-            f.score = score;
-        }
+/// The rules of a configuration, loaded: the check, and what the policy table needs of them.
+pub struct Loaded {
+    pub check: Arc<RulesCheck>,
+    /// The default pack's scores fitted for the rules alone, when the pack runs with the
+    /// scores fitted beside a configured classifier: in force while no model is loaded
+    /// (configured but not trained yet, damaged, or not yet in Redis), when the rules carry
+    /// the verdict alone.
+    pub pack_alone: Option<super::scores::ScoreTable>,
+}
+
+impl Loaded {
+    /// The runtime's policy table: the configuration's, with these rules' entries.
+    pub fn scoring(&self, config: &crate::config::Config) -> crate::verdict::table::Scoring {
+        crate::verdict::table::Scoring::build(
+            config,
+            &self.check.rules,
+            self.pack_alone.as_ref(),
+            Some(self.check.bayes.clone()),
+        )
     }
 }
 
 /// The rules check for a configuration (none when no rule files are configured).
-pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Check>>, RuleErrors> {
+pub fn from_config(config: &crate::config::Config) -> Result<Option<Loaded>, RuleErrors> {
     let bayes = crate::bayes::shared::handle(config);
     if config.policy.rule_files.is_empty() && bayes.is_off() {
         return Ok(None);
@@ -65,13 +76,12 @@ pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Chec
         .rule_files
         .iter()
         .any(|f| f.as_os_str() == super::builtin::NAME);
-    let without_classifier =
-        (with_classifier && uses_pack).then(|| Arc::new(super::builtin::scores(false)));
-    Ok(Some(Arc::new(RulesCheck {
+    let pack_alone = (with_classifier && uses_pack).then(|| super::builtin::scores(false));
+    let check = Arc::new(RulesCheck {
         rules,
-        bayes,
-        without_classifier,
-    })))
+        bayes: Arc::new(bayes),
+    });
+    Ok(Some(Loaded { check, pack_alone }))
 }
 
 pub fn now_unix() -> i64 {

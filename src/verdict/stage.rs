@@ -53,10 +53,21 @@ pub fn scored(table: &PolicyTable, mut finding: Finding) -> Finding {
 
 /// A finding as `stage` weighs it: the table's score always; the table's forced action only
 /// if the finding is decided at `stage` — one decided at an earlier stage acted there (a
-/// refusal) or chose not to, and is carried for its score alone. Ids the table does not
-/// name (rules, the classifier) keep what their check gave them.
-pub fn weighed_at(stage: Stage, table: &PolicyTable, mut finding: Finding) -> Finding {
-    if let Some(entry) = table.get(&finding.id) {
+/// refusal) or chose not to, and is carried for its score alone. The runtime's table names
+/// the rules and classifier bands too (`super::table`); an id it does not name
+/// (`CHECK_FAILED`) keeps what its check gave it.
+pub fn weighed_at(stage: Stage, table: &PolicyTable, finding: Finding) -> Finding {
+    weighed_for(stage, table, "", finding)
+}
+
+/// As `weighed_at`, for a finding `check` reported (its own entry first: `get_for`).
+pub fn weighed_for(
+    stage: Stage,
+    table: &PolicyTable,
+    check: &str,
+    mut finding: Finding,
+) -> Finding {
+    if let Some(entry) = table.get_for(check, &finding.id) {
         finding.score = entry.score;
         finding.force = entry.force.filter(|_| entry.stage == stage);
     }
