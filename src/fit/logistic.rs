@@ -15,7 +15,7 @@
 //! never shows keeps the author's estimate, and one seen often gets what the mail says.
 
 /// One score to fit: its bounds (sign constraint and cap) and the value it is drawn to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Param {
     pub lower: f64,
     pub upper: f64,
@@ -23,6 +23,9 @@ pub struct Param {
     /// A group whose scores together may not exceed its cap (`fit`'s `group_caps`); the
     /// scores of a group are spam evidence (lower bound 0).
     pub group: Option<usize>,
+    /// The index of a score this one may never fall below (the classifier's bands: a surer
+    /// classifier never counts for less).
+    pub not_below: Option<usize>,
 }
 
 /// One labelled message: which scores it carries (index, count) and the sum of the scores
@@ -77,6 +80,13 @@ pub fn fit(params: &[Param], rows: &[Row], s: &Settings, group_caps: &[f64]) -> 
         .map(|p| p.prior.clamp(p.lower, p.upper))
         .collect();
     let mut group_sum = start_within_group_caps(params, &mut w, group_caps);
+    // For each score, the scores that may not fall below it (its upper bounds).
+    let mut not_above: Vec<Vec<usize>> = vec![Vec::new(); params.len()];
+    for (j, p) in params.iter().enumerate() {
+        if let Some(b) = p.not_below {
+            not_above[b].push(j);
+        }
+    }
     let mut margin: Vec<f64> = rows
         .iter()
         .map(|r| r.offset + r.x.iter().map(|&(j, x)| w[j] * x).sum::<f64>())
@@ -96,11 +106,13 @@ pub fn fit(params: &[Param], rows: &[Row], s: &Settings, group_caps: &[f64]) -> 
             // A damped Newton step: far from the optimum the curvature is a poor guide.
             let step = (grad / hess.max(1e-12)).clamp(-2.0, 2.0);
             // What the rest of its group leaves this score.
-            let upper = match p.group {
+            let mut upper = match p.group {
                 Some(g) => p.upper.min(group_caps[g] - (group_sum[g] - w[j])),
                 None => p.upper,
             };
-            let new = (w[j] - step).clamp(p.lower, upper.max(p.lower));
+            upper = not_above[j].iter().fold(upper, |u, &k| u.min(w[k]));
+            let lower = p.not_below.map_or(p.lower, |b| p.lower.max(w[b]));
+            let new = (w[j] - step).clamp(lower, upper.max(lower));
             let delta = new - w[j];
             if let Some(g) = p.group {
                 group_sum[g] += delta;
@@ -146,6 +158,7 @@ mod tests {
             upper: 10.0,
             prior,
             group: None,
+            not_below: None,
         }
     }
 
@@ -196,6 +209,7 @@ mod tests {
                 upper: 1.5,
                 prior: 1.0,
                 group: None,
+            not_below: None,
             },
             free(0.0),
             // Meant as spam evidence although it is not: held at zero, not made negative.
@@ -204,6 +218,7 @@ mod tests {
                 upper: 5.0,
                 prior: 2.0,
                 group: None,
+            not_below: None,
             },
             // Ham evidence never above zero.
             Param {
@@ -211,6 +226,7 @@ mod tests {
                 upper: 0.0,
                 prior: -1.0,
                 group: None,
+            not_below: None,
             },
         ];
         let mut rows = synthetic();
@@ -253,5 +269,18 @@ mod tests {
         // Without the group the same data want far more.
         let free_fit = fit(&[free(0.0); 4], &synthetic(), &Settings::default(), &[]);
         assert!(free_fit[0] + free_fit[1] > 3.0, "{free_fit:?}");
+    }
+
+    #[test]
+    fn an_ordered_score_never_falls_below_its_predecessor() {
+        // Feature 1 is weaker evidence than feature 0 in the data, but must not score less.
+        let mut params = vec![free(0.0); 4];
+        params[0].not_below = Some(1);
+        let w = fit(&params, &synthetic(), &Settings::default(), &[]);
+        assert!(w[0] >= w[1] - 1e-12, "{w:?}");
+        params[0].not_below = None;
+        params[1].not_below = Some(0);
+        let w = fit(&params, &synthetic(), &Settings::default(), &[]);
+        assert!(w[1] >= w[0] - 1e-12 && w[0] > 0.0, "{w:?}");
     }
 }

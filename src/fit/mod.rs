@@ -202,13 +202,17 @@ impl Catalog {
 
     /// Bounds and prior of each score: spam evidence in [0, cap], ham evidence in
     /// [-cap/2, 0], findings without a direction (hand score 0) in between; fixed ones stay.
-    /// Bands where the classifier is unsure are held within ±unsure_cap; rules marked
-    /// `bulk` form group 0, whose scores together stay within `bulk_cap`.
+    /// Bands where the classifier is unsure are held within ±unsure_cap, and no band scores
+    /// less than the band below it; rules marked `bulk` form group 0, whose scores together
+    /// stay within `bulk_cap`.
     fn params(&self, opts: &Options) -> Vec<Param> {
         let (cap, prior_zero) = (opts.cap, opts.prior_zero);
+        // Bands come first, in the configuration's order of probability.
+        let mut previous_band = None;
         self.features
             .iter()
-            .map(|f| {
+            .enumerate()
+            .map(|(j, f)| {
                 let (lower, upper) = if f.fixed {
                     (f.old, f.old)
                 } else if f.unsure {
@@ -234,6 +238,10 @@ impl Catalog {
                     upper,
                     prior: prior.clamp(lower, upper),
                     group: (f.bulk && !f.fixed).then_some(0),
+                    not_below: match f.band {
+                        true => std::mem::replace(&mut previous_band, Some(j)),
+                        false => None,
+                    },
                 }
             })
             .collect()
