@@ -329,7 +329,11 @@ mod tests {
         // The form of a message (HTML only, multipart) is the rules' business, capped as a
         // bulk trait; as a token it made every unseen HTML newsletter look like spam.
         let f = facts("Subject: hi\r\nContent-Type: text/html\r\n\r\n<p>hello there</p>\r\n");
-        assert!(named(&f).iter().all(|(_, t)| !t.starts_with("content-type")));
+        assert!(
+            named(&f)
+                .iter()
+                .all(|(_, t)| !t.starts_with("content-type"))
+        );
     }
 
     #[test]

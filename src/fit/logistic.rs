@@ -209,7 +209,7 @@ mod tests {
                 upper: 1.5,
                 prior: 1.0,
                 group: None,
-            not_below: None,
+                not_below: None,
             },
             free(0.0),
             // Meant as spam evidence although it is not: held at zero, not made negative.
@@ -218,7 +218,7 @@ mod tests {
                 upper: 5.0,
                 prior: 2.0,
                 group: None,
-            not_below: None,
+                not_below: None,
             },
             // Ham evidence never above zero.
             Param {
@@ -226,7 +226,7 @@ mod tests {
                 upper: 0.0,
                 prior: -1.0,
                 group: None,
-            not_below: None,
+                not_below: None,
             },
         ];
         let mut rows = synthetic();

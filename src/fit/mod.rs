@@ -239,7 +239,7 @@ impl Catalog {
                     prior: prior.clamp(lower, upper),
                     group: (f.bulk && !f.fixed).then_some(0),
                     not_below: match f.band {
-                        true => std::mem::replace(&mut previous_band, Some(j)),
+                        true => previous_band.replace(j),
                         false => None,
                     },
                 }

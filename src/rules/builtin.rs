@@ -129,6 +129,9 @@ mod tests {
         assert!(bulk.len() >= 10, "{} bulk traits", bulk.len());
         let sum: f64 = bulk.iter().map(|r| table.get(&r.id).unwrap_or(0.0)).sum();
         let cap = crate::fit::Options::default().bulk_cap;
-        assert!(sum <= cap + 0.005 * bulk.len() as f64, "bulk traits add {sum}");
+        assert!(
+            sum <= cap + 0.005 * bulk.len() as f64,
+            "bulk traits add {sum}"
+        );
     }
 }
