@@ -204,6 +204,13 @@ enum RulesCommand {
         /// the mail never shows keep their hand score) or hand (the rule files' scores).
         #[arg(long, value_parser = ["zero", "hand"], default_value = "zero")]
         prior: String,
+        /// Most that the findings of rules marked `bulk: true` (traits legitimate
+        /// newsletters share with spam) may add together.
+        #[arg(long, default_value_t = 1.5)]
+        bulk_cap: f64,
+        /// Largest score, either way, of a classifier band between 0.2 and 0.8.
+        #[arg(long, default_value_t = 0.5)]
+        unsure_cap: f64,
     },
 }
 
@@ -364,6 +371,8 @@ fn main() -> ExitCode {
                     l2,
                     ham_cost,
                     prior,
+                    bulk_cap,
+                    unsure_cap,
                 },
         } => with_config(config.as_ref(), &|c| {
             let options = moat::fit::Options {
@@ -373,6 +382,8 @@ fn main() -> ExitCode {
                 ham_cost,
                 bands: bayes,
                 prior_zero: prior == "zero",
+                bulk_cap,
+                unsure_cap,
             };
             let args = moat::fit::command::FitArgs {
                 spam: spam.clone(),

@@ -15,11 +15,15 @@ pub const MAX_TOKENS: usize = 3000;
 const MAX_RECEIVED: usize = 8;
 const MAX_RECEIVED_TOKENS: usize = 24;
 
-/// Headers whose words are tokens (prefixed with the header name).
+/// Headers whose words are tokens (prefixed with the header name). Not `Content-Type`:
+/// its words (`text/html`, the boundary's shape) say what form a message takes, not what it
+/// says, and in ham without newsletters "HTML only" alone made a token near 1.00 that
+/// pushed every unseen HTML newsletter towards spam (the rules' `HTML_ONLY` already says
+/// it, under the fit's cap on bulk traits). Dropping a header changes no other token, so
+/// models learned before stay valid; their `content-type` counts are never asked again.
 const HEADERS: &[&str] = &[
     "x-mailer",
     "user-agent",
-    "content-type",
     "reply-to",
     "precedence",
     "list-id",
@@ -304,7 +308,7 @@ mod tests {
     #[test]
     fn named_tokens_are_the_same_tokens_with_their_text() {
         let f = facts(
-            "Subject: Cheap Pills\r\nContent-Type: text/plain\r\n\r\ncheap pills at http://x.evil.test/buy\r\n",
+            "Subject: Cheap Pills\r\nX-Mailer: Mass Mailer\r\n\r\ncheap pills at http://x.evil.test/buy\r\n",
         );
         let named = named(&f);
         let hashes: Vec<u64> = named.iter().map(|(h, _)| *h).collect();
@@ -312,12 +316,24 @@ mod tests {
         for (h, text) in &named {
             assert_eq!(
                 *h,
-                fnv1a(text.replace("type:", "type").as_bytes()),
+                fnv1a(text.replace("mailer:", "mailer").as_bytes()),
                 "{text}"
             );
         }
         assert!(named.iter().any(|(_, t)| t == "host:evil.test"));
-        assert!(named.iter().any(|(_, t)| t == "content-type:text/plain"));
+        assert!(named.iter().any(|(_, t)| t == "x-mailer:mass"));
+    }
+
+    #[test]
+    fn content_type_gives_no_tokens() {
+        // The form of a message (HTML only, multipart) is the rules' business, capped as a
+        // bulk trait; as a token it made every unseen HTML newsletter look like spam.
+        let f = facts("Subject: hi\r\nContent-Type: text/html\r\n\r\n<p>hello there</p>\r\n");
+        assert!(
+            named(&f)
+                .iter()
+                .all(|(_, t)| !t.starts_with("content-type"))
+        );
     }
 
     #[test]

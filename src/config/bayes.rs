@@ -44,14 +44,14 @@ pub struct BayesConfig {
 /// scores"); config/moat.yaml repeats them. The last band's bound is above 1 so it includes 1.0.
 pub const DEFAULT_BANDS: &[(&str, f64, f64)] = &[
     ("BAYES_00", 0.01, -2.5),
-    ("BAYES_05", 0.05, -0.72),
-    ("BAYES_20", 0.20, 0.13),
-    ("BAYES_40", 0.40, 0.52),
-    ("BAYES_50", 0.60, 1.73),
-    ("BAYES_60", 0.80, 1.91),
-    ("BAYES_80", 0.95, 3.29),
-    ("BAYES_95", 0.99, 3.95),
-    ("BAYES_99", 0.999, 4.58),
+    ("BAYES_05", 0.05, 0.0),
+    ("BAYES_20", 0.20, 0.34),
+    ("BAYES_40", 0.40, 0.5),
+    ("BAYES_50", 0.60, 0.5),
+    ("BAYES_60", 0.80, 0.5),
+    ("BAYES_80", 0.95, 3.55),
+    ("BAYES_95", 0.99, 3.55),
+    ("BAYES_99", 0.999, 4.69),
     ("BAYES_999", 1.01, 5.0),
 ];
 

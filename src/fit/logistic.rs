@@ -15,11 +15,17 @@
 //! never shows keeps the author's estimate, and one seen often gets what the mail says.
 
 /// One score to fit: its bounds (sign constraint and cap) and the value it is drawn to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Param {
     pub lower: f64,
     pub upper: f64,
     pub prior: f64,
+    /// A group whose scores together may not exceed its cap (`fit`'s `group_caps`); the
+    /// scores of a group are spam evidence (lower bound 0).
+    pub group: Option<usize>,
+    /// The index of a score this one may never fall below (the classifier's bands: a surer
+    /// classifier never counts for less).
+    pub not_below: Option<usize>,
 }
 
 /// One labelled message: which scores it carries (index, count) and the sum of the scores
@@ -59,8 +65,9 @@ fn sigmoid(z: f64) -> f64 {
 }
 
 /// The scores that minimise the weighted log-loss plus `l2/2 · Σ (score − prior)²`, each
-/// within its bounds. Convex, so the result does not depend on the starting point.
-pub fn fit(params: &[Param], rows: &[Row], s: &Settings) -> Vec<f64> {
+/// within its bounds, and the scores of each group summing to at most its cap. Convex, so
+/// the result does not depend on the starting point.
+pub fn fit(params: &[Param], rows: &[Row], s: &Settings, group_caps: &[f64]) -> Vec<f64> {
     // Column view: for each score, the rows that carry it.
     let mut columns: Vec<Vec<(usize, f64)>> = vec![Vec::new(); params.len()];
     for (i, r) in rows.iter().enumerate() {
@@ -72,6 +79,14 @@ pub fn fit(params: &[Param], rows: &[Row], s: &Settings) -> Vec<f64> {
         .iter()
         .map(|p| p.prior.clamp(p.lower, p.upper))
         .collect();
+    let mut group_sum = start_within_group_caps(params, &mut w, group_caps);
+    // For each score, the scores that may not fall below it (its upper bounds).
+    let mut not_above: Vec<Vec<usize>> = vec![Vec::new(); params.len()];
+    for (j, p) in params.iter().enumerate() {
+        if let Some(b) = p.not_below {
+            not_above[b].push(j);
+        }
+    }
     let mut margin: Vec<f64> = rows
         .iter()
         .map(|r| r.offset + r.x.iter().map(|&(j, x)| w[j] * x).sum::<f64>())
@@ -90,8 +105,18 @@ pub fn fit(params: &[Param], rows: &[Row], s: &Settings) -> Vec<f64> {
             }
             // A damped Newton step: far from the optimum the curvature is a poor guide.
             let step = (grad / hess.max(1e-12)).clamp(-2.0, 2.0);
-            let new = (w[j] - step).clamp(p.lower, p.upper);
+            // What the rest of its group leaves this score.
+            let mut upper = match p.group {
+                Some(g) => p.upper.min(group_caps[g] - (group_sum[g] - w[j])),
+                None => p.upper,
+            };
+            upper = not_above[j].iter().fold(upper, |u, &k| u.min(w[k]));
+            let lower = p.not_below.map_or(p.lower, |b| p.lower.max(w[b]));
+            let new = (w[j] - step).clamp(lower, upper.max(lower));
             let delta = new - w[j];
+            if let Some(g) = p.group {
+                group_sum[g] += delta;
+            }
             if delta != 0.0 {
                 for &(i, x) in &columns[j] {
                     margin[i] += delta * x;
@@ -107,6 +132,22 @@ pub fn fit(params: &[Param], rows: &[Row], s: &Settings) -> Vec<f64> {
     w
 }
 
+/// Scales each group's starting scores down to its cap; returns each group's sum.
+fn start_within_group_caps(params: &[Param], w: &mut [f64], caps: &[f64]) -> Vec<f64> {
+    let mut sums = vec![0.0; caps.len()];
+    for (p, x) in params.iter().zip(w.iter()) {
+        if let Some(g) = p.group {
+            sums[g] += x;
+        }
+    }
+    for (p, x) in params.iter().zip(w.iter_mut()) {
+        if let Some(g) = p.group.filter(|&g| sums[g] > caps[g]) {
+            *x *= caps[g] / sums[g];
+        }
+    }
+    sums.iter().zip(caps).map(|(s, c)| s.min(*c)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +157,8 @@ mod tests {
             lower: -10.0,
             upper: 10.0,
             prior,
+            group: None,
+            not_below: None,
         }
     }
 
@@ -151,6 +194,7 @@ mod tests {
             &[free(0.0), free(0.0), free(0.0), free(0.0)],
             &synthetic(),
             &Settings::default(),
+            &[],
         );
         assert!(w[0] > w[1] && w[1] > w[2] && w[2] > w[3], "{w:?}");
         assert!(w[0] > 0.0 && w[1] > 0.0 && w[3] < 0.0, "{w:?}");
@@ -164,6 +208,8 @@ mod tests {
                 lower: 0.0,
                 upper: 1.5,
                 prior: 1.0,
+                group: None,
+                not_below: None,
             },
             free(0.0),
             // Meant as spam evidence although it is not: held at zero, not made negative.
@@ -171,12 +217,16 @@ mod tests {
                 lower: 0.0,
                 upper: 5.0,
                 prior: 2.0,
+                group: None,
+                not_below: None,
             },
             // Ham evidence never above zero.
             Param {
                 lower: -2.0,
                 upper: 0.0,
                 prior: -1.0,
+                group: None,
+                not_below: None,
             },
         ];
         let mut rows = synthetic();
@@ -187,7 +237,7 @@ mod tests {
                 r.x.push((2, 1.0));
             }
         }
-        let w = fit(&params, &rows, &Settings::default());
+        let w = fit(&params, &rows, &Settings::default(), &[]);
         assert_eq!(w[0], 1.5, "{w:?}");
         assert_eq!(w[2], 0.0, "{w:?}");
         assert!((-2.0..=0.0).contains(&w[3]), "{w:?}");
@@ -199,7 +249,38 @@ mod tests {
             &[free(0.0), free(0.0), free(0.0), free(0.0), free(2.5)],
             &synthetic(),
             &Settings::default(),
+            &[],
         );
         assert_eq!(w[4], 2.5);
+    }
+
+    #[test]
+    fn a_group_never_adds_more_than_its_cap() {
+        // Features 0 and 1 (spam evidence worth several points each) in one group capped at
+        // 1.5: together they stay within it, and feature 0, the stronger, keeps the larger part.
+        let mut params = vec![free(0.0), free(0.0), free(0.0), free(0.0)];
+        for p in &mut params[..2] {
+            p.lower = 0.0;
+            p.group = Some(0);
+        }
+        let w = fit(&params, &synthetic(), &Settings::default(), &[1.5]);
+        assert!(w[0] + w[1] <= 1.5 + 1e-9, "{w:?}");
+        assert!(w[0] > w[1] && w[1] >= 0.0, "{w:?}");
+        // Without the group the same data want far more.
+        let free_fit = fit(&[free(0.0); 4], &synthetic(), &Settings::default(), &[]);
+        assert!(free_fit[0] + free_fit[1] > 3.0, "{free_fit:?}");
+    }
+
+    #[test]
+    fn an_ordered_score_never_falls_below_its_predecessor() {
+        // Feature 1 is weaker evidence than feature 0 in the data, but must not score less.
+        let mut params = vec![free(0.0); 4];
+        params[0].not_below = Some(1);
+        let w = fit(&params, &synthetic(), &Settings::default(), &[]);
+        assert!(w[0] >= w[1] - 1e-12, "{w:?}");
+        params[0].not_below = None;
+        params[1].not_below = Some(0);
+        let w = fit(&params, &synthetic(), &Settings::default(), &[]);
+        assert!(w[1] >= w[0] - 1e-12 && w[0] > 0.0, "{w:?}");
     }
 }

@@ -20,6 +20,9 @@ use logistic::{Param, Row};
 use samples::Corpus;
 use std::collections::HashMap;
 
+/// The probabilities between which the classifier is unsure (`Options::unsure_cap`).
+const UNSURE: (f64, f64) = (0.2, 0.8);
+
 /// How the fit is done; the defaults are what the default pack was fitted with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
@@ -37,6 +40,15 @@ pub struct Options {
     /// Draw scores towards zero instead of towards the hand scores: a finding must then
     /// earn every point from the mail (rules the mail never shows get 0).
     pub prior_zero: bool,
+    /// Most that all findings of rules marked `bulk: true` may add together: traits that
+    /// legitimate newsletters, receipts and offers share with spam. A fit can only learn what
+    /// its ham shows; without this cap, ham with no commercial mail makes every such trait
+    /// look like spam evidence, and unseen newsletters are marked for their form alone.
+    pub bulk_cap: f64,
+    /// Largest score, either way, of a band where the classifier is unsure (probability
+    /// between 0.2 and 0.8): mail of a kind it never learned lands there, and "I do not
+    /// know" must not carry a message over the threshold.
+    pub unsure_cap: f64,
 }
 
 impl Default for Options {
@@ -48,6 +60,8 @@ impl Default for Options {
             ham_cost: 10.0,
             bands: false,
             prior_zero: true,
+            bulk_cap: 1.5,
+            unsure_cap: 0.5,
         }
     }
 }
@@ -65,6 +79,10 @@ pub struct Feature {
     /// A classifier band: it says how sure the classifier is, so its hand score
     /// (`HAND_BAND_SCORES`) is its prior whatever `prior_zero` says.
     pub band: bool,
+    /// A band where the classifier is unsure (0.2 ≤ p < 0.8): `Options::unsure_cap`.
+    pub unsure: bool,
+    /// A rule marked `bulk: true`: `Options::bulk_cap`.
+    pub bulk: bool,
     pub hits_spam: usize,
     pub hits_ham: usize,
 }
@@ -98,10 +116,14 @@ impl Catalog {
                 let mut known = crate::config::bayes::HAND_BAND_SCORES.iter();
                 known.find(|h| h.0 == id).map(|h| h.1)
             };
+            let mut from = 0.0;
             for b in &config.bayes.bands {
                 let prior = hand(b.id).unwrap_or(b.score);
                 c.add(b.id, prior, table.get(b.id).unwrap_or(b.score), false);
-                c.features.last_mut().expect("just added").band = true;
+                let f = c.features.last_mut().expect("just added");
+                f.band = true;
+                f.unsure = from >= UNSURE.0 - 1e-9 && b.below <= UNSURE.1 + 1e-9;
+                from = b.below;
             }
         }
         // Every rule, also those the mail never shows: they keep their hand score, and the
@@ -114,6 +136,7 @@ impl Catalog {
                     table.get(&r.id).unwrap_or(r.score),
                     r.force.is_some(),
                 );
+                c.features.last_mut().expect("just added").bulk = r.bulk && r.hand_score > 0.0;
             }
         }
         for s in &corpus.samples {
@@ -166,6 +189,8 @@ impl Catalog {
             old,
             fixed,
             band: false,
+            unsure: false,
+            bulk: false,
             hits_spam: 0,
             hits_ham: 0,
         });
@@ -177,12 +202,21 @@ impl Catalog {
 
     /// Bounds and prior of each score: spam evidence in [0, cap], ham evidence in
     /// [-cap/2, 0], findings without a direction (hand score 0) in between; fixed ones stay.
-    fn params(&self, cap: f64, prior_zero: bool) -> Vec<Param> {
+    /// Bands where the classifier is unsure are held within ±unsure_cap, and no band scores
+    /// less than the band below it; rules marked `bulk` form group 0, whose scores together
+    /// stay within `bulk_cap`.
+    fn params(&self, opts: &Options) -> Vec<Param> {
+        let (cap, prior_zero) = (opts.cap, opts.prior_zero);
+        // Bands come first, in the configuration's order of probability.
+        let mut previous_band = None;
         self.features
             .iter()
-            .map(|f| {
+            .enumerate()
+            .map(|(j, f)| {
                 let (lower, upper) = if f.fixed {
                     (f.old, f.old)
+                } else if f.unsure {
+                    (-opts.unsure_cap, opts.unsure_cap)
                 } else if f.hand > 0.0 {
                     (0.0, cap)
                 } else if f.hand < 0.0 {
@@ -202,7 +236,12 @@ impl Catalog {
                 Param {
                     lower,
                     upper,
-                    prior,
+                    prior: prior.clamp(lower, upper),
+                    group: (f.bulk && !f.fixed).then_some(0),
+                    not_below: match f.band {
+                        true => previous_band.replace(j),
+                        false => None,
+                    },
                 }
             })
             .collect()
@@ -256,7 +295,7 @@ impl Catalog {
             l2: opts.l2,
             ..Default::default()
         };
-        let fitted = logistic::fit(&self.params(opts.cap, opts.prior_zero), &rows, &settings);
+        let fitted = logistic::fit(&self.params(opts), &rows, &settings, &[opts.bulk_cap]);
         // Two decimals are what a score file shows and all the precision scores need.
         fitted.iter().map(|w| (w * 100.0).round() / 100.0).collect()
     }

@@ -70,3 +70,51 @@ fn fit_keeps_directions_caps_and_forced_scores() {
         assert_eq!(flagged, s.spam, "{}", s.path.display());
     }
 }
+
+/// Two bulk traits and one specific sign, each in every spam and never in ham: without the
+/// cap the fit would give each several points; with it the bulk traits together stay within
+/// `bulk_cap`, and the specific sign is not limited by them.
+#[test]
+fn bulk_traits_are_capped_together_and_other_rules_are_not() {
+    let text = "rules:\n\
+        - {id: FORM_A, description: a, target: subject, regex: a, score: 1, bulk: true}\n\
+        - {id: FORM_B, description: b, target: subject, regex: b, score: 1, bulk: true}\n\
+        - {id: SPECIFIC, description: c, target: subject, regex: c, score: 1}\n";
+    let source = crate::rules::Source {
+        origin: "test.yaml".into(),
+        text: text.into(),
+    };
+    let rules = crate::rules::RuleSet::compile(vec![source]).unwrap();
+    let mut samples = Vec::new();
+    for n in 0..200u64 {
+        let spam = n % 2 == 0;
+        let findings = match spam {
+            true => ["FORM_A", "FORM_B", "SPECIFIC"]
+                .iter()
+                .map(|id| finding(id, 1.0, None))
+                .collect(),
+            false => Vec::new(),
+        };
+        samples.push(Sample {
+            spam,
+            path: format!("{n}").into(),
+            folder: usize::from(!spam),
+            hash: n,
+            findings,
+            tokens: Vec::new(),
+        });
+    }
+    let corpus = Corpus {
+        samples,
+        folders: vec![("spam".into(), true), ("ham".into(), false)],
+        unreadable: 0,
+    };
+    let config = Config::embedded_default();
+    let catalog = Catalog::build(&corpus, &[], Some(&rules), &config);
+    let opts = Options::default();
+    let w = catalog.fit(&corpus, &[], &|_| true, &config.policy.thresholds, &opts);
+    let score = |id: &str| w[catalog.features.iter().position(|f| f.id == id).unwrap()];
+    let bulk = score("FORM_A") + score("FORM_B");
+    assert!(bulk <= opts.bulk_cap + 0.01, "{w:?}");
+    assert!(score("SPECIFIC") > opts.bulk_cap, "{w:?}");
+}

@@ -123,5 +123,15 @@ mod tests {
                 r.hand_score
             );
         }
+        // The bulk traits (`bulk: true`) together within the fit's default cap (plus the
+        // rounding of each score to two decimals): newsletters are not marked for their form.
+        let bulk: Vec<&super::super::Rule> = set.rules().iter().filter(|r| r.bulk).collect();
+        assert!(bulk.len() >= 10, "{} bulk traits", bulk.len());
+        let sum: f64 = bulk.iter().map(|r| table.get(&r.id).unwrap_or(0.0)).sum();
+        let cap = crate::fit::Options::default().bulk_cap;
+        assert!(
+            sum <= cap + 0.005 * bulk.len() as f64,
+            "bulk traits add {sum}"
+        );
     }
 }

@@ -29,6 +29,12 @@ pub struct RawRule {
     pub score: f64,
     /// A hard result: forces this action whatever the total score (e.g. GTUBE → reject).
     pub force: Option<String>,
+    /// A trait legitimate bulk mail (newsletters, receipts, offers) shares with spam: HTML
+    /// only, remote images, "click here", prices. `moat rules fit` caps what all such
+    /// findings together may add (`--bulk-cap`), so mail of a kind the labelled ham never
+    /// showed is not marked for its form alone.
+    #[serde(default)]
+    pub bulk: bool,
     #[serde(default)]
     pub examples: RawExamples,
 }

@@ -71,6 +71,8 @@ pub struct Rule {
     /// (spam above zero, legitimate mail below), which a fit never reverses.
     pub hand_score: f64,
     pub force: Option<Action>,
+    /// `bulk: true`: a trait of legitimate bulk mail too (see `file::RawRule::bulk`).
+    pub bulk: bool,
     pub file: Arc<str>,
     pub line: Option<usize>,
     pub examples: file::RawExamples,
@@ -134,6 +136,7 @@ impl RuleSet {
                             score: r.score,
                             hand_score: r.score,
                             force,
+                            bulk: r.bulk,
                             file: origin.clone(),
                             line,
                             examples: r.examples,
