@@ -92,6 +92,7 @@ async fn run(
         tokio::spawn(admin.run());
     }
     let doors = spawn_doors(&server)?;
+    spawn_console(&server).await?;
     watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     // Every socket is listening (the kernel queues connections until the accept loops run)
@@ -164,6 +165,24 @@ fn spawn_doors(server: &Server) -> anyhow::Result<Bound> {
         tokio::spawn(milter.run());
     }
     Ok(bound)
+}
+
+/// The web console (issue 21), when `console.listen` is set: bound now, so that a taken port
+/// fails the start. Its address is logged (`console listening on ADDR`) before `moat ready`.
+async fn spawn_console(server: &Server) -> anyhow::Result<()> {
+    let reloader = server.reloader();
+    let current: crate::console::Current = std::sync::Arc::new(move || reloader.current());
+    let Some(addr) = current().config.console.listen else {
+        return Ok(());
+    };
+    let console = crate::console::Console::bind(addr, current)
+        .await
+        .with_context(|| format!("cannot listen on console.listen {addr}"))?;
+    if let Some(bound) = console.local_addr() {
+        tracing::info!(%bound, "console listening on {bound}");
+    }
+    tokio::spawn(console.run());
+    Ok(())
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.
