@@ -242,6 +242,7 @@ async fn message(
         mail_from: meta.mail_from,
         rcpt_to: meta.rcpt_to,
         subject: meta.subject,
+        tests: meta.tests,
     })
 }
 

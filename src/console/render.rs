@@ -35,7 +35,13 @@ pub fn show(raw: &[u8]) -> Shown {
         shown.text = Some(String::from_utf8_lossy(&raw[..raw.len().min(MAX_BODY)]).into_owned());
         return shown;
     };
-    if let Some(text) = m.body_text(0).filter(|t| !t.trim().is_empty()) {
+    // mail-parser turns an HTML-only message into text for `body_text`: only a real
+    // text/plain part is shown as text, so that the HTML goes through the sanitiser and its
+    // links are listed.
+    let real_text = m
+        .text_part(0)
+        .is_some_and(|p| matches!(p.body, mail_parser::PartType::Text(_)));
+    if let Some(text) = m.body_text(0).filter(|t| real_text && !t.trim().is_empty()) {
         shown.text = Some(cut(&text).to_string());
     } else if let Some(html) = m.body_html(0) {
         let (clean, links) = sanitise(cut(&html));

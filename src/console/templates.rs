@@ -85,6 +85,8 @@ pub struct Message {
     pub rcpt_to: Vec<String>,
     pub score: String,
     pub subject: String,
+    /// The finding ids stored when it was held.
+    pub tests: String,
     pub findings: Vec<FindingView>,
     pub headers: Vec<(String, String)>,
     pub text: Option<String>,

@@ -1,0 +1,1 @@
+//! Placeholder: the real-browser test lands in the next increment.
