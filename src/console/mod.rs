@@ -14,6 +14,8 @@ pub mod imap;
 pub mod index;
 pub mod links;
 mod pages;
+/// The console's router, for the bench (`benches/console.rs`) and embedding.
+pub use pages::router;
 pub mod random;
 pub mod render;
 pub mod session;
