@@ -125,7 +125,9 @@ fn role_name(r: &Role) -> &'static str {
     }
 }
 
-/// The session of a state-changing request, if it carries the session's CSRF token.
+/// The session of a state-changing request, if it carries the session's CSRF token; else
+/// the refusal page (built once per refused request: its size does not matter).
+#[allow(clippy::result_large_err)]
 fn checked(
     state: &State,
     headers: &HeaderMap,
