@@ -296,3 +296,45 @@ fn console_hostile_message_renders_inert() {
         m.body
     );
 }
+
+#[test]
+fn console_digest_mails_each_recipient_a_working_release_link() {
+    let b = FaultBackend::normal();
+    let extra = "  digest:\n    from: postmaster@example.test\n";
+    let (_moat, addr) = client::start(&backend(&b), extra, &two_held);
+    let mut admin = Client::new(addr);
+    admin.login(ADMIN, ADMIN_PASSWORD);
+    let csrf = admin.csrf();
+    assert_eq!(
+        admin.post("/digest", &[]).status,
+        403,
+        "no CSRF token, no digests"
+    );
+    assert!(b.messages().is_empty());
+    let sent = admin.post("/digest", &[("csrf", &csrf)]);
+    assert!(sent.body.contains("2 digest(s) sent"), "{}", sent.body);
+    let digests = b.messages();
+    assert_eq!(digests.len(), 2, "one per recipient");
+    let bob = digests
+        .iter()
+        .find(|m| m.rcpts.iter().any(|r| r.contains("bob@example.test")))
+        .expect("Bob's digest");
+    let text = bob.text();
+    assert!(
+        text.contains("Bob prize HOLDME") && !text.contains("Alice invoice"),
+        "{text}"
+    );
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://console.example.test/r/"))
+        .expect("a release link");
+    let path = url.strip_prefix("http://console.example.test").unwrap();
+    let mut anyone = Client::new(addr);
+    assert_eq!(anyone.post(path, &[]).status, 200);
+    assert_eq!(
+        b.messages_containing("for bob").len(),
+        1,
+        "released by the link"
+    );
+    assert_eq!(anyone.post(path, &[]).status, 403, "once");
+}
