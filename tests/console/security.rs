@@ -338,3 +338,55 @@ fn console_digest_mails_each_recipient_a_working_release_link() {
     );
     assert_eq!(anyone.post(path, &[]).status, 403, "once");
 }
+
+#[test]
+fn console_passwd_prints_an_argon2id_line_that_logs_in() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(moat_bin())
+        .args(["console", "passwd", "ops"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long passphrase\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(line.starts_with("ops:$argon2id$"), "{line}");
+    assert!(moat::console::accounts::verify(
+        &line,
+        "ops",
+        "a long passphrase"
+    ));
+    assert!(!moat::console::accounts::verify(
+        &line,
+        "ops",
+        "a long passphrasE"
+    ));
+}
+
+#[test]
+fn e2e_console_recipient_logs_in_over_imaps_with_dovecot() {
+    let test = "e2e_console_recipient_logs_in_over_imaps_with_dovecot";
+    let Some(dovecot) = crate::common::dovecot::Dovecot::start_tls_or_skip(test) else {
+        return;
+    };
+    let b = FaultBackend::normal();
+    let extra = format!(
+        "  imap: imaps://{}\n  imap_ca: {}\n",
+        dovecot.imaps.unwrap(),
+        dovecot.certificate.as_ref().unwrap().display()
+    );
+    let (_moat, addr) = client::start(&backend(&b), &extra, &two_held);
+    let mut bob = Client::new(addr);
+    assert_eq!(bob.login("bob@example.test", "not it").status, 401);
+    let ok = bob.login("bob@example.test", crate::common::dovecot::PASSWORD);
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let list = bob.get("/quarantine");
+    assert!(list.body.contains("Bob prize HOLDME") && !list.body.contains("Alice invoice"));
+}
