@@ -390,3 +390,71 @@ fn e2e_console_recipient_logs_in_over_imaps_with_dovecot() {
     let list = bob.get("/quarantine");
     assert!(list.body.contains("Bob prize HOLDME") && !list.body.contains("Alice invoice"));
 }
+
+/// `curl --cacert CA https://ADDR/login` → the status code, or 0 when TLS failed.
+fn curl_status(addr: std::net::SocketAddr, ca: &Path) -> u16 {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(ca)
+        .arg(format!("https://{addr}/login"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+#[test]
+fn e2e_console_tls_certificate_is_reloaded() {
+    let test = "e2e_console_tls_certificate_is_reloaded";
+    if !crate::common::tools::have(test, &["openssl", "curl", "kill"]) {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let first = crate::common::tools::self_signed(certs.path(), "one", "127.0.0.1", "IP:127.0.0.1");
+    let (cert, key) = (
+        certs.path().join("console.pem"),
+        certs.path().join("console.key"),
+    );
+    std::fs::copy(&first, &cert).unwrap();
+    std::fs::copy(certs.path().join("one.key"), &key).unwrap();
+    let b = FaultBackend::normal();
+    let extra = format!(
+        "  tls:\n    certificate: {}\n    key: {}\n",
+        cert.display(),
+        key.display()
+    );
+    let (moat, addr) = client::start(&backend(&b), &extra, &|_| {});
+    assert_eq!(
+        curl_status(addr, &first),
+        200,
+        "served over TLS with the first certificate"
+    );
+
+    // A renewed certificate in place, then a reload: new connections get it.
+    let second =
+        crate::common::tools::self_signed(certs.path(), "two", "127.0.0.1", "IP:127.0.0.1");
+    std::fs::copy(&second, &cert).unwrap();
+    std::fs::copy(certs.path().join("two.key"), &key).unwrap();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &moat.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    assert!(moat.wait_log("configuration reloaded"), "{}", moat.log());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // The reload is logged before the new runtime is current everywhere; each probe is a
+    // fresh TLS handshake, so the first one served with the new certificate ends the wait.
+    while curl_status(addr, &second) != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the renewed certificate is not served"
+        );
+    }
+    assert_eq!(
+        curl_status(addr, &first),
+        0,
+        "the old certificate is no longer served"
+    );
+}
