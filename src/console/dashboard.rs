@@ -25,25 +25,29 @@ pub fn build(state: &State, frame: Option<Frame>) -> Dashboard {
             *findings.entry(finding).or_default() += v;
         }
     }
-    let rows = state.index.all();
     let now = crate::rules::check::now_unix() as u64;
     let mut hours = vec![0u64; 24];
     let mut days = vec![0u64; 7];
-    for r in &rows {
-        let age = now.saturating_sub(r.meta.time);
-        if let Some(h) = hours.get_mut((age / 3600) as usize) {
-            *h += 1;
+    let held = state.index.with_rows(|rows| {
+        // Newest first: stop at the first row older than the week shown.
+        for r in rows {
+            let age = now.saturating_sub(r.meta.time);
+            if age >= 7 * 86_400 {
+                break;
+            }
+            if let Some(h) = hours.get_mut((age / 3600) as usize) {
+                *h += 1;
+            }
+            days[(age / 86_400) as usize] += 1;
         }
-        if let Some(d) = days.get_mut((age / 86_400) as usize) {
-            *d += 1;
-        }
-    }
+        rows.len()
+    });
     let label_hour =
         |i: usize| super::templates::when(now - now % 3600 - i as u64 * 3600)[11..].to_string();
     let label_day = |i: usize| super::templates::when(now - i as u64 * 86_400)[..10].to_string();
     Dashboard {
         frame,
-        held: rows.len(),
+        held,
         actions: sorted(actions, usize::MAX),
         held_hours: hours
             .into_iter()

@@ -53,25 +53,74 @@ pub struct Filter {
 }
 
 impl Filter {
+    fn is_empty(&self) -> bool {
+        self.text.is_empty()
+            && self.sender.is_empty()
+            && self.recipient.is_empty()
+            && self.subject.is_empty()
+            && self.finding.is_empty()
+            && self.min_score.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.only_for.is_none()
+    }
+
+    /// The filter with its substrings prepared once for the scan (memchr's SIMD finders).
+    fn compile(&self) -> Compiled<'_> {
+        fn finder(s: &str) -> Option<memmem::Finder<'_>> {
+            (!s.is_empty()).then(|| memmem::Finder::new(s.as_bytes()))
+        }
+        Compiled {
+            f: self,
+            text: finder(&self.text),
+            sender: finder(&self.sender),
+            recipient: finder(&self.recipient),
+            subject: finder(&self.subject),
+        }
+    }
+}
+
+use memchr::memmem;
+
+struct Compiled<'a> {
+    f: &'a Filter,
+    text: Option<memmem::Finder<'a>>,
+    sender: Option<memmem::Finder<'a>>,
+    recipient: Option<memmem::Finder<'a>>,
+    subject: Option<memmem::Finder<'a>>,
+}
+
+impl Compiled<'_> {
     fn matches(&self, r: &Row) -> bool {
-        let has = |hay: &str, needle: &str| needle.is_empty() || hay.contains(needle);
-        self.only_for.as_deref().is_none_or(|u| r.addressed_to(u))
-            && has(&r.from_lc, &self.sender)
-            && (self.recipient.is_empty() || r.rcpt_lc.iter().any(|x| x.contains(&self.recipient)))
-            && has(&r.subject_lc, &self.subject)
-            && (self.finding.is_empty()
+        let has = |finder: &Option<memmem::Finder>, hay: &str| {
+            finder
+                .as_ref()
+                .is_none_or(|f| f.find(hay.as_bytes()).is_some())
+        };
+        let any_rcpt = |finder: &memmem::Finder| {
+            r.rcpt_lc
+                .iter()
+                .any(|x| finder.find(x.as_bytes()).is_some())
+        };
+        let f = self.f;
+        f.only_for.as_deref().is_none_or(|u| r.addressed_to(u))
+            && f.min_score.is_none_or(|s| r.meta.score >= s)
+            && f.since.is_none_or(|s| r.meta.time >= s)
+            && f.until.is_none_or(|u| r.meta.time <= u)
+            && has(&self.sender, &r.from_lc)
+            && has(&self.subject, &r.subject_lc)
+            && self.recipient.as_ref().is_none_or(any_rcpt)
+            && (f.finding.is_empty()
                 || r.meta
                     .tests
                     .split(',')
-                    .any(|t| t.eq_ignore_ascii_case(&self.finding)))
-            && self.min_score.is_none_or(|s| r.meta.score >= s)
-            && self.since.is_none_or(|s| r.meta.time >= s)
-            && self.until.is_none_or(|u| r.meta.time <= u)
-            && (self.text.is_empty()
-                || r.subject_lc.contains(&self.text)
-                || r.from_lc.contains(&self.text)
-                || r.rcpt_lc.iter().any(|x| x.contains(&self.text))
-                || r.meta.id.contains(&self.text))
+                    .any(|t| t.eq_ignore_ascii_case(&f.finding)))
+            && self.text.as_ref().is_none_or(|t| {
+                t.find(r.subject_lc.as_bytes()).is_some()
+                    || t.find(r.from_lc.as_bytes()).is_some()
+                    || any_rcpt(t)
+                    || t.find(r.meta.id.as_bytes()).is_some()
+            })
     }
 }
 
@@ -94,9 +143,18 @@ pub struct Index {
 impl Index {
     pub fn page(&self, filter: &Filter, offset: usize, size: usize) -> Page {
         let rows = self.rows.read().expect("index lock");
+        // No filter (an admin's plain list, the common page): a slice, no scan.
+        if filter.is_empty() {
+            let end = offset.saturating_add(size).min(rows.len());
+            return Page {
+                rows: rows.get(offset..end).unwrap_or_default().to_vec(),
+                total: rows.len(),
+            };
+        }
+        let compiled = filter.compile();
         let mut total = 0;
         let mut out = Vec::with_capacity(size);
-        for r in rows.iter().filter(|r| filter.matches(r)) {
+        for r in rows.iter().filter(|r| compiled.matches(r)) {
             if total >= offset && out.len() < size {
                 out.push(r.clone());
             }
@@ -110,7 +168,12 @@ impl Index {
         rows.iter().find(|r| r.meta.id == id).cloned()
     }
 
-    /// Every row (for digests and the dashboard).
+    /// `f` over every row, newest first, without copying the list (the dashboard).
+    pub fn with_rows<R>(&self, f: impl FnOnce(&[Arc<Row>]) -> R) -> R {
+        f(&self.rows.read().expect("index lock"))
+    }
+
+    /// Every row (for digests).
     pub fn all(&self) -> Vec<Arc<Row>> {
         self.rows.read().expect("index lock").clone()
     }
