@@ -134,16 +134,6 @@ pub fn build(origin: &str, raw: RawConsole, problems: &mut Vec<(String, String)>
         certificate: super::paths::resolve(origin, t.certificate),
         key: super::paths::resolve(origin, t.key),
     });
-    // Checked now, so that check-config refuses what serve would: TLS files that do not
-    // make an acceptor, a secret too short to sign with.
-    if let Some(files) = &c.tls
-        && let Err(errors) = crate::tls::acceptor_checked(files)
-    {
-        for e in errors {
-            let (key, message) = e.key_and_message();
-            problems.push((format!("console.{key}"), message));
-        }
-    }
     c.admins = path(&raw.admins);
     c.imap_ca = path(&raw.imap_ca);
     c.secret_file = path(&raw.secret_file);
