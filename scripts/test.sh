@@ -29,11 +29,13 @@ step() { printf '\n==> %s\n' "$*"; }
 # tests/malware.rs starts with its own test signature), and the programs they drive.
 packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve postfix swaks libnet-ssleay-perl openssl
     python3 python3-dkim python3-authres prometheus haproxy redis-server publicsuffix systemd
-    clamav-daemon rspamd curl)
+    clamav-daemon rspamd curl chromium chromium-driver)
+# chromium + chromium-driver: the web console's real-browser test (tests/console/browser.rs,
+# Selenium from PyPI, ensure_selenium below).
 # rspamd: its client `rspamc` asks Moat's scan API in tests/doors.rs (the daemon is not run);
 # curl drives the same API; postfix (above) runs the milter tests as a private instance.
 programs=(dovecot swaks smtp-sink smtp-source openssl python3 prometheus promtool prlimit haproxy redis-server systemd-analyze
-    clamd rspamc curl postfix)
+    clamd rspamc curl postfix chromium chromedriver)
 
 install_missing_packages() {
     local missing=() package
@@ -91,10 +93,21 @@ ensure_dkimpy() {
         python3 -m pip install -q --break-system-packages dkimpy authres
 }
 
+# Selenium drives the system's Chromium in the console's browser test (no browser download).
+ensure_selenium() {
+    if ! command -v python3 >/dev/null || python3 -c 'import selenium' 2>/dev/null; then
+        return
+    fi
+    step "installing selenium from PyPI for $(command -v python3)"
+    python3 -m pip install -q selenium ||
+        python3 -m pip install -q --break-system-packages selenium
+}
+
 step "test environment"
 install_missing_packages
 ensure_mail_user
 ensure_dkimpy
+ensure_selenium
 for program in "${programs[@]}"; do
     command -v "$program" >/dev/null || echo "warning: $program not found; end-to-end tests will fail" >&2
 done

@@ -95,6 +95,7 @@ async fn run(
     }
     let reloader = server.reloader();
     let doors = doors::spawn(Arc::new(move || reloader.current()))?;
+    let console = spawn_console(&server).await?;
     watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     // Every socket is listening (the kernel queues connections until the accept loops run)
@@ -104,6 +105,7 @@ async fn run(
         admin: admin_bound,
         scan_api: doors.scan_api,
         milter: doors.milter,
+        console,
     });
     // The doors stop accepting with the SMTP listeners and drain alongside their sessions,
     // within the same grace counted from the signal.
@@ -135,10 +137,11 @@ struct Bound {
     scan_api: Option<std::net::SocketAddr>,
     /// None for a Unix-socket milter (its path is in the configuration).
     milter: Option<std::net::SocketAddr>,
+    console: Option<std::net::SocketAddr>,
 }
 
 /// With `MOAT_REPORT_ADDRESSES=1`, prints one line to stdout once every listener is bound:
-/// `moat ready smtp=ADDR… [admin=ADDR] [scan_api=ADDR] [milter=ADDR]`. This lets a supervisor
+/// `moat ready smtp=ADDR… [admin=ADDR] [scan_api=ADDR] [milter=ADDR] [console=ADDR]`. This lets a supervisor
 /// (and Moat's tests) listen on port 0 and learn the real addresses without guessing a free
 /// port (which another process may take first) or polling until one answers.
 fn report_addresses(bound: &Bound) {
@@ -154,6 +157,7 @@ fn report_addresses(bound: &Bound) {
         ("admin", bound.admin),
         ("scan_api", bound.scan_api),
         ("milter", bound.milter),
+        ("console", bound.console),
     ] {
         if let Some(addr) = addr {
             line.push_str(&format!(" {key}={addr}"));
@@ -162,6 +166,25 @@ fn report_addresses(bound: &Bound) {
     let mut out = std::io::stdout().lock();
     // A closed stdout only loses the report; serving goes on.
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// The web console (issue 21), when `console.listen` is set: bound now, so that a taken port
+/// fails the start. Its address is logged (`console listening on ADDR`) before `moat ready`.
+async fn spawn_console(server: &Server) -> anyhow::Result<Option<std::net::SocketAddr>> {
+    let reloader = server.reloader();
+    let current: crate::console::Current = std::sync::Arc::new(move || reloader.current());
+    let Some(addr) = current().config.console.listen else {
+        return Ok(None);
+    };
+    let console = crate::console::Console::bind(addr, current)
+        .await
+        .with_context(|| format!("cannot listen on console.listen {addr}"))?;
+    if let Some(bound) = console.local_addr() {
+        tracing::info!(%bound, "console listening on {bound}");
+    }
+    let bound = console.local_addr();
+    tokio::spawn(console.run());
+    Ok(bound)
 }
 
 /// SIGHUP re-reads the configuration file; a broken one leaves the running one in place.

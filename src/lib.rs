@@ -14,7 +14,9 @@ pub mod cli_out;
 pub mod clock;
 pub mod commands;
 pub mod config;
+// The web console (issue 21).
 pub mod conn;
+pub mod console;
 pub mod daemon;
 pub mod deliver;
 pub mod dns;

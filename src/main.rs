@@ -148,6 +148,11 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// The web console: make an admin account line, or a signed release link.
+    Console {
+        #[command(subcommand)]
+        command: ConsoleCommand,
+    },
     /// The quarantine store.
     Quarantine {
         #[arg(long, short, global = true)]
@@ -211,6 +216,24 @@ enum RulesCommand {
         /// Largest score, either way, of a classifier band between 0.2 and 0.8.
         #[arg(long, default_value_t = 0.5)]
         unsure_cap: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsoleCommand {
+    /// Print `NAME:$argon2id$…` for console.admins; the password is read from stdin's
+    /// first line (or typed).
+    Passwd { name: String },
+    /// Print a signed release link for one held message and recipient, as a digest would
+    /// (console.url and console.secret_file of this configuration).
+    Link {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        id: String,
+        recipient: String,
+        /// How long the link stays valid (default: console.digest.link_lifetime).
+        #[arg(long, value_parser = moat::config::values::parse_duration)]
+        valid: Option<std::time::Duration>,
     },
 }
 
@@ -409,6 +432,20 @@ fn main() -> ExitCode {
                 QuarantineCommand::Delete { id } => QuarantineCmd::Delete(id.clone()),
             };
             commands::quarantine(&c, cmd)
+        }),
+        Command::Console {
+            command: ConsoleCommand::Passwd { name },
+        } => moat::console::command::passwd(&name),
+        Command::Console {
+            command:
+                ConsoleCommand::Link {
+                    config,
+                    id,
+                    recipient,
+                    valid,
+                },
+        } => with_config(config.as_ref(), &|c| {
+            moat::console::command::link(&c, &id, &recipient, valid)
         }),
         Command::CheckConfig { config } => check_config(config.as_deref()),
         Command::Health { config } => with_config(config.as_ref(), &|mut c| {

@@ -118,6 +118,7 @@ impl Parts {
         let mut errors = Vec::new();
         memory_fits(config, &mut errors);
         let tls = tls(config, &mut errors);
+        console_tls(config, &mut errors);
         let rules = rules(config, &mut errors);
         let resolver = resolver(config, previous, &mut errors);
         let suffixes = suffixes(config, &mut errors);
@@ -198,6 +199,20 @@ fn tls(config: &Config, errors: &mut Vec<ConfigError>) -> Option<tokio_rustls::T
                 errors.push(config.error_at(key, message));
             }
             None
+        }
+    }
+}
+
+/// The web console's TLS files (`console.tls`), checked like STARTTLS's so that a start, a
+/// reload and check-config refuse files the console could not serve with.
+fn console_tls(config: &Config, errors: &mut Vec<ConfigError>) {
+    let Some(files) = config.console.tls.as_ref() else {
+        return;
+    };
+    if let Err(problems) = crate::tls::acceptor_checked(files) {
+        for p in problems {
+            let (key, message) = p.key_and_message();
+            errors.push(config.error_at(&format!("console.{key}"), message));
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod auth_findings;
 pub mod bayes;
 pub mod cidr;
+pub mod console;
 pub mod doors;
 pub mod greylist;
 pub mod lists;
@@ -82,6 +83,8 @@ pub struct Config {
     /// The rspamd-compatible HTTP scan API and the milter (`crate::scan_api`, `crate::milter`).
     pub scan_api: crate::config::doors::ScanApiConfig,
     pub milter: crate::config::doors::MilterConfig,
+    /// The web console (`crate::console`).
+    pub console: crate::config::console::ConsoleConfig,
 }
 
 /// The text of a configuration file; its `Debug` shows only the length.

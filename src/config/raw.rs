@@ -55,6 +55,9 @@ pub struct RawConfig {
     pub scan_api: crate::config::doors::RawScanApi,
     #[serde(default)]
     pub milter: crate::config::doors::RawMilter,
+    // The web console (issue 21).
+    #[serde(default)]
+    pub console: crate::config::console::RawConsole,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

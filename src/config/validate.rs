@@ -196,6 +196,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
     let malware = crate::config::malware::build(raw.malware, &mut problems);
     let scan_api = crate::config::doors::build_scan_api(raw.scan_api, &mut problems);
     let milter = crate::config::doors::build_milter(raw.milter, &mut problems);
+    let console = crate::config::console::build(origin, raw.console, &mut problems);
     for (key, message) in problems {
         errors.push(&key, message);
     }
@@ -242,6 +243,7 @@ fn build(raw: RawConfig, origin: &str, errors: &mut Errors) -> Config {
         malware,
         scan_api,
         milter,
+        console,
         policy: super::policy::build(
             origin,
             raw.rules,

@@ -17,6 +17,8 @@ mod entry;
 pub mod metrics;
 pub mod print;
 
+/// The id of a store file name `<id>.msg` (for the console's index).
+pub use entry::id_of_file_name as entry_id;
 pub use entry::{MAX_ID_LEN, MAX_META_LINE, Skip, valid_id};
 
 use serde::{Deserialize, Serialize};
@@ -220,6 +222,18 @@ impl Store {
             }
         }
         Err(QuarantineError::NotFound(id.into()))
+    }
+
+    /// The directory of held entries, for an index that watches it (the web console).
+    pub fn held_dir(&self) -> PathBuf {
+        self.dir.join("held")
+    }
+
+    /// Metadata of one entry without its message: an index reads each file once, this far.
+    pub fn meta(&self, id: &str) -> Result<Meta, QuarantineError> {
+        let (path, _) = self.locate(id)?;
+        let file = entry::open_regular(&path).map_err(unusable(&path))?;
+        entry::read_meta(&file, id).map_err(unusable(&path))
     }
 
     /// Metadata and message of one entry.

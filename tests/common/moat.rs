@@ -24,6 +24,8 @@ pub struct Moat {
     /// The scan API and milter listeners, when configured (`127.0.0.1:0` in the test's YAML).
     pub scan_api: Option<SocketAddr>,
     pub milter: Option<SocketAddr>,
+    /// The web console's listener, when `console.listen` is set.
+    pub console: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     pub config_path: PathBuf,
     child: Child,
@@ -158,10 +160,11 @@ pub struct Ready {
     pub admin: Option<SocketAddr>,
     pub scan_api: Option<SocketAddr>,
     pub milter: Option<SocketAddr>,
+    pub console: Option<SocketAddr>,
 }
 
 impl Ready {
-    /// Parses `moat ready smtp=ADDR … admin=ADDR scan_api=ADDR milter=ADDR`.
+    /// Parses `moat ready smtp=ADDR … admin=ADDR scan_api=ADDR milter=ADDR console=ADDR`.
     pub fn parse(line: &str) -> Option<Ready> {
         let mut ready = Ready::default();
         for field in line.strip_prefix("moat ready")?.split_whitespace() {
@@ -172,6 +175,7 @@ impl Ready {
                 "admin" => ready.admin = Some(addr),
                 "scan_api" => ready.scan_api = Some(addr),
                 "milter" => ready.milter = Some(addr),
+                "console" => ready.console = Some(addr),
                 _ => return None,
             }
         }
@@ -251,6 +255,7 @@ impl Moat {
             admin: ready.admin,
             scan_api: ready.scan_api,
             milter: ready.milter,
+            console: ready.console,
             dir,
             config_path,
             child,
