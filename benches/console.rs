@@ -11,7 +11,7 @@ use moat::config::Config;
 use moat::console::index::{Index, Row};
 use moat::console::session::Role;
 use moat::console::{Current, State};
-use moat::quarantine::Meta;
+use moat::store::quarantine::Meta;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::Service;

@@ -47,8 +47,8 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "suffix_list" => suffix_list(data),
         "admin_request" => admin_request(data),
         "archive" => archive(data),
-        "milter_packet" => crate::milter::codec::fuzz(data),
-        "scan_api_head" => crate::scan_api::http::fuzz(data),
+        "milter_packet" => crate::doors::milter::codec::fuzz(data),
+        "scan_api_head" => crate::doors::scan_api::http::fuzz(data),
         _ => return false,
     }
     true
@@ -97,10 +97,10 @@ pub fn config(data: &[u8]) {
 /// PROXY headers: never claim more bytes than given, and parse the same from exactly the
 /// bytes they claim.
 pub fn proxy_header(data: &[u8]) {
-    if let Ok(Some(h)) = crate::proxy::parse::parse(data) {
+    if let Ok(Some(h)) = crate::inbound::proxy::parse::parse(data) {
         assert!(h.consumed <= data.len());
         assert_eq!(
-            crate::proxy::parse::parse(&data[..h.consumed]),
+            crate::inbound::proxy::parse::parse(&data[..h.consumed]),
             Ok(Some(h.clone()))
         );
     }

@@ -1,13 +1,13 @@
 //! The `moat` command line: argument parsing and nothing else.
 #![forbid(unsafe_code)]
-// Commands write through `moat::cli_out`; `println!` panics on a closed pipe.
+// Commands write through `moat::cli::cli_out`; `println!` panics on a closed pipe.
 #![deny(clippy::print_stdout)]
 
 use clap::{Parser, Subcommand};
 use moat::bayes::command::LearnArgs;
 use moat::bayes::imap::ImapArgs;
 use moat::bayes::model::Class;
-use moat::commands::{self, QuarantineCmd};
+use moat::cli::commands::{self, QuarantineCmd};
 use moat::config::Config;
 use moat::config::overrides::Overrides;
 
@@ -288,7 +288,7 @@ fn main() -> ExitCode {
             config,
             files,
         } => with_config(config.as_ref(), &|c| {
-            let envelope = moat::scan::EnvelopeOverride {
+            let envelope = moat::cli::scan::EnvelopeOverride {
                 client_ip,
                 helo: helo.clone(),
                 mail_from: mail_from.clone(),
@@ -296,7 +296,7 @@ fn main() -> ExitCode {
             commands::scan(
                 c,
                 &files,
-                moat::scan::Options {
+                moat::cli::scan::Options {
                     explain,
                     json,
                     envelope,
@@ -491,10 +491,10 @@ fn check_config(path: Option<&std::path::Path>) -> ExitCode {
         .with_target(false)
         .finish();
     let checked = tracing::subscriber::with_default(warnings, || {
-        moat::prepare::prepare(path, None, &mut |_| {})
+        moat::runtime::prepare::prepare(path, None, &mut |_| {})
     });
     match checked {
-        Ok(rt) => moat::cli_out::run("check-config", 1, |out| {
+        Ok(rt) => moat::cli::cli_out::run("check-config", 1, |out| {
             writeln!(out, "{}: configuration is valid", rt.config.origin)?;
             Ok(ExitCode::SUCCESS)
         }),
@@ -507,8 +507,8 @@ fn check_config(path: Option<&std::path::Path>) -> ExitCode {
 
 /// `moat health`: one line on stdout (ready) or stderr (why not), and the exit status.
 fn health(config: Config) -> ExitCode {
-    match moat::health::readyz(config.admin.listen, moat::health::TIMEOUT) {
-        Ok(text) => moat::cli_out::run("health", 1, |out| {
+    match moat::cli::health::readyz(config.admin.listen, moat::cli::health::TIMEOUT) {
+        Ok(text) => moat::cli::cli_out::run("health", 1, |out| {
             writeln!(out, "{text}")?;
             Ok(ExitCode::SUCCESS)
         }),

@@ -13,7 +13,7 @@ pub mod metrics;
 pub mod probe;
 pub mod routes;
 
-use crate::server::Reloader;
+use crate::inbound::server::Reloader;
 use gate::{Admission, Gate, Limits, Ticket};
 use http::Response;
 use metrics::{Refusal, refused};
@@ -62,8 +62,8 @@ impl Admin {
         reloader: Reloader,
         config_path: Option<PathBuf>,
     ) -> std::io::Result<Admin> {
-        // Same IPv6 rule as the SMTP listeners (src/listener.rs); tokio's usual backlog.
-        let listener = crate::listener::bind(addr, 128)?;
+        // Same IPv6 rule as the SMTP listeners (src/inbound/listener.rs); tokio's usual backlog.
+        let listener = crate::inbound::listener::bind(addr, 128)?;
         let state = Arc::new(State {
             reloader,
             config_path,

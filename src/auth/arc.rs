@@ -171,5 +171,4 @@ pub fn status(result: &DkimResult) -> (ArcStatus, Option<String>) {
 }
 
 #[cfg(test)]
-#[path = "arc_tests.rs"]
 mod tests;

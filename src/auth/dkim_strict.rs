@@ -271,5 +271,4 @@ pub fn label(value: &[u8]) -> (String, String) {
 }
 
 #[cfg(test)]
-#[path = "dkim_strict_tests.rs"]
 mod tests;

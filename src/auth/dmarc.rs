@@ -210,5 +210,4 @@ fn aligned(suffixes: &SuffixList, id: &str, from: &str, org: &str, mode: Alignme
 }
 
 #[cfg(test)]
-#[path = "dmarc_tests.rs"]
 mod tests;

@@ -307,5 +307,4 @@ fn comment(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "results_tests.rs"]
 mod tests;

@@ -3,7 +3,7 @@
 
 use super::learn::{self, Tally};
 use super::model::{Class, Model};
-use crate::cli_out;
+use crate::cli::cli_out;
 use crate::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;

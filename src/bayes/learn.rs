@@ -1,5 +1,5 @@
 //! `moat learn`: train the model from stored messages (files, directories, Maildirs, mbox
-//! files: `crate::mailstore`), and `--evaluate`: k-fold cross-validation of the classifier, alone and with the rules.
+//! files: `crate::message::mailstore`), and `--evaluate`: k-fold cross-validation of the classifier, alone and with the rules.
 
 use super::model::{Class, Learned, Model};
 use super::{Classifier, store, tokens};
@@ -10,7 +10,7 @@ use crate::rules::facts::{Envelope, Facts};
 use crate::verdict::{self, Action, Thresholds};
 use std::path::{Path, PathBuf};
 
-pub use crate::mailstore::message_files;
+pub use crate::message::mailstore::message_files;
 
 /// Facts of a stored message (an mbox `From ` line is skipped), with a neutral envelope:
 /// the classifier looks at content only.
@@ -65,7 +65,7 @@ pub fn learn_files(model: &mut Model, files: &[PathBuf], class: Class) -> (Tally
         match std::fs::read(f) {
             // An mbox file is learned message by message.
             Ok(bytes) => {
-                for m in crate::mailstore::messages(bytes) {
+                for m in crate::message::mailstore::messages(bytes) {
                     tally.add(learn_one(model, &m.raw, class));
                 }
             }
@@ -154,7 +154,7 @@ pub fn evaluate(
                 eprintln!("{}: unreadable, skipped", f.display());
                 continue;
             };
-            for m in crate::mailstore::messages(bytes) {
+            for m in crate::message::mailstore::messages(bytes) {
                 let facts = facts_of(&m.raw);
                 samples.push(Sample {
                     spam: is_spam,

@@ -9,7 +9,7 @@ use super::{Classifier, model::Model};
 use crate::config::Config;
 use crate::config::bayes::BayesConfig;
 use crate::config::state::RedisModel;
-use crate::state::Store;
+use crate::store::state::Store;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 
@@ -92,12 +92,12 @@ async fn refresh(live: &Live, store: &Store, redis: &RedisModel, bayes: &BayesCo
             }
             return;
         }
-        Err(e) => return crate::state::metrics::failed("model", &e),
+        Err(e) => return crate::store::state::metrics::failed("model", &e),
     }
     let (version, blob) = match store.fetch(&redis.key).await {
         Ok(Some(found)) => found,
         Ok(None) => return,
-        Err(e) => return crate::state::metrics::failed("model", &e),
+        Err(e) => return crate::store::state::metrics::failed("model", &e),
     };
     live.version.store(version, Ordering::Relaxed);
     let classifier = match store::decode(&blob) {

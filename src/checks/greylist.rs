@@ -18,7 +18,7 @@ use crate::config::lists::List;
 use crate::config::ratelimit::OnError;
 use crate::config::stages::ids;
 use crate::smtp::address::{Mailbox, ReversePath};
-use crate::state::{StateError, Store};
+use crate::store::state::{StateError, Store};
 use std::net::IpAddr;
 
 /// What greylisting decided for one recipient; `as_str` is the metric label.
@@ -144,7 +144,7 @@ pub async fn check(
     let from = from.map(ReversePath::key).unwrap_or_default();
     if let Some(why) = exemption(grey.allow, ip, &from, findings) {
         tracing::debug!(target: "moat::greylist", client = %ip, why, "not greylisted");
-        crate::state::metrics::greylist("exempt");
+        crate::store::state::metrics::greylist("exempt");
         return None;
     }
     let key = key(cfg, ip, &from, &to.key());
@@ -153,11 +153,11 @@ pub async fn check(
         Ok(d) if d.defers() && spf_passed(cfg, auth).await => "exempt",
         Ok(d) => d.as_str(),
         Err(e) => {
-            crate::state::metrics::failed("greylist", &e);
+            crate::store::state::metrics::failed("greylist", &e);
             "error"
         }
     };
-    crate::state::metrics::greylist(result);
+    crate::store::state::metrics::greylist(result);
     tracing::info!(target: "moat::greylist", client = %ip, result, "greylist");
     let defer = match result {
         "first" | "early" => true,
@@ -168,40 +168,4 @@ pub async fn check(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn greylist_first_early_passed_known() {
-        let store = Store::new(&Default::default());
-        let cfg = GreylistConfig {
-            delay: Duration::from_secs(300),
-            ..Default::default()
-        };
-        let k = key(&cfg, "192.0.2.9".parse().unwrap(), "A@x.org", "b@Y.org");
-        assert_eq!(k, "grey:192.0.2.0/24|a@x.org|b@y.org");
-        let t = 1_000_000;
-        assert_eq!(decide(&store, &cfg, &k, t).await, Ok(Decision::First));
-        assert_eq!(decide(&store, &cfg, &k, t + 299).await, Ok(Decision::Early));
-        assert_eq!(
-            decide(&store, &cfg, &k, t + 300).await,
-            Ok(Decision::Passed)
-        );
-        assert_eq!(decide(&store, &cfg, &k, t + 301).await, Ok(Decision::Known));
-    }
-
-    #[tokio::test]
-    async fn greylist_early_retry_does_not_restart_the_delay() {
-        let store = Store::new(&Default::default());
-        let cfg = GreylistConfig::default();
-        let k = key(&cfg, "2001:db8::1".parse().unwrap(), "", "b@y.org");
-        let t = 5_000;
-        decide(&store, &cfg, &k, t).await.unwrap();
-        decide(&store, &cfg, &k, t + 100).await.unwrap();
-        assert_eq!(
-            decide(&store, &cfg, &k, t + 300).await,
-            Ok(Decision::Passed)
-        );
-    }
-}
+mod tests;

@@ -14,7 +14,7 @@ use crate::checks::Finding;
 use crate::config::lists::List;
 use crate::config::ratelimit::{OnError, Prefixes, RateLimitConfig};
 use crate::config::stages::ids;
-use crate::state::Store;
+use crate::store::state::Store;
 use std::net::IpAddr;
 
 /// What the rate limits need of a runtime: their settings, the shared counters and the
@@ -120,12 +120,12 @@ pub async fn check(limits: Limiter<'_>, ip: IpAddr, kind: Kind) -> Option<Findin
         match counted {
             Ok(n) if limit > 0 && n > limit as f64 => {
                 tracing::info!(target: "moat::ratelimit", client = %ip, kind = k, scope, count = n, limit, "rate limit exceeded");
-                crate::state::metrics::refused(k, scope);
+                crate::store::state::metrics::refused(k, scope);
                 return Some(kind.finding(format!("{k} per {scope}: {n} > {limit}")));
             }
             Ok(_) => {}
             Err(e) => {
-                crate::state::metrics::failed("ratelimit", &e);
+                crate::store::state::metrics::failed("ratelimit", &e);
                 if cfg.on_error == OnError::Defer {
                     return Some(kind.finding(format!("state store failed: {e}")));
                 }
@@ -136,37 +136,4 @@ pub async fn check(limits: Limiter<'_>, ip: IpAddr, kind: Kind) -> Option<Findin
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn network_clears_host_bits() {
-        let p = Prefixes { v4: 24, v6: 64 };
-        assert_eq!(network("192.0.2.77".parse().unwrap(), p), "192.0.2.0/24");
-        assert_eq!(
-            network("2001:db8:1:2:3:4:5:6".parse().unwrap(), p),
-            "2001:db8:1:2::/64"
-        );
-        let all = Prefixes { v4: 0, v6: 0 };
-        assert_eq!(network("10.1.2.3".parse().unwrap(), all), "0.0.0.0/0");
-        let host = Prefixes { v4: 32, v6: 128 };
-        assert_eq!(network("10.1.2.3".parse().unwrap(), host), "10.1.2.3/32");
-    }
-
-    /// On a dual-stack listener IPv4 clients arrive as `::ffff:a.b.c.d`; under a /64 they
-    /// would all be one network (one limit for the whole IPv4 internet).
-    #[test]
-    fn network_of_ipv4_mapped_address_is_its_ipv4_network() {
-        let p = Prefixes { v4: 24, v6: 64 };
-        let mapped: IpAddr = "::ffff:192.0.2.77".parse().unwrap();
-        assert_eq!(network(mapped, p), "192.0.2.0/24");
-        assert_eq!(
-            network_address(mapped, p),
-            "192.0.2.0".parse::<IpAddr>().unwrap()
-        );
-        assert_ne!(
-            network_address(mapped, p),
-            network_address("::ffff:198.51.100.1".parse().unwrap(), p)
-        );
-    }
-}
+mod tests;

@@ -1,5 +1,5 @@
 //! The check state of one session (maddy's `CheckState`, in spirit): what the checks of one
-//! stage leave for the later ones. The connection (`crate::conn`) owns one and hands its parts
+//! stage leave for the later ones. The connection (`crate::inbound::conn`) owns one and hands its parts
 //! to each stage's checks; the verdict reads what is carried.
 
 use super::{Finding, Refusal};

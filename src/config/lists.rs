@@ -285,5 +285,4 @@ fn strip_comment(line: &str) -> &str {
 }
 
 #[cfg(test)]
-#[path = "lists_tests.rs"]
 mod tests;

@@ -80,7 +80,7 @@ pub struct Config {
     pub table: stages::PolicyTable,
     /// Attachment inspection and clamd (`crate::malware`).
     pub malware: crate::config::malware::MalwareConfig,
-    /// The rspamd-compatible HTTP scan API and the milter (`crate::scan_api`, `crate::milter`).
+    /// The rspamd-compatible HTTP scan API and the milter (`crate::doors::scan_api`, `crate::doors::milter`).
     pub scan_api: crate::config::doors::ScanApiConfig,
     pub milter: crate::config::doors::MilterConfig,
     /// The web console (`crate::console`).
@@ -175,7 +175,7 @@ pub struct Limits {
     /// How wide a client's network is for `max_connections_per_network`.
     pub network: ratelimit::Prefixes,
     /// Open connections, in percent of `max_connections`, from which each new connection
-    /// sheds the session idle longest (`crate::slots::shed`); 0 = never shed.
+    /// sheds the session idle longest (`crate::inbound::slots::shed`); 0 = never shed.
     pub shed_at_percent: u8,
     /// Connections the kernel queues for each listener before Moat accepts them.
     pub listen_backlog: u32,
@@ -273,7 +273,7 @@ impl Config {
 
     /// Every error of the text, and the configuration as far as it could be built (wrong
     /// keys left at their defaults; `None` when the text is not a configuration at all).
-    /// For `crate::prepare`, which goes on to build what the configuration names.
+    /// For `crate::runtime::prepare`, which goes on to build what the configuration names.
     pub fn checked(text: &str, origin: &str) -> (Option<Config>, Vec<ConfigError>) {
         validate::checked(text, origin)
     }

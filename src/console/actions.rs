@@ -8,7 +8,7 @@ use super::session::{self, Role, Session};
 use super::templates::{self, FindingView};
 use super::{Peer, State};
 use crate::bayes::model::Class;
-use crate::quarantine::Meta;
+use crate::store::quarantine::Meta;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -312,7 +312,7 @@ async fn run(state: &State, act: Act, meta: &Meta) -> Result<(), String> {
     let id = meta.id.clone();
     match act {
         Act::Release | Act::ReleaseHam => {
-            let released = crate::release::release(&config, &id)
+            let released = crate::store::release::release(&config, &id)
                 .await
                 .map_err(|e| e.to_string())?;
             state.index.remove(&id);
@@ -436,14 +436,14 @@ pub async fn link_release(
 /// does (bounded in time), else the ids stored when it was held.
 pub async fn findings(state: &State, meta: &Meta, raw: &[u8]) -> Vec<FindingView> {
     let rt = state.current();
-    let envelope = crate::scan::EnvelopeOverride {
+    let envelope = crate::cli::scan::EnvelopeOverride {
         client_ip: meta.client_ip.parse().ok(),
         helo: Some(meta.helo.clone()),
         mail_from: Some(meta.mail_from.clone()),
     };
     let judged = tokio::time::timeout(
         EXPLAIN_TIMEOUT,
-        crate::scan::scan_one(&rt, raw.to_vec(), &envelope),
+        crate::cli::scan::scan_one(&rt, raw.to_vec(), &envelope),
     )
     .await;
     match judged {

@@ -14,7 +14,7 @@ pub fn passwd(name: &str) -> ExitCode {
     }
     let password = password.trim_end_matches(['\r', '\n']);
     match super::passwd_line(name, password) {
-        Ok(line) => crate::cli_out::run("console passwd", 1, |out| {
+        Ok(line) => crate::cli::cli_out::run("console passwd", 1, |out| {
             writeln!(out, "{line}")?;
             Ok(ExitCode::SUCCESS)
         }),
@@ -48,14 +48,14 @@ pub fn link(config: &Config, id: &str, recipient: &str, valid: Option<Duration>)
             return ExitCode::from(2);
         }
     };
-    if !crate::quarantine::valid_id(id) {
+    if !crate::store::quarantine::valid_id(id) {
         eprintln!("moat console link: `{id}` is not a quarantine id");
         return ExitCode::from(2);
     }
     let now = crate::rules::check::now_unix() as u64;
     let expires = now + valid.unwrap_or(c.link_lifetime).as_secs();
     let token = super::links::Signer::new(&secret).sign(id, &recipient.to_lowercase(), expires);
-    crate::cli_out::run("console link", 1, |out| {
+    crate::cli::cli_out::run("console link", 1, |out| {
         writeln!(out, "{}/r/{token}", c.url)?;
         Ok(ExitCode::SUCCESS)
     })

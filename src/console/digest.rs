@@ -88,7 +88,9 @@ pub fn compose(
     ));
     m.push_str(&format!(
         "Date: {}\r\n",
-        crate::headers::rfc5322_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now))
+        crate::message::headers::rfc5322_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(now)
+        )
     ));
     m.push_str(&format!(
         "Message-ID: <digest-{now}-{}@moat>\r\n",

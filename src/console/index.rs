@@ -7,7 +7,7 @@
 //! runs it every few seconds off the async threads, and drops entries at once when it
 //! releases or deletes them.
 
-use crate::quarantine::{Meta, Store};
+use crate::store::quarantine::{Meta, Store};
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
@@ -205,7 +205,9 @@ impl Index {
         let names: HashSet<String> = match std::fs::read_dir(&held) {
             Ok(dir) => dir
                 .flatten()
-                .filter_map(|e| crate::quarantine::entry_id(&e.file_name()).map(str::to_string))
+                .filter_map(|e| {
+                    crate::store::quarantine::entry_id(&e.file_name()).map(str::to_string)
+                })
                 .collect(),
             Err(_) => HashSet::new(),
         };
@@ -239,44 +241,4 @@ impl Index {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn meta(id: &str, time: u64, to: &str, subject: &str) -> Meta {
-        Meta {
-            id: id.into(),
-            time,
-            reference: "r".into(),
-            client_ip: "192.0.2.1".into(),
-            helo: "h".into(),
-            mail_from: "x@spam.example".into(),
-            rcpt_to: vec![to.into()],
-            score: 7.5,
-            tests: "A,B".into(),
-            subject: subject.into(),
-        }
-    }
-
-    #[test]
-    fn console_recipient_filter_sees_only_own_rows() {
-        let idx = Index::from_rows(vec![
-            Row::new(meta("a-1", 1, "alice@example.test", "for Alice")),
-            Row::new(meta("b-1", 2, "Bob@example.test", "for Bob")),
-        ]);
-        let f = Filter {
-            only_for: Some("bob@example.test".into()),
-            ..Default::default()
-        };
-        let page = idx.page(&f, 0, 10);
-        assert_eq!(page.total, 1);
-        assert_eq!(page.rows[0].meta.id, "b-1");
-        let all = idx.page(&Filter::default(), 0, 10);
-        assert_eq!(all.rows[0].meta.id, "b-1", "newest first");
-        let f = Filter {
-            subject: "alice".into(),
-            finding: "b".into(),
-            ..Default::default()
-        };
-        assert_eq!(idx.page(&f, 0, 10).total, 1);
-    }
-}
+mod tests;

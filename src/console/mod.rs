@@ -77,8 +77,8 @@ impl State {
         })
     }
 
-    pub fn store(&self) -> crate::quarantine::Store {
-        crate::quarantine::Store::new(&self.current().config.policy.quarantine)
+    pub fn store(&self) -> crate::store::quarantine::Store {
+        crate::store::quarantine::Store::new(&self.current().config.policy.quarantine)
     }
 
     pub fn current(&self) -> Arc<Runtime> {
@@ -98,7 +98,7 @@ impl State {
             let _ = k;
             return Ok(Some(a.clone()));
         }
-        let a = crate::tls::acceptor(&files)?;
+        let a = crate::inbound::tls::acceptor(&files)?;
         *cached = Some((key, a.clone()));
         Ok(Some(a))
     }

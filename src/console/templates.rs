@@ -106,7 +106,7 @@ pub struct LinkPage {
 
 /// Unix seconds as `YYYY-MM-DD HH:MM` UTC.
 pub fn when(secs: u64) -> String {
-    crate::headers::iso8601_utc(secs)
+    crate::message::headers::iso8601_utc(secs)
         .replace('T', " ")
         .trim_end_matches('Z')
         .chars()

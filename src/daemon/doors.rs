@@ -26,11 +26,11 @@ pub struct Doors {
 
 /// Binds and starts the doors the configuration asks for; each request gets the runtime
 /// current at its start, like SMTP sessions.
-pub fn spawn(current: crate::scan_api::Current) -> anyhow::Result<Doors> {
+pub fn spawn(current: crate::doors::scan_api::Current) -> anyhow::Result<Doors> {
     let config = current().config.clone();
     let mut doors = Doors::default();
     if let Some(addr) = config.scan_api.listen {
-        let api = crate::scan_api::ScanApi::bind(addr, current.clone())
+        let api = crate::doors::scan_api::ScanApi::bind(addr, current.clone())
             .with_context(|| format!("cannot listen on scan_api.listen {addr}"))?;
         doors.scan_api = api.local_addr();
         let count = seat_count(config.scan_api.max_connections);
@@ -38,7 +38,7 @@ pub fn spawn(current: crate::scan_api::Current) -> anyhow::Result<Doors> {
         doors.accepts.push(tokio::spawn(api.run()));
     }
     if let Some(listen) = &config.milter.listen {
-        let milter = crate::milter::Milter::bind(listen, current.clone())
+        let milter = crate::doors::milter::Milter::bind(listen, current.clone())
             .with_context(|| format!("cannot listen on milter.listen {listen:?}"))?;
         doors.milter = milter.local_addr();
         let count = seat_count(config.milter.max_connections);
@@ -80,30 +80,4 @@ impl Doors {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A request in flight holds its seat: draining waits for it, and gives up at the bound.
-    #[tokio::test(start_paused = true)]
-    async fn drained_waits_for_seats_in_flight_and_gives_up_at_the_bound() {
-        let seats = Arc::new(Semaphore::new(2));
-        let doors = Doors {
-            seats: vec![("scan_api", seats.clone(), 2)],
-            ..Doors::default()
-        };
-        let held = seats.clone().acquire_owned().await.unwrap();
-        let release = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            drop(held);
-        });
-        let start = tokio::time::Instant::now();
-        doors.drained(Duration::from_secs(10)).await;
-        assert_eq!(start.elapsed(), Duration::from_secs(3));
-        release.await.unwrap();
-
-        let _stuck = seats.clone().acquire_owned().await.unwrap();
-        let start = tokio::time::Instant::now();
-        doors.drained(Duration::from_secs(10)).await;
-        assert_eq!(start.elapsed(), Duration::from_secs(10));
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@
 //! The reload itself is the same all-or-nothing `Reloader::reload` as SIGHUP's.
 
 use crate::config::Config;
-use crate::server::Reloader;
+use crate::inbound::server::Reloader;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

@@ -23,7 +23,7 @@ pub struct FitArgs {
 pub fn fit(config: &Config, args: FitArgs) -> ExitCode {
     match run(config, &args) {
         // Written at the end through `cli_out`: quiet when the reader closes the pipe.
-        Ok((text, code)) => crate::cli_out::run("rules fit", 3, |out| {
+        Ok((text, code)) => crate::cli::cli_out::run("rules fit", 3, |out| {
             out.write_all(text.as_bytes())?;
             Ok(code)
         }),

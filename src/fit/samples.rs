@@ -4,9 +4,9 @@
 //! fitted too (their findings come from models that never saw the message: `bands`).
 
 use crate::checks::Finding;
+use crate::cli::scan::EnvelopeOverride;
 use crate::config::Config;
 use crate::runtime::Runtime;
-use crate::scan::EnvelopeOverride;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -70,7 +70,7 @@ pub fn collect(
     for (path, is_spam) in labelled {
         let folder = corpus.folders.len();
         corpus.folders.push((path.display().to_string(), is_spam));
-        let files = crate::mailstore::message_files(std::slice::from_ref(path))?;
+        let files = crate::message::mailstore::message_files(std::slice::from_ref(path))?;
         for (n, f) in files.iter().enumerate() {
             let bytes = match std::fs::read(f) {
                 Ok(r) => r,
@@ -81,7 +81,7 @@ pub fn collect(
                 }
             };
             // An mbox file is many messages; each is named FILE#N in the mistakes list.
-            for message in crate::mailstore::messages(bytes) {
+            for message in crate::message::mailstore::messages(bytes) {
                 let raw = message.raw;
                 let hash = crate::bayes::learn::message_hash(&raw);
                 let tokens = if with_tokens {
@@ -89,8 +89,11 @@ pub fn collect(
                 } else {
                     Vec::new()
                 };
-                let verdict =
-                    tokio.block_on(crate::scan::scan_one(rt, raw, &EnvelopeOverride::default()));
+                let verdict = tokio.block_on(crate::cli::scan::scan_one(
+                    rt,
+                    raw,
+                    &EnvelopeOverride::default(),
+                ));
                 let path = match message.index {
                     Some(i) => PathBuf::from(format!("{}#{i}", f.display())),
                     None => f.clone(),

@@ -44,7 +44,6 @@ pub struct SmtpTarget {
     pub chunking: bool,
 }
 
-#[path = "smtp_commands.rs"]
 mod commands;
 pub use commands::{Capabilities, combine_lmtp, mail_command};
 use commands::{is_2xx, unsafe_address};
@@ -384,7 +383,6 @@ impl SmtpSession {
     }
 }
 
-#[path = "smtp_pipeline.rs"]
 mod pipeline;
 pub use pipeline::Deferred;
 

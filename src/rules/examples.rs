@@ -29,7 +29,7 @@ pub fn message(ex: &FullExample, now: i64) -> Vec<u8> {
             ("Subject", "Meeting notes".to_string()),
             (
                 "Date",
-                crate::headers::rfc5322_date(
+                crate::message::headers::rfc5322_date(
                     std::time::UNIX_EPOCH + std::time::Duration::from_secs(now as u64),
                 ),
             ),

@@ -1,4 +1,4 @@
-//! The SMTP session state machine, without I/O. The driver (`crate::conn`) feeds it bytes,
+//! The SMTP session state machine, without I/O. The driver (`crate::inbound::conn`) feeds it bytes,
 //! asks it for the next `Event`, does whatever the event needs (talk to the backend, run
 //! checks, handshake TLS) and hands the outcome back with `resolve`. Replies accumulate in an
 //! output buffer the driver flushes whenever the session needs more input, which is exactly
@@ -245,7 +245,7 @@ impl Session {
     }
 
     /// A command line has begun but not ended (its bytes, or its discarded over-long
-    /// part, arrived; the CRLF has not): the line deadline runs (`crate::pace`).
+    /// part, arrived; the CRLF has not): the line deadline runs (`crate::inbound::pace`).
     pub fn mid_command(&self) -> bool {
         matches!(self.phase, Phase::Command)
             && (!self.input.is_empty() || self.framer.is_discarding())
@@ -257,7 +257,7 @@ impl Session {
     }
 
     /// The connection table is nearly full and this session, idle longest (or stalled, or
-    /// dribbling its message), makes room for a new one (`crate::slots::shed`): 421 and
+    /// dribbling its message), makes room for a new one (`crate::inbound::slots::shed`): 421 and
     /// close. Nothing was accepted that is lost: a message under way was not answered yet.
     pub fn shed(&mut self) {
         self.close_with(Reply::status(

@@ -1,11 +1,11 @@
-//! Moat in-process: the real server (`moat::server::Server`) bound on the configuration's
+//! Moat in-process: the real server (`moat::inbound::server::Server`) bound on the configuration's
 //! addresses — `127.0.0.1:0` in tests, so the kernel picks the ports — and run on the
 //! caller's tokio runtime until stopped or dropped. For tests that need no process boundary:
 //! they can reach the runtime's internals and start in milliseconds.
 
 use super::moat::Log;
 use moat::config::Config;
-use moat::server::Server;
+use moat::inbound::server::Server;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 

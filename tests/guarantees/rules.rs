@@ -42,7 +42,7 @@ fn send(moat: &Moat, subject: &str, body: &str) -> Outcome {
     let msg = format!(
         "From: Ann <ann@sender.test>\r\nTo: alice@example.test\r\nSubject: {subject}\r\nMessage-ID: <{}@sender.test>\r\nDate: {}\r\n\r\n{body}\r\n",
         subject.replace(' ', "-"),
-        moat::headers::rfc5322_date(std::time::SystemTime::now())
+        moat::message::headers::rfc5322_date(std::time::SystemTime::now())
     );
     transact(
         &mut c,
@@ -152,7 +152,7 @@ fn verdict_actions_mark_refuse_quarantine_and_release_once() {
     );
     assert!(
         String::from_utf8_lossy(&moat_cmd(&moat, &["quarantine", "list"]).stdout).trim()
-            == moat::quarantine::print::LIST_HEADER
+            == moat::store::quarantine::print::LIST_HEADER
     );
 }
 

@@ -219,7 +219,7 @@ fn send(moat: &Moat, subject: &str) -> Outcome {
     let msg = format!(
         "From: Ann <ann@sender.test>\r\nTo: alice@example.test\r\nSubject: {subject}\r\nMessage-ID: <{}@sender.test>\r\nDate: {}\r\n\r\nhi\r\n",
         subject.replace(' ', "-"),
-        moat::headers::rfc5322_date(std::time::SystemTime::now())
+        moat::message::headers::rfc5322_date(std::time::SystemTime::now())
     );
     transact(
         &mut c,

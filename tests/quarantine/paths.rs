@@ -91,7 +91,10 @@ fn quarantine_list_from_another_directory_reads_the_configured_store() {
     assert!(list.status.success(), "{list:?}");
     let rows = String::from_utf8(list.stdout).unwrap();
     let mut lines = rows.lines();
-    assert_eq!(lines.next(), Some(moat::quarantine::print::LIST_HEADER));
+    assert_eq!(
+        lines.next(),
+        Some(moat::store::quarantine::print::LIST_HEADER)
+    );
     let row = lines.next().expect("the held message");
     let time = row.split('\t').nth(1).unwrap();
     assert!(

@@ -3,7 +3,7 @@
 
 use crate::common::moat::moat_bin;
 use moat::config::policy::QuarantineConfig;
-use moat::quarantine::{Meta, Store};
+use moat::store::quarantine::{Meta, Store};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

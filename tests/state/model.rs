@@ -120,7 +120,7 @@ fn bayes_model_in_redis_is_learned_shared_and_swapped_live() {
     assert!(relay_spam(&b, &backend, 1002).contains("BAYES_99"));
 
     // A damaged version: refused, classifier silent, Moat keeps serving.
-    let store = moat::state::Store::new(&StateConfig {
+    let store = moat::store::state::Store::new(&StateConfig {
         backend: Backend::Redis,
         redis: parse_url(&redis.url()).unwrap(),
         ..StateConfig::default()

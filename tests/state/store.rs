@@ -3,7 +3,7 @@
 
 use crate::common::redis::Redis;
 use moat::config::state::{Backend, StateConfig, parse_url};
-use moat::state::{StateError, Store};
+use moat::store::state::{StateError, Store};
 use std::time::{Duration, Instant};
 
 fn store(url: &str, timeout: Duration) -> Store {

@@ -5,7 +5,7 @@
 
 use crate::common::tools;
 use moat::config::state::{Backend, StateConfig, parse_url};
-use moat::state::{StateError, Store};
+use moat::store::state::{StateError, Store};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

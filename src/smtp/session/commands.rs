@@ -1,6 +1,6 @@
 //! One handler per SMTP command: sequencing rules, protocol limits (recipients, SIZE,
 //! address forms) and the event the driver must act on. Policy — deny lists, relaying,
-//! rates — is the stages' (`crate::conn::stages`): HELO, MAIL and RCPT become events.
+//! rates — is the stages' (`crate::inbound::conn::stages`): HELO, MAIL and RCPT become events.
 
 use super::{Event, Hello, Pending, Phase, Session};
 use crate::config::QuotedLocalParts;

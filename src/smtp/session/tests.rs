@@ -14,7 +14,7 @@ fn config(edit: impl FnOnce(&mut SessionConfig)) -> Arc<SessionConfig> {
 }
 
 /// A driver that accepts everything the backend would be asked, recording messages. The
-/// stages' checks are not run here (`crate::conn::stage_tests` runs them with the session),
+/// stages' checks are not run here (`crate::inbound::conn::tests::stage` runs them with the session),
 /// except that a recipient in `else.test` is refused as the RCPT stage would, to show where
 /// a driver's refusal lands among pipelined replies.
 struct Harness {
