@@ -202,7 +202,7 @@ impl Authenticator {
         let results = self.results(envelope, message, until).await;
         Outcome {
             header: results.header(&self.hostname),
-            findings: results.findings(&self.config.policy),
+            findings: results.findings(),
             stripped: forged::strip(message, &self.hostname),
         }
     }

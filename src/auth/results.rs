@@ -2,9 +2,7 @@
 //! types so that a timeout can be recorded as a temperror and both outputs — the
 //! `Authentication-Results` header (RFC 8601) and the findings — come from one place.
 
-use super::policy::{self, Rule};
 use crate::checks::Finding;
-use std::collections::HashMap;
 use std::fmt::Write;
 
 /// One method's result, as RFC 8601 names it.
@@ -208,10 +206,12 @@ impl Results {
         passed.chain(others).take(MAX_LISTED_DKIM)
     }
 
-    /// One finding per method (DKIM: per distinct result), scored by the policy table.
-    pub fn findings(&self, table: &HashMap<&'static str, Rule>) -> Vec<Finding> {
+    /// One finding per method (DKIM: per distinct result): facts only — what each is worth
+    /// and whether it forces an action is the policy table's answer (`verdict::table`, fed by
+    /// `auth.policy`), asked when the message is weighed.
+    pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
-        let mut push = |id: String, reason: String| out.push(policy::finding(table, &id, reason));
+        let mut push = |id: String, reason: String| out.push(Finding::fact(id, reason));
         push(
             format!("SPF_HELO_{}", self.spf_helo.result.id()),
             format!("SPF for HELO {}", self.spf_helo.identity),

@@ -86,6 +86,12 @@ impl Env {
         self.authenticate_from(IpAddr::V4(CLIENT), auth, helo, from, message)
     }
 
+    /// The policy table that weighs the findings of `authenticate` with the same `auth` lines.
+    pub fn policy_table(&self, auth: &str) -> moat::config::stages::PolicyTable {
+        let config = config(&self.dns, "  protocol: maildir\n  path: /nonexistent", auth);
+        moat::config::stages::PolicyTable::from_config(&config)
+    }
+
     /// As `authenticate`, for a client at `ip`. Loopback PTR and A lookups are answered by
     /// the resolver itself (RFC 6761 `localhost`), so iprev tests use a documentation address
     /// here: only the test DNS server is asked, nothing is sent to that address.

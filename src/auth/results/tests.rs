@@ -1,4 +1,19 @@
 use super::*;
+use crate::auth::policy;
+
+/// The findings as the policy table weighs them with the built-in `auth.policy` defaults
+/// (what `judge` does at the end of DATA).
+fn weighed(findings: Vec<Finding>) -> Vec<Finding> {
+    let table = policy::defaults();
+    findings
+        .into_iter()
+        .map(|mut f| {
+            let rule = table.get(f.id.as_str()).copied().unwrap_or_default();
+            (f.score, f.force) = (rule.score, rule.force);
+            f
+        })
+        .collect()
+}
 
 fn results() -> Results {
     Results {
@@ -44,7 +59,7 @@ fn header_lists_every_method_with_properties() {
 
 #[test]
 fn dmarc_fail_under_reject_policy_forces_reject() {
-    let findings = results().findings(&policy::defaults());
+    let findings = weighed(results().findings());
     let ids: Vec<_> = findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -65,7 +80,7 @@ fn dmarc_fail_under_reject_policy_forces_reject() {
 fn dmarc_fail_excused_by_trusted_forwarder() {
     let mut r = results();
     r.trusted_forwarder = true;
-    let findings = r.findings(&policy::defaults());
+    let findings = weighed(r.findings());
     assert!(findings.iter().any(|f| f.id == "DMARC_FORWARDED"));
     assert!(findings.iter().all(|f| f.force.is_none()));
     assert!(
@@ -78,7 +93,7 @@ fn dmarc_fail_excused_by_trusted_forwarder() {
 fn several_from_headers_are_a_dmarc_failure() {
     let mut r = results();
     r.dmarc.bad_from = Some("several From headers");
-    let findings = r.findings(&policy::defaults());
+    let findings = weighed(r.findings());
     let bad = findings.iter().find(|f| f.id == "DMARC_BAD_FROM").unwrap();
     assert_eq!(bad.force, Some(crate::verdict::Action::Reject));
     assert!(r.header("mx").contains("dmarc=fail (several From headers)"));
@@ -126,7 +141,7 @@ fn arc_failure_reason_in_comment_and_finding() {
         h.contains("arc=fail (ARC-Seal i=1: tag s= appears twice, sealed by forward.test);"),
         "{h}"
     );
-    let findings = r.findings(&policy::defaults());
+    let findings = weighed(r.findings());
     let arc = findings.iter().find(|f| f.id == "ARC_FAIL").unwrap();
     assert_eq!(
         arc.reason,
