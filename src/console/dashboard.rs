@@ -1,5 +1,5 @@
 //! The dashboard, from Moat's own counters (no Prometheus needed): messages by action and
-//! findings since the process started, backend and reload health, and the quarantine's
+//! findings since the process started, backend, reload and virus-scanner health, and the quarantine's
 //! held messages per hour and per day from the index.
 
 use super::State;
@@ -45,6 +45,7 @@ pub fn build(state: &State, frame: Option<Frame>) -> Dashboard {
     let label_hour =
         |i: usize| super::templates::when(now - now % 3600 - i as u64 * 3600)[11..].to_string();
     let label_day = |i: usize| super::templates::when(now - i as u64 * 86_400)[..10].to_string();
+    let scanner = scanner_health(state);
     Dashboard {
         frame,
         held,
@@ -68,6 +69,23 @@ pub fn build(state: &State, frame: Option<Frame>) -> Dashboard {
         findings: sorted(findings, TOP),
         backend_up: m.backend_up.get() != 0,
         reload_ok: m.config_last_reload_successful.get() != 0,
+        scanner: scanner.0,
+        scanner_bad: scanner.1,
+    }
+}
+
+/// The clamd scanner's health from the last scan this process made: whether clamd answered
+/// it (`clean`/`virus`) or why not. Off when the malware check or clamd is not configured.
+fn scanner_health(state: &State) -> (String, bool) {
+    let config = (state.current)().config.clone();
+    if !config.malware.enabled || config.malware.clamd.is_none() {
+        return ("off".into(), false);
+    }
+    use crate::malware::metrics::{answered, last_result};
+    match last_result() {
+        None => ("no scan yet".into(), false),
+        Some(r) if answered(r) => ("answering".into(), false),
+        Some(r) => (format!("failing ({r})"), true),
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Dashboard {
     pub findings: Vec<Count>,
     pub backend_up: bool,
     pub reload_ok: bool,
+    /// The virus scanner: `off`, `no scan yet`, `answering` or `failing (timeout)` …
+    pub scanner: String,
+    /// Whether `scanner` is a problem (shown in the `bad` colour).
+    pub scanner_bad: bool,
 }
 
 #[derive(Template)]

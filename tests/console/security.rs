@@ -35,6 +35,16 @@ fn console_admin_finds_opens_and_releases_a_message() {
     let mut c = Client::new(addr);
     let login = c.login(ADMIN, ADMIN_PASSWORD);
     assert_eq!(login.status, 303, "{}", login.body);
+    // The dashboard shows the backend, the last reload and the virus scanner (off here).
+    let dashboard = c.get("/");
+    assert_eq!(dashboard.status, 200);
+    for card in [
+        "Backend",
+        "Last reload",
+        "Virus scanner</h2><p class=\"big ok\">off",
+    ] {
+        assert!(dashboard.body.contains(card), "{card}: {}", dashboard.body);
+    }
     let list = c.get("/quarantine?subject=prize");
     assert!(
         list.body.contains("Bob prize HOLDME") && !list.body.contains("Alice invoice"),
