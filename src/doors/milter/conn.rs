@@ -19,6 +19,10 @@ struct Conn<'a> {
     id: String,
     messages: u32,
     connection_findings: Vec<crate::checks::Finding>,
+    /// The connect screen's refusal, answered at MAIL: the MTA tells whether its client
+    /// authenticated only then, and an authenticated user on a listed address (a home or
+    /// mobile network on a DNSBL) is sending mail, not probing the MX.
+    held: Option<Response>,
 }
 
 /// Serves one MTA connection until it quits, errs or idles out.
@@ -28,6 +32,7 @@ pub async fn drive<S: AsyncRead + AsyncWrite + Unpin>(rt: &Runtime, mut stream: 
         id: crate::doors::new_reference(),
         messages: 0,
         connection_findings: Vec::new(),
+        held: None,
     };
     let mut session = Session::new(rt.config.limits.max_message_size);
     let mut decoder = Decoder::default();
@@ -77,6 +82,17 @@ impl Conn<'_> {
                 self.connect(ip.unwrap_or(IpAddr::from([127, 0, 0, 1])))
                     .await
             }
+            Step::Mail => match &self.held {
+                Some(refusal) if !s.authenticated() => {
+                    refused(Door::Milter, "denied");
+                    vec![refusal.clone()]
+                }
+                Some(_) => {
+                    tracing::info!(door = "milter", connection = %self.id, "authenticated client: the connect screen's refusal does not apply");
+                    vec![Response::Continue]
+                }
+                None => vec![Response::Continue],
+            },
             Step::Rcpt(None) => vec![Response::Continue],
             Step::Rcpt(Some(rcpt)) => match crate::doors::screen_recipient(self.rt, &rcpt) {
                 Ok(()) => {
@@ -117,8 +133,8 @@ impl Conn<'_> {
                 vec![Response::Continue]
             }
             Err(refusal) => {
-                refused(Door::Milter, "denied");
-                vec![reply_code(&refusal.reply, &self.id)]
+                self.held = Some(reply_code(&refusal.reply, &self.id));
+                vec![Response::Continue]
             }
         }
     }

@@ -18,6 +18,9 @@ pub enum Step {
     Reply(Vec<Response>),
     /// Screen the client (lists, DNSBL) and answer.
     Connect(Option<IpAddr>),
+    /// A new message's sender: answer a refusal the connect screen held back, unless the
+    /// MTA says the client authenticated (`{auth_authen}`).
+    Mail,
     /// Check the recipient against the deny list; `add_recipient` if it passes.
     Rcpt(Option<Mailbox>),
     /// The message is complete: judge `message()` and answer with `end_of_message`.
@@ -85,7 +88,7 @@ impl Session {
                 self.from = Some(
                     crate::doors::mailbox(first).map_or(ReversePath::Null, ReversePath::Mailbox),
                 );
-                proceed
+                Step::Mail
             }
             Command::Rcpt(args) => Step::Rcpt(args.first().and_then(|a| crate::doors::mailbox(a))),
             Command::Header { name, value } => {
@@ -198,6 +201,12 @@ impl Session {
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&self.body);
         out
+    }
+
+    /// Whether the MTA authenticated the client (SMTP AUTH: `{auth_authen}`, sent with MAIL).
+    pub fn authenticated(&self) -> bool {
+        self.macro_value("auth_authen")
+            .is_some_and(|v| !v.is_empty())
     }
 
     /// A macro's value (`client_addr`, `i`, `auth_authen` …).
