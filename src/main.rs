@@ -175,47 +175,8 @@ enum RulesCommand {
     Fit {
         #[arg(long, short)]
         config: Option<PathBuf>,
-        #[arg(long, num_args = 1.., required = true)]
-        spam: Vec<PathBuf>,
-        #[arg(long, num_args = 1.., required = true)]
-        ham: Vec<PathBuf>,
-        /// Score file to write (default: standard output).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// k-fold cross-validation with the fit inside each fold: spam caught and ham
-        /// flagged (per folder) before and after; writes nothing.
-        #[arg(long)]
-        evaluate: bool,
-        /// With --evaluate: list every ham flagged and every spam missed after the fit,
-        /// with its score and findings.
-        #[arg(long, requires = "evaluate")]
-        mistakes: bool,
-        #[arg(long, default_value_t = 10)]
-        folds: usize,
-        /// Fit the classifier's bands (BAYES_xx) too, from classifiers trained on the same
-        /// mail (always on when bayes.model or Redis storage is configured).
-        #[arg(long)]
-        bayes: bool,
-        /// Largest score of spam evidence (ham evidence stays above -cap/2).
-        #[arg(long, default_value_t = 5.0)]
-        cap: f64,
-        /// Pull of each score towards its hand score.
-        #[arg(long, default_value_t = 2.0)]
-        l2: f64,
-        /// Weight of all ham relative to all spam.
-        #[arg(long, default_value_t = 10.0)]
-        ham_cost: f64,
-        /// What each score is drawn towards: zero (a score is earned from the mail; findings
-        /// the mail never shows keep their hand score) or hand (the rule files' scores).
-        #[arg(long, value_parser = ["zero", "hand"], default_value = "zero")]
-        prior: String,
-        /// Most that the findings of rules marked `bulk: true` (traits legitimate
-        /// newsletters share with spam) may add together.
-        #[arg(long, default_value_t = 1.5)]
-        bulk_cap: f64,
-        /// Largest score, either way, of a classifier band between 0.2 and 0.8.
-        #[arg(long, default_value_t = 0.5)]
-        unsure_cap: f64,
+        #[command(flatten)]
+        args: moat::fit::command::FitArgs,
     },
 }
 
@@ -380,44 +341,8 @@ fn main() -> ExitCode {
             command: RulesCommand::Test { config, files },
         } => with_config(config.as_ref(), &|c| commands::rules_test(&c, &files)),
         Command::Rules {
-            command:
-                RulesCommand::Fit {
-                    config,
-                    spam,
-                    ham,
-                    out,
-                    evaluate,
-                    mistakes,
-                    folds,
-                    bayes,
-                    cap,
-                    l2,
-                    ham_cost,
-                    prior,
-                    bulk_cap,
-                    unsure_cap,
-                },
-        } => with_config(config.as_ref(), &|c| {
-            let options = moat::fit::Options {
-                folds,
-                cap,
-                l2,
-                ham_cost,
-                bands: bayes,
-                prior_zero: prior == "zero",
-                bulk_cap,
-                unsure_cap,
-            };
-            let args = moat::fit::command::FitArgs {
-                spam: spam.clone(),
-                ham: ham.clone(),
-                out: out.clone(),
-                evaluate,
-                mistakes,
-                options,
-            };
-            moat::fit::command::fit(&c, args)
-        }),
+            command: RulesCommand::Fit { config, args },
+        } => with_config(config.as_ref(), &|c| moat::fit::command::fit(&c, &args)),
         Command::Quarantine { config, command } => with_config(config.as_ref(), &|c| {
             let cmd = match &command {
                 QuarantineCommand::List => QuarantineCmd::List,

@@ -9,19 +9,71 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `moat rules fit`'s arguments (besides `--config`), parsed by clap in main.rs.
+#[derive(clap::Args, Debug)]
 pub struct FitArgs {
+    #[arg(long, num_args = 1.., required = true)]
     pub spam: Vec<PathBuf>,
+    #[arg(long, num_args = 1.., required = true)]
     pub ham: Vec<PathBuf>,
-    /// Score file to write; without it the file goes to standard output.
+    /// Score file to write (default: standard output).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// k-fold cross-validation with the fit inside each fold: spam caught and ham
+    /// flagged (per folder) before and after; writes nothing.
+    #[arg(long)]
     pub evaluate: bool,
-    /// With `evaluate`: list every ham flagged and spam missed after the fit.
+    /// With --evaluate: list every ham flagged and every spam missed after the fit,
+    /// with its score and findings.
+    #[arg(long, requires = "evaluate")]
     pub mistakes: bool,
-    pub options: Options,
+    #[arg(long, default_value_t = Options::default().folds)]
+    folds: usize,
+    /// Fit the classifier's bands (BAYES_xx) too, from classifiers trained on the same
+    /// mail (always on when bayes.model or Redis storage is configured).
+    #[arg(long)]
+    bayes: bool,
+    // The defaults are `Options::default()`'s: what the default pack was fitted with.
+    /// Largest score of spam evidence (ham evidence stays above -cap/2).
+    #[arg(long, default_value_t = Options::default().cap)]
+    cap: f64,
+    /// Pull of each score towards its hand score.
+    #[arg(long, default_value_t = Options::default().l2)]
+    l2: f64,
+    /// Weight of all ham relative to all spam.
+    #[arg(long, default_value_t = Options::default().ham_cost)]
+    ham_cost: f64,
+    /// What each score is drawn towards: zero (a score is earned from the mail; findings
+    /// the mail never shows keep their hand score) or hand (the rule files' scores).
+    #[arg(long, value_parser = ["zero", "hand"], default_value = "zero")]
+    prior: String,
+    /// Most that the findings of rules marked `bulk: true` (traits legitimate
+    /// newsletters share with spam) may add together.
+    #[arg(long, default_value_t = Options::default().bulk_cap)]
+    bulk_cap: f64,
+    /// Largest score, either way, of a classifier band between 0.2 and 0.8.
+    #[arg(long, default_value_t = Options::default().unsure_cap)]
+    unsure_cap: f64,
 }
 
-pub fn fit(config: &Config, args: FitArgs) -> ExitCode {
-    match run(config, &args) {
+impl FitArgs {
+    /// The fit's settings these arguments give.
+    pub fn options(&self) -> Options {
+        Options {
+            folds: self.folds,
+            cap: self.cap,
+            l2: self.l2,
+            ham_cost: self.ham_cost,
+            bands: self.bayes,
+            prior_zero: self.prior == "zero",
+            bulk_cap: self.bulk_cap,
+            unsure_cap: self.unsure_cap,
+        }
+    }
+}
+
+pub fn fit(config: &Config, args: &FitArgs) -> ExitCode {
+    match run(config, args) {
         // Written at the end through `cli_out`: quiet when the reader closes the pipe.
         Ok((text, code)) => crate::cli::cli_out::run("rules fit", 3, |out| {
             out.write_all(text.as_bytes())?;
@@ -39,7 +91,7 @@ fn run(config: &Config, args: &FitArgs) -> anyhow::Result<(String, ExitCode)> {
     if args.spam.is_empty() || args.ham.is_empty() {
         anyhow::bail!("fitting needs both --spam and --ham messages");
     }
-    let mut opts = args.options;
+    let mut opts = args.options();
     // The classifier's bands are fitted whenever the configuration uses the classifier.
     opts.bands |= config.bayes.model.is_some() || config.bayes.redis.is_some();
     let rt = samples::runtime(config)?;
