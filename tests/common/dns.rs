@@ -62,21 +62,8 @@ impl TestDns {
     /// Binds UDP and TCP on one free loopback port and serves on the current tokio runtime.
     pub async fn start() -> TestDns {
         let zone = Arc::new(Zone::default());
-        for _ in 0..20 {
-            let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let addr = udp.local_addr().unwrap();
-            let Ok(tcp) = tokio::net::TcpListener::bind(addr).await else {
-                continue;
-            };
-            let mut server = Server::new(Handler(zone.clone()));
-            server.register_socket(udp);
-            server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
-            tokio::spawn(async move {
-                let _ = server.block_until_done().await;
-            });
-            return TestDns { addr, zone };
-        }
-        panic!("no free port for the test DNS server");
+        let addr = serve_on_loopback(|| Handler(zone.clone())).await;
+        TestDns { addr, zone }
     }
 
     fn add(&self, name: &str, rtype: RecordType, data: RData) {
@@ -235,4 +222,27 @@ impl RequestHandler for Handler {
         );
         response.send_response(message).await.unwrap_or(silent)
     }
+}
+
+/// Serves DNS with the handler `make` builds on one loopback port, UDP and TCP (a resolver
+/// retries a truncated answer over TCP on the same port), on the current tokio runtime.
+/// The UDP port is the kernel's choice; TCP on the same number may be taken, then it tries
+/// another.
+#[allow(dead_code)] // not every test binary serves DNS
+pub async fn serve_on_loopback<H: RequestHandler>(make: impl Fn() -> H) -> std::net::SocketAddr {
+    for _ in 0..20 {
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let Ok(tcp) = tokio::net::TcpListener::bind(addr).await else {
+            continue;
+        };
+        let mut server = Server::new(make());
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
+        tokio::spawn(async move {
+            let _ = server.block_until_done().await;
+        });
+        return addr;
+    }
+    panic!("no free loopback port for a test DNS server");
 }

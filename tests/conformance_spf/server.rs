@@ -3,7 +3,6 @@
 //! missing name is NXDOMAIN, CNAMEs are answered with the target's records.
 
 use super::suite::{Answer, RecordData, Scenario};
-use hickory_server::Server;
 use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
 use hickory_server::proto::rr::rdata::{A, AAAA, MX, PTR, TXT};
@@ -12,25 +11,10 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 use hickory_server::zone_handler::MessageResponseBuilder;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Binds a free loopback port and serves `scenario` on the current runtime.
 pub async fn serve(scenario: Arc<Scenario>) -> SocketAddr {
-    for _ in 0..20 {
-        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = udp.local_addr().unwrap();
-        let Ok(tcp) = tokio::net::TcpListener::bind(addr).await else {
-            continue;
-        };
-        let mut server = Server::new(Handler(scenario.clone()));
-        server.register_socket(udp);
-        server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
-        tokio::spawn(async move {
-            let _ = server.block_until_done().await;
-        });
-        return addr;
-    }
-    panic!("no free port for the suite's DNS server");
+    crate::common::dns::serve_on_loopback(|| Handler(scenario.clone())).await
 }
 
 struct Handler(Arc<Scenario>);
