@@ -136,7 +136,7 @@ pub fn start(backend: &str, extra: &str, prepare: &dyn Fn(&Path)) -> (Moat, Sock
     std::fs::create_dir_all(&qdir).unwrap();
     prepare(&qdir);
     let yaml = format!(
-        "hostname: mx.example.test\nlisten:\n  - 127.0.0.1:{{PORT}}\ndomains:\n  - example.test\nbackend:\n{backend}\nquarantine:\n  path: {q}/quarantine\nshutdown_grace: 1s\nconsole:\n  listen: 127.0.0.1:0\n  url: http://console.example.test\n  admins: {a}\n  secret_file: {s}\n  login_failures: 3\n{extra}",
+        "hostname: mx.example.test\nlisten:\n  - 127.0.0.1:{{PORT}}\ndomains:\n  - example.test\nbackend:\n{backend}\nquarantine:\n  path: {q}/quarantine\nshutdown_grace: 1s\nconsole:\n  listen: 127.0.0.1:0\n  url: http://console.example.test\n  admins: {a}\n  secret_file: {s}\n{extra}",
         q = qdir.display(),
         a = admins.display(),
         s = secret.display(),

@@ -226,8 +226,10 @@ fn console_login_brute_force_is_slowed() {
     let b = FaultBackend::normal();
     let (moat, addr) = client::start(&backend(&b), "", &|_| {});
     let mut c = Client::new(addr);
-    // login_failures: 3 in the fixture.
-    for _ in 0..3 {
+    // At the shipped default of console.login_failures.
+    let failures = moat::config::console::ConsoleConfig::default().login_failures;
+    assert_eq!(failures, 5);
+    for _ in 0..failures {
         assert_eq!(c.login(ADMIN, "guess").status, 401);
     }
     let r = c.login(ADMIN, ADMIN_PASSWORD);
