@@ -82,6 +82,12 @@ pub fn defaults() -> HashMap<&'static str, Rule> {
         ("DMARC_REJECT", reject),
         ("DMARC_BAD_FROM", reject),
         ("DMARC_PERMERROR", score(0.5)),
+        // Evidence of legitimate mail: the From domain vouches for the message through an
+        // aligned SPF or DKIM pass. Small, because a spammer's own domain passes too: it
+        // offsets one weak sign of bulk mail and can never carry a message below a clear
+        // sign of spam (`moat rules fit` keeps it within [-cap/2, 0] and fits its weight
+        // from a site's own mail when DNS is on).
+        ("DMARC_PASS", score(-0.5)),
         ("IPREV_FAIL", score(1.0)),
     ] {
         table.insert(id, rule);
