@@ -118,7 +118,11 @@ fn is_classifier(config: &BayesConfig, f: &Finding) -> bool {
 /// The lower bound of the probability band `id` (0 for the first band).
 fn band_floor(config: &BayesConfig, id: &str) -> Option<f64> {
     let i = config.bands.iter().position(|b| b.id == id)?;
-    Some(if i == 0 { 0.0 } else { config.bands[i - 1].below })
+    Some(if i == 0 {
+        0.0
+    } else {
+        config.bands[i - 1].below
+    })
 }
 
 fn is_allowlist(f: &Finding) -> bool {

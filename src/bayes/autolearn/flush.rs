@@ -141,8 +141,9 @@ pub async fn into_redis(
         // Decoding, adding and encoding a large model is CPU work: off the session threads.
         let built = tokio::task::spawn_blocking(move || {
             let mut model = match found {
-                Some((_, blob)) => store::decode(&blob)
-                    .map_err(|why| FlushError::Corrupt { key: k, why })?,
+                Some((_, blob)) => {
+                    store::decode(&blob).map_err(|why| FlushError::Corrupt { key: k, why })?
+                }
                 None => Model::default(),
             };
             let report = add(&mut model, &b);

@@ -137,10 +137,7 @@ impl Learner {
                 drop(inner);
                 return metrics::counted(class, "dropped");
             }
-            if !inner
-                .senders
-                .admit(sender, settings.per_sender_hourly, now)
-            {
+            if !inner.senders.admit(sender, settings.per_sender_hourly, now) {
                 drop(inner);
                 return metrics::counted(class, super::Guard::SenderCap.label());
             }

@@ -125,7 +125,12 @@ fn forced_finding_is_never_learned() {
 
 #[test]
 fn check_error_or_dns_timeout_is_never_learned() {
-    for id in ["CHECK_FAILED", "AV_SCAN_FAILED", "SPF_TEMPERROR", "DMARC_TEMPERROR"] {
+    for id in [
+        "CHECK_FAILED",
+        "AV_SCAN_FAILED",
+        "SPF_TEMPERROR",
+        "DMARC_TEMPERROR",
+    ] {
         let v = verdict(Action::Accept, vec![f(id, 0.0)]);
         let d = decide(&v, false, &config());
         assert_eq!(d, Decision::Skip(Class::Ham, Guard::CheckError), "{id}");
@@ -145,10 +150,7 @@ fn spam_on_one_finding_alone_is_not_learned() {
     let d = decide(&v, false, &config());
     assert_eq!(d, Decision::Skip(Class::Spam, Guard::Evidence));
     // The same rule twice is one source.
-    let v = verdict(
-        Action::Quarantine,
-        vec![f("RULE_A", 6.5), f("RULE_A", 6.5)],
-    );
+    let v = verdict(Action::Quarantine, vec![f("RULE_A", 6.5), f("RULE_A", 6.5)]);
     let d = decide(&v, false, &config());
     assert_eq!(d, Decision::Skip(Class::Spam, Guard::Evidence));
     // 10 + 2: without its strongest finding the message scores 2, below marking (4).
@@ -201,7 +203,10 @@ fn sender_is_the_envelope_domain_or_the_null_senders_network() {
     assert_eq!(sender_key(&ReversePath::Null, v6), "<>2001:db8:1::/48");
 }
 
-fn settings(per_sender_hourly: u32, per_flush: usize) -> crate::config::bayes::autolearn::Autolearn {
+fn settings(
+    per_sender_hourly: u32,
+    per_flush: usize,
+) -> crate::config::bayes::autolearn::Autolearn {
     crate::config::bayes::autolearn::Autolearn {
         enabled: true,
         per_sender_hourly,
@@ -314,7 +319,9 @@ async fn flush_into_redis_adds_to_the_published_model() {
         .unwrap()
         .unwrap();
     let batch = std::sync::Arc::new(vec![item(Class::Spam, 1), item(Class::Ham, 100)]);
-    let report = flush::into_redis(&state, "bayes:model", batch).await.unwrap();
+    let report = flush::into_redis(&state, "bayes:model", batch)
+        .await
+        .unwrap();
     assert_eq!((report.spam, report.known_ham), (1, 1));
     let (v2, blob) = state.fetch("bayes:model").await.unwrap().unwrap();
     assert!(v2 > v1);

@@ -52,7 +52,9 @@ fn autolearn_bad_values_are_refused_with_file_line_and_key() {
         shown.contains("t.yaml:9: bayes.autolearn.enabled: needs a model"),
         "{shown}"
     );
-    let text = format!("{base}bayes:\n  model: b.model\n  autolearn:\n    enabled: true\n    spam_at: 12\n    ham_below: -1\n    every: 30s\n");
+    let text = format!(
+        "{base}bayes:\n  model: b.model\n  autolearn:\n    enabled: true\n    spam_at: 12\n    ham_below: -1\n    every: 30s\n"
+    );
     let c = crate::config::Config::from_yaml(&text, "t.yaml").unwrap();
     assert!(c.bayes.autolearn.enabled);
     assert_eq!(c.bayes.autolearn.ham_below, -1.0);
