@@ -197,3 +197,53 @@ fn autolearn_queue_is_saved_at_sigterm() {
         server.log()
     );
 }
+
+/// `moat learn` and autolearn on one model file take turns on `<model>.lock`: while another
+/// learner holds it, the server's flush keeps its batch for the next flush and `moat learn`
+/// waits; once it is free, both learn and neither loses the other's messages.
+#[test]
+fn autolearn_and_moat_learn_take_turns_on_the_model_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = trained_model(dir.path());
+    let server = Moat::start(&config(dir.path(), &model, "100ms"));
+    // This test is the other learner.
+    let held = moat::bayes::store::try_lock(&model).unwrap().expect("free");
+    let from = "colleague@work.test";
+    let reply = send(&server, from, &message(false, 400, from));
+    assert!(reply.starts_with("250"), "{reply}");
+    assert!(
+        server.wait_log("messages wait for the next flush"),
+        "{}",
+        server.log()
+    );
+    assert_eq!(
+        counts(&model),
+        (25, 25),
+        "nothing saved under another's lock"
+    );
+    // `moat learn` waits for the lock too.
+    let extra = dir.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    for n in 500..503 {
+        std::fs::write(extra.join(format!("{n}.eml")), message(true, n, "x@y.test")).unwrap();
+    }
+    let mut learn = Command::new(moat_bin())
+        .args(["learn", "--model"])
+        .arg(&model)
+        .arg("--spam")
+        .arg(&extra)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = common::moat::Log::collect(learn.stderr.take().unwrap(), "learn");
+    assert!(
+        log.wait_for("waiting for", Duration::from_secs(20)),
+        "{}",
+        log.text()
+    );
+    drop(held);
+    assert!(learn.wait().unwrap().success(), "{}", log.text());
+    let both = poll_until(Duration::from_secs(20), || counts(&model) == (28, 26));
+    assert!(both, "model now {:?}\n{}", counts(&model), server.log());
+}

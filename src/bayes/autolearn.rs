@@ -225,10 +225,11 @@ pub fn sender_key(from: &ReversePath, client_ip: IpAddr) -> String {
 
 /// The end of DATA of a `moat serve` session: queues the message for learning when its
 /// verdict passes every guard. Cheap when it does not (the guards look at findings only),
-/// never blocking: tokens are taken only for a message that will be queued.
+/// and never waits on the flush: the message's tokens are taken only for a message that
+/// will be queued, off the session's thread when the message is large (`cpu_work`).
 /// `authenticated`: the client logged in (SMTP AUTH) — Moat's MX listener has no AUTH
 /// today, so the server passes `false`; the guard is there for a door that will.
-pub fn offer(rt: &Runtime, message: &MessageContext, verdict: &Verdict, authenticated: bool) {
+pub async fn offer(rt: &Runtime, message: &MessageContext, verdict: &Verdict, authenticated: bool) {
     let config = &rt.config.bayes;
     if !config.autolearn.enabled {
         return;
@@ -242,9 +243,17 @@ pub fn offer(rt: &Runtime, message: &MessageContext, verdict: &Verdict, authenti
         Decision::Learn(class) => class,
     };
     let sender = sender_key(&message.from, message.client_ip);
-    let tokens = || super::tokens::tokens(&message.facts_loader()());
-    let hash = || super::learn::message_hash(&message.body);
-    learner.push(&config.autolearn, class, &sender, hash, tokens);
+    if !learner.admit(&config.autolearn, class, &sender) {
+        return;
+    }
+    let (facts, body) = (message.facts_loader(), message.body.clone());
+    let item = crate::checks::cpu_work(body.len(), move || queue::Item {
+        class,
+        hash: super::learn::message_hash(&body),
+        tokens: super::tokens::tokens(&facts()),
+    })
+    .await;
+    learner.put(&config.autolearn, item);
 }
 
 /// Registers a live handle on a model file, so that each flush into `path` puts the new

@@ -108,50 +108,39 @@ impl Learner {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a message that passed the guards, unless the queue is full (`dropped`) or the
-    /// sender's share of the hour is used up. `hash` and `tokens` are called only when it
-    /// will be queued, outside the lock.
-    pub fn push(
-        &self,
-        settings: &Autolearn,
-        class: Class,
-        sender: &str,
-        hash: impl FnOnce() -> u64,
-        tokens: impl FnOnce() -> Vec<u64>,
-    ) {
-        self.push_at(settings, class, sender, Instant::now(), hash, tokens)
+    /// Makes room for a message that passed the guards: `false` (counted) when the queue
+    /// is full (`dropped`) or the sender's share of the hour is used up. The caller then
+    /// takes the message's tokens, off the lock, and `put`s it.
+    pub fn admit(&self, settings: &Autolearn, class: Class, sender: &str) -> bool {
+        self.admit_at(settings, class, sender, Instant::now())
     }
 
-    pub(super) fn push_at(
+    pub(super) fn admit_at(
         &self,
         settings: &Autolearn,
         class: Class,
         sender: &str,
         now: Instant,
-        hash: impl FnOnce() -> u64,
-        tokens: impl FnOnce() -> Vec<u64>,
-    ) {
-        {
-            let mut inner = self.inner();
-            if inner.queue.len() >= settings.per_flush {
-                drop(inner);
-                return metrics::counted(class, "dropped");
-            }
-            if !inner.senders.admit(sender, settings.per_sender_hourly, now) {
-                drop(inner);
-                return metrics::counted(class, super::Guard::SenderCap.label());
-            }
-        }
-        let item = Item {
-            class,
-            hash: hash(),
-            tokens: tokens(),
-        };
+    ) -> bool {
         let mut inner = self.inner();
-        // Another session may have filled the queue while the tokens were taken.
+        let outcome = if inner.queue.len() >= settings.per_flush {
+            "dropped"
+        } else if !inner.senders.admit(sender, settings.per_sender_hourly, now) {
+            super::Guard::SenderCap.label()
+        } else {
+            return true;
+        };
+        drop(inner);
+        metrics::counted(class, outcome);
+        false
+    }
+
+    /// Queues an admitted message (unless other sessions filled the queue meanwhile).
+    pub fn put(&self, settings: &Autolearn, item: Item) {
+        let mut inner = self.inner();
         if inner.queue.len() >= settings.per_flush {
             drop(inner);
-            return metrics::counted(class, "dropped");
+            return metrics::counted(item.class, "dropped");
         }
         inner.queue.push(item);
         metrics::queued(inner.queue.len());

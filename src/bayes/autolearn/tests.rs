@@ -220,37 +220,36 @@ fn per_sender_cap_holds_for_an_hour() {
     let start = Instant::now();
     let learner = Learner::new(start);
     let s = settings(3, 100);
-    for n in 0..5u64 {
-        learner.push_at(&s, Class::Spam, "flood.example", start, || n, Vec::new);
-    }
-    learner.push_at(&s, Class::Ham, "other.example", start, || 9, Vec::new);
-    assert_eq!(learner.len(), 4, "3 of the flood, 1 of the other sender");
+    let admitted: Vec<bool> = (0..5)
+        .map(|_| learner.admit_at(&s, Class::Spam, "flood.example", start))
+        .collect();
+    assert_eq!(admitted, [true, true, true, false, false]);
+    assert!(learner.admit_at(&s, Class::Ham, "other.example", start));
     let later = start + Duration::from_secs(3601);
-    learner.push_at(&s, Class::Spam, "flood.example", later, || 10, Vec::new);
-    assert_eq!(learner.len(), 5, "a new hour, a new share");
+    assert!(
+        learner.admit_at(&s, Class::Spam, "flood.example", later),
+        "a new hour, a new share"
+    );
 }
 
 /// A full queue drops at once: the session does not wait, and the message is not even
-/// tokenized.
+/// tokenized (`offer` takes tokens only after `admit`).
 #[test]
-fn full_queue_drops_without_tokenizing() {
+fn full_queue_drops_without_waiting() {
     let now = Instant::now();
     let learner = Learner::new(now);
     let s = settings(100, 2);
     for n in 0..2u64 {
-        learner.push_at(&s, Class::Ham, "a.example", now, || n, || vec![n]);
+        assert!(learner.admit_at(&s, Class::Ham, "a.example", now));
+        learner.put(&s, item(Class::Ham, n));
     }
     let before = metrics::count(Class::Ham, "dropped");
-    learner.push_at(
-        &s,
-        Class::Ham,
-        "a.example",
-        now,
-        || panic!("hashed"),
-        || panic!("tokenized"),
-    );
+    assert!(!learner.admit_at(&s, Class::Ham, "a.example", now));
     assert_eq!(learner.len(), 2);
     assert!(metrics::count(Class::Ham, "dropped") > before);
+    // Admitted, then overtaken by other sessions: dropped at `put`, not queued past the bound.
+    learner.put(&s, item(Class::Ham, 3));
+    assert_eq!(learner.len(), 2);
     let batch = learner.take(10);
     assert_eq!(batch.len(), 2);
     assert!(learner.is_empty());
