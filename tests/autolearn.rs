@@ -47,8 +47,8 @@ fn message(spam: bool, n: u64, from: &str) -> String {
     )
 }
 
-/// A model file trained by `moat learn` on 25 messages of each class.
-fn trained_model(dir: &Path) -> PathBuf {
+/// 25 messages of each class, in `dir/spam` and `dir/ham`.
+fn corpus(dir: &Path) {
     for (spam, name) in [(true, "spam"), (false, "ham")] {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
@@ -61,6 +61,11 @@ fn trained_model(dir: &Path) -> PathBuf {
             std::fs::write(d.join(format!("{n}.eml")), message(spam, n, from)).unwrap();
         }
     }
+}
+
+/// A model file trained by `moat learn` on the corpus.
+fn trained_model(dir: &Path) -> PathBuf {
+    corpus(dir);
     let model = dir.join("bayes.model");
     let out = Command::new(moat_bin())
         .args(["learn", "--model"])
@@ -246,4 +251,58 @@ fn autolearn_and_moat_learn_take_turns_on_the_model_lock() {
     assert!(learn.wait().unwrap().success(), "{}", log.text());
     let both = poll_until(Duration::from_secs(20), || counts(&model) == (28, 26));
     assert!(both, "model now {:?}\n{}", counts(&model), server.log());
+}
+
+/// With the model in Redis, a flush publishes a new version (compare-and-set against the
+/// one it read) that the running server picks up at its version poll.
+#[test]
+fn autolearn_publishes_a_new_model_version_to_redis() {
+    let Some(redis) =
+        common::redis::Redis::start("autolearn_publishes_a_new_model_version_to_redis")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();
+    let yaml = format!(
+        "hostname: mx.test\nlisten: [127.0.0.1:{{PORT}}]\ndomains: [example.test]\n\
+         backend:\n  protocol: maildir\n  path: {{DIR}}/mail\n\
+         rules:\n  files: [{}]\n\
+         state:\n  backend: redis\n  url: {}\n\
+         bayes:\n  storage: redis\n  poll: 100ms\n  min_spam: 20\n  min_ham: 20\n\
+         \x20 autolearn:\n    enabled: true\n    every: 100ms\n",
+        dir.path().join("rules.yaml").display(),
+        redis.url()
+    );
+    let server = Moat::start(&yaml);
+    // `moat learn` with the server's configuration publishes version 1.
+    corpus(dir.path());
+    let out = Command::new(moat_bin())
+        .args(["learn", "--config"])
+        .arg(&server.config_path)
+        .arg("--spam")
+        .arg(dir.path().join("spam"))
+        .arg("--ham")
+        .arg(dir.path().join("ham"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        server.wait_log_until(|l| l.contains("bayes model loaded") && l.contains("version 1")),
+        "{}",
+        server.log()
+    );
+    for n in 600..602 {
+        let from = "colleague@work.test";
+        let reply = send(&server, from, &message(false, n, from));
+        assert!(reply.starts_with("250"), "{reply}");
+    }
+    // The flush publishes version 2; the server loads it at its poll.
+    assert!(
+        server.wait_log_until(|l| l.contains("bayes model loaded")
+            && l.contains("version 2")
+            && l.contains("ham=27")),
+        "{}",
+        server.log()
+    );
 }

@@ -165,17 +165,25 @@ pub fn lock_path(path: &Path) -> std::path::PathBuf {
     name.into()
 }
 
+/// Opens the lock file, read-only when it exists: a lock file that `moat learn` created as
+/// another user (root, beside a server running as `moat`) must still be lockable, and an
+/// advisory lock needs no write access to the file.
 fn open_lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
     let lock = lock_path(path);
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock)
-        .map_err(|source| StoreError::Write {
-            path: lock.display().to_string(),
-            source,
-        })
+    let err = |source| StoreError::Write {
+        path: lock.display().to_string(),
+        source,
+    };
+    match std::fs::File::open(&lock) {
+        Ok(f) => Ok(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .map_err(err),
+        Err(e) => Err(err(e)),
+    }
 }
 
 /// Waits for the model's lock (`waiting` is called once if another learner holds it).
