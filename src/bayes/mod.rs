@@ -2,6 +2,7 @@
 //! from the rules engine's parsed message (`tokens`), a checked model file (`store`), the
 //! BAYES_xx finding (`Classifier`), and `moat learn` (`learn`, `imap`).
 
+pub mod autolearn;
 pub mod command;
 pub mod explain;
 pub mod imap;

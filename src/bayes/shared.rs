@@ -50,7 +50,15 @@ pub struct Live {
 /// Tokio runtime (`moat scan`) the model is loaded once, synchronously.
 pub fn handle(config: &Config) -> Handle {
     let Some(redis) = config.bayes.redis.clone() else {
-        return Handle::Fixed(super::from_config(&config.bayes));
+        let loaded = super::from_config(&config.bayes);
+        // With autolearn on, the server's own flushes replace the model file: the handle
+        // is live so that each flush swaps the new model in (`autolearn::follow_file`).
+        if let (true, Some(path)) = (config.bayes.autolearn.enabled, &config.bayes.model) {
+            let live = Arc::new(Live::holding(loaded));
+            super::autolearn::follow_file(path, &config.bayes, Arc::downgrade(&live));
+            return Handle::Live(live);
+        }
+        return Handle::Fixed(loaded);
     };
     let live = Arc::new(Live::default());
     let store = Store::new(&config.state);
@@ -68,6 +76,21 @@ pub fn handle(config: &Config) -> Handle {
         }
     }
     Handle::Live(live)
+}
+
+impl Live {
+    /// A live handle that starts with `classifier` (a model file's, replaced by autolearn).
+    pub fn holding(classifier: Option<Arc<Classifier>>) -> Live {
+        Live {
+            current: RwLock::new(classifier),
+            ..Live::default()
+        }
+    }
+
+    /// Puts a new classifier in place for the next message.
+    pub fn set(&self, classifier: Option<Arc<Classifier>>) {
+        *self.current.write().expect("model lock") = classifier;
+    }
 }
 
 /// Refreshes until the handle is dropped (the configuration it belongs to is gone).
@@ -128,7 +151,12 @@ pub fn default_model_path(config: &Config) -> std::path::PathBuf {
 
 /// Where `moat learn` reads the model it adds to and writes the result.
 pub enum Target {
-    File(std::path::PathBuf),
+    /// A model file; `lock` is its `<model>.lock`, taken by `open` and held until the
+    /// target is dropped, so that no other learner saves between our read and our write.
+    File {
+        path: std::path::PathBuf,
+        lock: Option<store::ModelLock>,
+    },
     Redis {
         store: Store,
         key: String,
@@ -144,10 +172,11 @@ impl Target {
     /// the embedded default), so `moat learn --spam … --ham …` works as the README shows.
     pub fn for_learn(config: &Config, model: Option<std::path::PathBuf>) -> anyhow::Result<Target> {
         if let Some(path) = model {
-            return Ok(Target::File(path));
+            return Ok(Target::File { path, lock: None });
         }
         let Some(redis) = &config.bayes.redis else {
-            return Ok(Target::File(default_model_path(config)));
+            let path = default_model_path(config);
+            return Ok(Target::File { path, lock: None });
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -164,7 +193,7 @@ impl Target {
     /// into the default file while `bayes.model` is unset): what to set so the server uses it.
     pub fn unused_by(&self, config: &Config) -> Option<String> {
         match self {
-            Target::File(path)
+            Target::File { path, .. }
                 if config.bayes.redis.is_none() && config.bayes.model.as_ref() != Some(path) =>
             {
                 Some(format!(
@@ -177,10 +206,22 @@ impl Target {
         }
     }
 
-    /// The current model (empty when there is none yet).
+    /// The current model (empty when there is none yet). A model file is locked first
+    /// (waiting, with a line on stderr, while another learner holds it) and read under the
+    /// lock, so what this learner saves includes everything saved before.
     pub fn open(&mut self) -> anyhow::Result<Model> {
         match self {
-            Target::File(path) => Ok(super::learn::open(path)?),
+            Target::File { path, lock } => {
+                if lock.is_none() {
+                    *lock = Some(store::lock(path, || {
+                        eprintln!(
+                            "waiting for {}: another learner is saving the model",
+                            store::lock_path(path).display()
+                        )
+                    })?);
+                }
+                Ok(super::learn::open(path)?)
+            }
             Target::Redis {
                 store,
                 key,
@@ -205,7 +246,7 @@ impl Target {
     /// for the command to report).
     pub fn save(&self, model: &Model) -> anyhow::Result<Option<u64>> {
         match self {
-            Target::File(path) => Ok(store::save(path, model).map(|()| None)?),
+            Target::File { path, .. } => Ok(store::save(path, model).map(|()| None)?),
             Target::Redis {
                 store,
                 key,
@@ -227,7 +268,7 @@ impl Target {
 
     pub fn describe(&self) -> String {
         match self {
-            Target::File(path) => path.display().to_string(),
+            Target::File { path, .. } => path.display().to_string(),
             Target::Redis { key, .. } => format!("redis:{key}"),
         }
     }

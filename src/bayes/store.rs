@@ -148,5 +148,76 @@ pub fn save(path: &Path, m: &Model) -> Result<(), StoreError> {
     std::fs::rename(tmp, path).map_err(err)
 }
 
+/// An advisory lock on `<model>.lock`, held by whoever is reading the model file to add to
+/// it and write it back (`moat learn`, `--watch`, autolearn, the console and scan API's
+/// learn actions): without it, two learners that read the same model each save their own
+/// additions over the other's. Released when dropped (the lock file itself stays: removing
+/// it would let a third learner lock a new file while the second still holds the old one).
+#[derive(Debug)]
+pub struct ModelLock {
+    _file: std::fs::File,
+}
+
+/// The lock file beside a model file.
+pub fn lock_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    name.into()
+}
+
+/// Opens the lock file, read-only when it exists: a lock file that `moat learn` created as
+/// another user (root, beside a server running as `moat`) must still be lockable, and an
+/// advisory lock needs no write access to the file.
+fn open_lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    let lock = lock_path(path);
+    let err = |source| StoreError::Write {
+        path: lock.display().to_string(),
+        source,
+    };
+    match std::fs::File::open(&lock) {
+        Ok(f) => Ok(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .map_err(err),
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// Waits for the model's lock (`waiting` is called once if another learner holds it).
+pub fn lock(path: &Path, waiting: impl FnOnce()) -> Result<ModelLock, StoreError> {
+    let file = open_lock_file(path)?;
+    match file.try_lock() {
+        Ok(()) => return Ok(ModelLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => waiting(),
+        Err(std::fs::TryLockError::Error(source)) => {
+            return Err(StoreError::Write {
+                path: lock_path(path).display().to_string(),
+                source,
+            });
+        }
+    }
+    file.lock().map_err(|source| StoreError::Write {
+        path: lock_path(path).display().to_string(),
+        source,
+    })?;
+    Ok(ModelLock { _file: file })
+}
+
+/// The model's lock if nobody holds it now (`Ok(None)`: another learner does).
+pub fn try_lock(path: &Path) -> Result<Option<ModelLock>, StoreError> {
+    let file = open_lock_file(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(ModelLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Write {
+            path: lock_path(path).display().to_string(),
+            source,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests;

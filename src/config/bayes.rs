@@ -1,6 +1,8 @@
 //! The `bayes` section: the statistical classifier's model file, how much training it needs
 //! before it speaks, and the score of each probability band (`BAYES_00` … `BAYES_999`).
 
+pub mod autolearn;
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,6 +21,8 @@ pub struct RawBayes {
     pub storage: Option<super::state::ModelStorage>,
     pub redis_key: Option<String>,
     pub poll: Option<super::values::HumanDuration>,
+    /// Learning from the server's own confident verdicts (`autolearn` below).
+    pub autolearn: Option<autolearn::RawAutolearn>,
 }
 
 /// One probability band: from the previous band's bound up to `below`.
@@ -37,6 +41,8 @@ pub struct BayesConfig {
     pub bands: Vec<Band>,
     /// The model lives in Redis instead of `model` (`bayes.storage: redis`).
     pub redis: Option<super::state::RedisModel>,
+    /// `bayes.autolearn`: off unless enabled.
+    pub autolearn: autolearn::Autolearn,
 }
 
 /// The bands and their default scores, fitted with the default pack's rules by `moat rules
@@ -81,6 +87,7 @@ impl Default for BayesConfig {
                 .map(|&(id, below, score)| Band { id, below, score })
                 .collect(),
             redis: None,
+            autolearn: autolearn::Autolearn::default(),
         }
     }
 }
@@ -109,6 +116,13 @@ pub fn build(origin: &str, raw: RawBayes, errors: &mut dyn FnMut(&str, String)) 
         ..BayesConfig::default()
     };
     c.redis = super::state::model_storage(raw.storage, raw.redis_key, raw.poll, errors);
+    c.autolearn = autolearn::build(raw.autolearn, errors);
+    if c.autolearn.enabled && !c.configured() {
+        errors(
+            "bayes.autolearn.enabled",
+            "needs a model to learn into: set bayes.model (or bayes.storage: redis)".into(),
+        );
+    }
     c.min_spam = raw.min_spam.unwrap_or(c.min_spam);
     c.min_ham = raw.min_ham.unwrap_or(c.min_ham);
     for (id, score) in raw.scores {

@@ -96,6 +96,13 @@ async fn run(
     let reloader = server.reloader();
     let doors = doors::spawn(Arc::new(move || reloader.current()))?;
     let console = spawn_console(&server).await?;
+    // Autolearn's queue and flush task (idle unless `bayes.autolearn.enabled`; a reload
+    // may turn it on).
+    let learning: crate::bayes::autolearn::flush::Current = {
+        let reloader = server.reloader();
+        Arc::new(move || reloader.current())
+    };
+    crate::bayes::autolearn::start(learning.clone());
     watch::spawn(server.reloader(), path.clone());
     tokio::spawn(reload_on_sighup(server.reloader(), path, hup));
     // Every socket is listening (the kernel queues connections until the accept loops run)
@@ -126,6 +133,9 @@ async fn run(
     doors
         .drained(deadline.saturating_duration_since(tokio::time::Instant::now()))
         .await;
+    // What autolearn queued is saved within what is left of the grace, or dropped (logged).
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    crate::bayes::autolearn::flush::shutdown(&learning, left).await;
     Ok(())
 }
 

@@ -73,6 +73,9 @@ pub async fn deliver(
         facts: Default::default(),
     });
     let verdict = crate::checks::judge::judge(rt, context.clone(), findings).await;
+    // Queued for learning when autolearn is on and the verdict passes its guards (the
+    // flush is never waited for); before the decoded text is dropped: it needs the tokens.
+    crate::bayes::autolearn::offer(rt, &context, &verdict, false).await;
     let context = drop_facts(context);
     let tag = &rt.config.policy.thresholds.subject_tag;
     let header = header + &spam_headers::headers(&verdict);

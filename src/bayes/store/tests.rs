@@ -51,3 +51,20 @@ fn truncated_or_flipped_model_is_refused() {
     assert!(decode(&flipped).unwrap_err().contains("checksum"));
     assert!(decode(b"garbage garbage garbage garbage garbage garbage").is_err());
 }
+
+/// `<model>.lock` keeps two learners from saving over each other's additions: while one
+/// holds it, another's `try_lock` gets nothing; once dropped, the next one gets it.
+#[test]
+fn model_lock_excludes_a_second_learner_until_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bayes.model");
+    let first = try_lock(&path).unwrap().expect("free lock");
+    assert!(lock_path(&path).is_file());
+    assert!(try_lock(&path).unwrap().is_none(), "held by the first");
+    drop(first);
+    let mut waited = false;
+    let second = lock(&path, || waited = true).unwrap();
+    assert!(!waited, "free again once the first was dropped");
+    assert!(try_lock(&path).unwrap().is_none());
+    drop(second);
+}

@@ -24,3 +24,39 @@ fn unknown_band_score_is_an_error() {
         "{errs:?}"
     );
 }
+
+/// `bayes.autolearn` is off by default; its bad values are refused with file, line and key.
+#[test]
+fn autolearn_bad_values_are_refused_with_file_line_and_key() {
+    assert!(!BayesConfig::default().autolearn.enabled);
+    let base = "hostname: mx.test\nlisten: [\"127.0.0.1:25\"]\ndomains: [a.test]\nbackend:\n  protocol: maildir\n  path: m\n";
+    let text = format!(
+        "{base}bayes:\n  model: b.model\n  autolearn:\n    enabled: true\n    spam_at: 3\n    ham_below: 5\n    per_sender_hourly: 0\n    per_flush: 0\n    every: 10ms\n"
+    );
+    let e = crate::config::Config::from_yaml(&text, "t.yaml").unwrap_err();
+    let shown = e.to_string();
+    for needle in [
+        "t.yaml:12: bayes.autolearn.ham_below: must be below spam_at",
+        "t.yaml:13: bayes.autolearn.per_sender_hourly",
+        "t.yaml:14: bayes.autolearn.per_flush",
+        "t.yaml:15: bayes.autolearn.every",
+    ] {
+        assert!(shown.contains(needle), "{needle} in {shown}");
+    }
+    // Enabled with nothing to learn into.
+    let text = format!("{base}bayes:\n  autolearn:\n    enabled: true\n");
+    let shown = crate::config::Config::from_yaml(&text, "t.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        shown.contains("t.yaml:9: bayes.autolearn.enabled: needs a model"),
+        "{shown}"
+    );
+    let text = format!(
+        "{base}bayes:\n  model: b.model\n  autolearn:\n    enabled: true\n    spam_at: 12\n    ham_below: -1\n    every: 30s\n"
+    );
+    let c = crate::config::Config::from_yaml(&text, "t.yaml").unwrap();
+    assert!(c.bayes.autolearn.enabled);
+    assert_eq!(c.bayes.autolearn.ham_below, -1.0);
+    assert_eq!(c.bayes.autolearn.every, std::time::Duration::from_secs(30));
+}
