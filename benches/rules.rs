@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
                 for m in &messages {
                     let facts = Facts::extract(black_box(m), &env, 1_767_225_600);
                     black_box(rules.evaluate(&facts));
-                    black_box(bayes.finding(&facts));
+                    black_box(bayes.findings(&facts));
                 }
             })
         },

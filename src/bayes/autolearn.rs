@@ -114,16 +114,14 @@ const HAM_VETO_FROM: f64 = 0.6;
 
 /// Whether `f` is the classifier's own finding (one of the configured bands).
 fn is_classifier(config: &BayesConfig, f: &Finding) -> bool {
-    config.bands.iter().any(|b| b.id == f.id)
+    config.all_bands().any(|b| b.id == f.id)
 }
 
-/// The lower bound of the probability band `id` (0 for the first band).
+/// The lower bound of the probability band `id` (0 for the first band of its opinion).
 fn band_floor(config: &BayesConfig, id: &str) -> Option<f64> {
-    let i = config.bands.iter().position(|b| b.id == id)?;
-    Some(if i == 0 {
-        0.0
-    } else {
-        config.bands[i - 1].below
+    config.families().into_iter().find_map(|bands| {
+        let i = bands.iter().position(|b| b.id == id)?;
+        Some(if i == 0 { 0.0 } else { bands[i - 1].below })
     })
 }
 

@@ -91,6 +91,8 @@ struct Sample {
     spam: bool,
     hash: u64,
     tokens: Vec<u64>,
+    /// How many of `tokens`, at the front, are of the sender and path (`tokens::split`).
+    sender: usize,
     rules: Vec<Finding>,
 }
 
@@ -156,10 +158,12 @@ pub fn evaluate(
             };
             for m in crate::message::mailstore::messages(bytes) {
                 let facts = facts_of(&m.raw);
+                let (tokens, sender) = tokens::split(&facts);
                 samples.push(Sample {
                     spam: is_spam,
                     hash: message_hash(&m.raw),
-                    tokens: tokens::tokens(&facts),
+                    tokens,
+                    sender,
                     rules: rules.map(|r| r.evaluate(&facts)).unwrap_or_default(),
                 });
             }
@@ -185,7 +189,7 @@ pub fn evaluate(
             config: config.clone(),
         };
         for s in samples.iter().filter(|s| in_fold(s)) {
-            let bayes: Vec<Finding> = c.finding_for(&s.tokens).into_iter().collect();
+            let bayes: Vec<Finding> = c.findings_for(&s.tokens, s.sender);
             ev.bayes.count(s.spam, flagged(bayes.clone()));
             ev.rules.count(s.spam, flagged(s.rules.clone()));
             let mut all = s.rules.clone();

@@ -1,6 +1,6 @@
 //! The statistical classifier: token counts learned from spam and ham (`model`), tokens
 //! from the rules engine's parsed message (`tokens`), a checked model file (`store`), the
-//! BAYES_xx finding (`Classifier`), and `moat learn` (`learn`, `imap`).
+//! BAYES_xx and BAYES_SENDER_xx findings (`Classifier`), and `moat learn` (`learn`, `imap`).
 
 pub mod autolearn;
 pub mod command;
@@ -28,23 +28,39 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// The BAYES_xx finding for a message, or none when the classifier has no opinion.
-    pub fn finding(&self, facts: &Facts) -> Option<Finding> {
-        self.finding_for(&tokens::tokens(facts))
+    /// The classifier's findings for a message: its opinion of the content (`BAYES_xx`)
+    /// and of the sender and path (`BAYES_SENDER_xx`), each only when the model knows
+    /// enough of that part's tokens to have one.
+    pub fn findings(&self, facts: &Facts) -> Vec<Finding> {
+        let (tokens, sender) = tokens::split(facts);
+        self.findings_for(&tokens, sender)
     }
 
-    pub fn finding_for(&self, tokens: &[u64]) -> Option<Finding> {
-        let p = self.model.classify(tokens)?;
-        let band = self.config.band(p);
-        Some(Finding {
-            id: band.id.to_string(),
-            score: band.score,
+    /// The findings for tokens as `tokens::split` gives them (`sender`: how many at the
+    /// front are of the sender and path).
+    pub fn findings_for(&self, tokens: &[u64], sender: usize) -> Vec<Finding> {
+        let (path, content) = tokens.split_at(sender.min(tokens.len()));
+        let mut out = Vec::with_capacity(2);
+        if let Some(p) = self.model.classify(content) {
+            out.push(self.finding(self.config.band(p).id, self.config.band(p).score, p, ""));
+        }
+        if let Some(p) = self.model.classify(path) {
+            let band = self.config.sender_band(p);
+            out.push(self.finding(band.id, band.score, p, " of the sender and path"));
+        }
+        out
+    }
+
+    fn finding(&self, id: &str, score: f64, p: f64, what: &str) -> Finding {
+        Finding {
+            id: id.to_string(),
+            score,
             reason: format!(
-                "bayes spam probability {p:.4} (model: {} spam, {} ham)",
+                "bayes spam probability{what} {p:.4} (model: {} spam, {} ham)",
                 self.model.nspam, self.model.nham
             ),
             force: None,
-        })
+        }
     }
 
     /// Whether the model has learned enough of both classes to be trusted.
@@ -97,3 +113,6 @@ pub fn from_config(config: &BayesConfig) -> Option<Arc<Classifier>> {
     };
     Classifier::usable(model, config, &path.display().to_string())
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,9 @@
-//! Tokens of a message, taken from the rules engine's `Facts` (parsed once): words of the
-//! decoded subject and body text (HTML already converted), URI hosts and their parent
-//! domains, the hosts and IPv4 networks of the Received: path, and a few headers. Each token is hashed with FNV-1a 64, which is stable across
-//! builds and platforms, so a model file stays valid after an upgrade.
+//! Tokens of a message, taken from the rules engine's `Facts` (parsed once), in two parts:
+//! its sender and path (From, a few headers, the hosts and IPv4 networks of the Received:
+//! path) and its content (words of the decoded subject and body text, HTML already
+//! converted, URI hosts and their parent domains, attachment types). Each token is hashed
+//! with FNV-1a 64, which is stable across builds and platforms, so a model file stays valid
+//! after an upgrade.
 
 use crate::rules::facts::Facts;
 use std::collections::HashSet;
@@ -39,11 +41,18 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
-/// The distinct token hashes of a message, at most `MAX_TOKENS`.
+/// The distinct token hashes of a message, at most `MAX_TOKENS`: those of its sender and
+/// path first, then those of its content (`split` says where the content starts). A model
+/// learns them all together; the classifier gives an opinion on each part.
 pub fn tokens(f: &Facts) -> Vec<u64> {
+    split(f).0
+}
+
+/// The tokens (as `tokens`) and how many of them, at the front, are of the sender and path.
+pub fn split(f: &Facts) -> (Vec<u64>, usize) {
     let mut t = Tokens::default();
-    collect(f, &mut t);
-    t.out
+    let sender = collect(f, &mut t);
+    (t.out, sender)
 }
 
 /// The same tokens with their text (hash, text), for `moat scan --explain`: a model keeps
@@ -57,10 +66,17 @@ pub fn named(f: &Facts) -> Vec<(u64, String)> {
     t.out.into_iter().zip(t.names.unwrap_or_default()).collect()
 }
 
-fn collect(f: &Facts, t: &mut Tokens) {
-    for s in &f.subject {
-        t.words("s:", s);
-    }
+/// Collects every token; returns how many are of the sender and path. Those come first and
+/// are few (at most about 220: 8 relays of 24 tokens and a handful of headers), so they never
+/// crowd the content out of `MAX_TOKENS`.
+///
+/// Why two parts: who sent a message and by which way (From, the relays, the mailer, the
+/// lists it came through) and what it says are two kinds of evidence that often disagree —
+/// spam posted to a mailing list arrives by the list's trusted path, an unseen newsletter
+/// comes from an unknown sender with ordinary words. Combined in one chi-square, one part
+/// drowns the other and the opinion ends unsure; judged apart, each is a finding the policy
+/// weighs (docs/bayes.md "Two opinions").
+fn collect(f: &Facts, t: &mut Tokens) -> usize {
     for a in &f.from {
         t.add("from:", &a.to_ascii_lowercase());
         if let Some((_, d)) = a.rsplit_once('@') {
@@ -69,9 +85,6 @@ fn collect(f: &Facts, t: &mut Tokens) {
     }
     for n in &f.from_name {
         t.words("fromname:", n);
-    }
-    for h in &f.uri_host {
-        t.host(h);
     }
     for name in HEADERS {
         for v in f.headers.get(*name).into_iter().flatten() {
@@ -87,12 +100,20 @@ fn collect(f: &Facts, t: &mut Tokens) {
     {
         t.received(r);
     }
+    let sender = t.out.len();
+    for s in &f.subject {
+        t.words("s:", s);
+    }
+    for h in &f.uri_host {
+        t.host(h);
+    }
     for a in &f.attachment_type {
         t.add("att:", a);
     }
     for b in &f.body {
         t.words("", b);
     }
+    sender
 }
 
 #[derive(Default)]

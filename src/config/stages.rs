@@ -215,7 +215,7 @@ impl PolicyTable {
         t.set("DENYLIST", forced(Stage::Data, Action::Reject));
         t.set("ALLOWLIST", forced(Stage::Data, Action::Accept));
         // The classifier's bands (`bayes.scores`) and the malware findings (`malware`).
-        for band in &config.bayes.bands {
+        for band in config.bayes.all_bands() {
             t.set(band.id, scored(Stage::Data, band.score));
         }
         if config.malware.enabled {

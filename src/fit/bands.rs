@@ -1,5 +1,5 @@
-//! The classifier's band (`BAYES_xx`) of each labelled message, from a model that never saw
-//! it. A model asked about its own training mail is far surer than on new mail; fitting the
+//! The classifier's bands (`BAYES_xx` of the content, `BAYES_SENDER_xx` of the sender and
+//! path) of each labelled message, from a model that never saw it. A model asked about its own training mail is far surer than on new mail; fitting the
 //! band scores on such answers would give them weights they never earn in service.
 //!
 //! Messages fall into folds by content hash (as `moat learn --evaluate`). Without a held-out
@@ -13,13 +13,17 @@ use crate::bayes::Classifier;
 use crate::bayes::model::{Class, Model};
 use crate::config::bayes::BayesConfig;
 
-/// Each sample's band id (`None`: the classifier had no opinion).
+/// A message's band of each opinion (content, sender and path); `None`: the classifier
+/// had no opinion on that part.
+pub type Opinions = [Option<&'static str>; 2];
+
+/// Each sample's bands.
 pub fn cross_fitted(
     corpus: &Corpus,
     folds: usize,
     held_out: Option<usize>,
     config: &BayesConfig,
-) -> Vec<Option<&'static str>> {
+) -> Vec<Opinions> {
     let mut full = Model::default();
     for s in &corpus.samples {
         let class = if s.spam { Class::Spam } else { Class::Ham };
@@ -30,7 +34,7 @@ pub fn cross_fitted(
         .iter()
         .map(|s| corpus.fold_of(s, folds))
         .collect();
-    let mut out = vec![None; corpus.samples.len()];
+    let mut out = vec![[None; 2]; corpus.samples.len()];
     for j in 0..folds {
         let mut model = full.clone();
         for (s, _) in corpus
@@ -48,9 +52,10 @@ pub fn cross_fitted(
         for (i, s) in corpus.samples.iter().enumerate() {
             // The held-out fold's own model is the one without it alone (j == k).
             if fold[i] == j {
-                out[i] = classifier
-                    .finding_for(&s.tokens)
-                    .map(|f| band_id(config, &f.id));
+                for f in classifier.findings_for(&s.tokens, s.sender) {
+                    let sender = config.sender_bands.iter().any(|b| b.id == f.id);
+                    out[i][sender as usize] = Some(band_id(config, &f.id));
+                }
             }
         }
     }
@@ -60,8 +65,7 @@ pub fn cross_fitted(
 /// The static id of a band (findings own their id as a `String`).
 fn band_id(config: &BayesConfig, id: &str) -> &'static str {
     config
-        .bands
-        .iter()
+        .all_bands()
         .find(|b| b.id == id)
         .map(|b| b.id)
         .unwrap_or("BAYES_50")

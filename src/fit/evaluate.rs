@@ -85,7 +85,7 @@ pub fn run(
             .enumerate()
             .filter(|(i, _)| in_fold(*i))
         {
-            let band = bands.get(i).copied().flatten();
+            let band = bands.get(i).copied().unwrap_or_default();
             ev.before[s.folder].count(catalog.action(s, band, &old, thresholds));
             let (action, line) = catalog.explain(s, band, &fitted, thresholds);
             ev.after[s.folder].count(action);

@@ -16,6 +16,7 @@ use crate::checks::Finding;
 use crate::config::Config;
 use crate::rules::RuleSet;
 use crate::verdict::{self, Action, Thresholds};
+use bands::Opinions;
 use logistic::{Param, Row};
 use samples::Corpus;
 use std::collections::HashMap;
@@ -56,7 +57,7 @@ impl Default for Options {
         Options {
             folds: 10,
             cap: 5.0,
-            l2: 2.0,
+            l2: 1.0,
             ham_cost: 10.0,
             bands: false,
             prior_zero: true,
@@ -79,6 +80,9 @@ pub struct Feature {
     /// A classifier band: it says how sure the classifier is, so its hand score
     /// (`HAND_BAND_SCORES`) is its prior whatever `prior_zero` says.
     pub band: bool,
+    /// The first (least spammy) band of its opinion: the bands of each opinion are kept in
+    /// order among themselves only.
+    pub first_band: bool,
     /// A band where the classifier is unsure (0.2 ≤ p < 0.8): `Options::unsure_cap`.
     pub unsure: bool,
     /// A rule marked `bulk: true`: `Options::bulk_cap`.
@@ -97,7 +101,7 @@ pub struct Catalog {
 impl Catalog {
     pub fn build(
         corpus: &Corpus,
-        bands: &[Option<&'static str>],
+        bands: &[Opinions],
         rules: Option<&RuleSet>,
         config: &Config,
     ) -> Catalog {
@@ -105,8 +109,7 @@ impl Catalog {
         let band_score = |id: &str| {
             config
                 .bayes
-                .bands
-                .iter()
+                .all_bands()
                 .find(|b| b.id == id)
                 .map(|b| b.score)
         };
@@ -116,14 +119,17 @@ impl Catalog {
                 let mut known = crate::config::bayes::HAND_BAND_SCORES.iter();
                 known.find(|h| h.0 == id).map(|h| h.1)
             };
-            let mut from = 0.0;
-            for b in &config.bayes.bands {
-                let prior = hand(b.id).unwrap_or(b.score);
-                c.add(b.id, prior, table.get(b.id).unwrap_or(b.score), false);
-                let f = c.features.last_mut().expect("just added");
-                f.band = true;
-                f.unsure = from >= UNSURE.0 - 1e-9 && b.below <= UNSURE.1 + 1e-9;
-                from = b.below;
+            for family in config.bayes.families() {
+                let mut from = 0.0;
+                for b in family {
+                    let prior = hand(b.id).unwrap_or(b.score);
+                    c.add(b.id, prior, table.get(b.id).unwrap_or(b.score), false);
+                    let f = c.features.last_mut().expect("just added");
+                    f.band = true;
+                    f.first_band = from == 0.0;
+                    f.unsure = from >= UNSURE.0 - 1e-9 && b.below <= UNSURE.1 + 1e-9;
+                    from = b.below;
+                }
             }
         }
         // Every rule, also those the mail never shows: they keep their hand score, and the
@@ -159,9 +165,10 @@ impl Catalog {
         for (s, band) in corpus
             .samples
             .iter()
-            .zip(bands.iter().chain(std::iter::repeat(&None)))
+            .zip(bands.iter().chain(std::iter::repeat(&[None; 2])))
         {
-            let ids = s.findings.iter().map(|f| f.id.as_str()).chain(*band);
+            let ids = s.findings.iter().map(|f| f.id.as_str());
+            let ids = ids.chain(band.iter().flatten().copied());
             let mut seen: Vec<&str> = ids.collect();
             seen.sort_unstable();
             seen.dedup();
@@ -189,6 +196,7 @@ impl Catalog {
             old,
             fixed,
             band: false,
+            first_band: false,
             unsure: false,
             bulk: false,
             hits_spam: 0,
@@ -238,19 +246,24 @@ impl Catalog {
                     upper,
                     prior: prior.clamp(lower, upper),
                     group: (f.bulk && !f.fixed).then_some(0),
-                    not_below: match f.band {
-                        true => previous_band.replace(j),
-                        false => None,
+                    not_below: match (f.band, f.first_band) {
+                        (true, true) => {
+                            previous_band = Some(j);
+                            None
+                        }
+                        (true, false) => previous_band.replace(j),
+                        (false, _) => None,
                     },
                 }
             })
             .collect()
     }
 
-    /// One sample's features: (index, count) of each finding and its band.
-    fn features_of(&self, s: &samples::Sample, band: Option<&str>) -> Vec<(usize, f64)> {
+    /// One sample's features: (index, count) of each finding and its bands.
+    fn features_of(&self, s: &samples::Sample, bands: Opinions) -> Vec<(usize, f64)> {
         let mut x: Vec<(usize, f64)> = Vec::new();
-        let ids = s.findings.iter().map(|f| f.id.as_str()).chain(band);
+        let ids = s.findings.iter().map(|f| f.id.as_str());
+        let ids = ids.chain(bands.into_iter().flatten());
         for id in ids {
             let j = self.index[id];
             match x.iter_mut().find(|(k, _)| *k == j) {
@@ -265,7 +278,7 @@ impl Catalog {
     pub fn fit(
         &self,
         corpus: &Corpus,
-        bands: &[Option<&'static str>],
+        bands: &[Opinions],
         train: &dyn Fn(usize) -> bool,
         thresholds: &Thresholds,
         opts: &Options,
@@ -286,7 +299,7 @@ impl Catalog {
                     spam: s.spam,
                     weight: if s.spam { 1.0 } else { ham_weight },
                     offset: 0.0,
-                    x: self.features_of(s, bands.get(i).copied().flatten()),
+                    x: self.features_of(s, bands.get(i).copied().unwrap_or_default()),
                 }
             })
             .collect();
@@ -304,22 +317,22 @@ impl Catalog {
     pub fn action(
         &self,
         s: &samples::Sample,
-        band: Option<&str>,
+        bands: Opinions,
         scores: &[f64],
         thresholds: &Thresholds,
     ) -> Action {
-        self.verdict(s, band, scores, thresholds).action
+        self.verdict(s, bands, scores, thresholds).action
     }
 
     /// The action, and `score=S tests=ID:score,…` for listing mistakes.
     pub fn explain(
         &self,
         s: &samples::Sample,
-        band: Option<&str>,
+        bands: Opinions,
         scores: &[f64],
         thresholds: &Thresholds,
     ) -> (Action, String) {
-        let v = self.verdict(s, band, scores, thresholds);
+        let v = self.verdict(s, bands, scores, thresholds);
         let tests: Vec<String> = v
             .findings
             .iter()
@@ -337,7 +350,7 @@ impl Catalog {
     fn verdict(
         &self,
         s: &samples::Sample,
-        band: Option<&str>,
+        bands: Opinions,
         scores: &[f64],
         thresholds: &Thresholds,
     ) -> verdict::Verdict {
@@ -345,7 +358,7 @@ impl Catalog {
         for f in &mut findings {
             f.score = scores[self.index[&f.id]];
         }
-        if let Some(b) = band {
+        for b in bands.into_iter().flatten() {
             findings.push(Finding {
                 id: b.to_string(),
                 score: scores[self.index[b]],

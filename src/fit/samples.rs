@@ -23,6 +23,8 @@ pub struct Sample {
     pub findings: Vec<Finding>,
     /// The classifier's tokens; empty unless its bands are fitted.
     pub tokens: Vec<u64>,
+    /// How many of `tokens`, at the front, are of the sender and path (`tokens::split`).
+    pub sender: usize,
 }
 
 /// Every labelled message, and the folders they came from.
@@ -84,10 +86,10 @@ pub fn collect(
             for message in crate::message::mailstore::messages(bytes) {
                 let raw = message.raw;
                 let hash = crate::bayes::learn::message_hash(&raw);
-                let tokens = if with_tokens {
-                    crate::bayes::tokens::tokens(&crate::bayes::learn::facts_of(&raw))
+                let (tokens, sender) = if with_tokens {
+                    crate::bayes::tokens::split(&crate::bayes::learn::facts_of(&raw))
                 } else {
-                    Vec::new()
+                    (Vec::new(), 0)
                 };
                 let verdict = tokio.block_on(crate::cli::scan::scan_one(
                     rt,
@@ -105,6 +107,7 @@ pub fn collect(
                     hash,
                     findings: verdict.findings,
                     tokens,
+                    sender,
                 });
             }
             if (n + 1) % 500 == 0 {

@@ -36,6 +36,7 @@ fn corpus() -> Corpus {
             hash: n,
             findings,
             tokens: Vec::new(),
+            sender: 0,
         });
     }
     Corpus {
@@ -66,7 +67,7 @@ fn fit_keeps_directions_caps_and_forced_scores() {
     assert_eq!((f.hits_spam, f.hits_ham), (1, 0));
     // Every spam is caught and no ham flagged with the fitted scores.
     for s in &corpus.samples {
-        let flagged = catalog.action(s, None, &w, &config.policy.thresholds) != Action::Accept;
+        let flagged = catalog.action(s, [None; 2], &w, &config.policy.thresholds) != Action::Accept;
         assert_eq!(flagged, s.spam, "{}", s.path.display());
     }
 }
@@ -102,6 +103,7 @@ fn bulk_traits_are_capped_together_and_other_rules_are_not() {
             hash: n,
             findings,
             tokens: Vec::new(),
+            sender: 0,
         });
     }
     let corpus = Corpus {

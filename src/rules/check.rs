@@ -27,7 +27,7 @@ impl Check for RulesCheck {
             let judge = move || {
                 let facts = load();
                 let mut findings = rules.evaluate(&facts);
-                findings.extend(bayes.and_then(|b| b.finding(&facts)));
+                findings.extend(bayes.map(|b| b.findings(&facts)).unwrap_or_default());
                 findings
                     .into_iter()
                     .map(|f| Finding::fact(f.id, f.reason))

@@ -120,3 +120,32 @@ fn token_count_is_bounded() {
     let f = facts(&format!("Subject: x\r\n\r\n{body}\r\n"));
     assert_eq!(tokens(&f).len(), MAX_TOKENS);
 }
+
+/// The sender and path come first (From, mailer, relays), then the content (subject, body,
+/// links): the classifier's two opinions are taken over these two parts.
+#[test]
+fn split_puts_sender_and_path_before_content() {
+    let f = facts(
+        "Received: from relay.sender.test (relay.sender.test [198.51.100.7]) by mx.test\r\n\
+         From: Deals <deals@shop.test>\r\nX-Mailer: BulkBlaster 9\r\nSubject: cheap pills\r\n\r\n\
+         cheap pills at http://x.evil.test/buy\r\n",
+    );
+    let (all, sender) = split(&f);
+    assert_eq!(all, tokens(&f), "one list, learned together");
+    let has = |part: &[u64], t: &str| part.contains(&fnv1a(t.as_bytes()));
+    let (path, content) = all.split_at(sender);
+    for t in [
+        "from:deals@shop.test",
+        "fromdom:shop.test",
+        "fromname:deals",
+        "x-mailerbulkblaster",
+        "rcvd:relay.sender.test",
+        "rcvdip:198.51.100",
+    ] {
+        assert!(has(path, t), "{t} is of the sender and path");
+    }
+    for t in ["s:cheap", "pills", "host:x.evil.test"] {
+        assert!(has(content, t), "{t} is content");
+        assert!(!has(path, t), "{t} is not of the sender");
+    }
+}

@@ -9,6 +9,45 @@ fn probability_bands_cover_zero_to_one() {
     assert_eq!(c.band(1.0).id, "BAYES_999");
 }
 
+/// Both opinions have the same bounds, and the default scores of each never fall from one
+/// band to the next (a surer classifier never counts for less); `config/moat.yaml` repeats
+/// the defaults of both.
+#[test]
+fn both_opinions_have_ordered_bands_repeated_in_the_shipped_config() {
+    let c = BayesConfig::default();
+    assert_eq!(c.sender_band(0.0).id, "BAYES_SENDER_00");
+    assert_eq!(c.sender_band(0.995).id, "BAYES_SENDER_99");
+    assert_eq!(c.sender_band(1.0).id, "BAYES_SENDER_999");
+    for family in c.families() {
+        for pair in family.windows(2) {
+            assert!(pair[0].score <= pair[1].score, "{pair:?}");
+        }
+    }
+    let bounds = |f: &[Band]| f.iter().map(|b| b.below).collect::<Vec<_>>();
+    assert_eq!(bounds(&c.bands), bounds(&c.sender_bands));
+    let shipped = crate::config::Config::from_yaml(crate::config::DEFAULT_YAML, "moat.yaml")
+        .expect("the shipped configuration loads");
+    assert_eq!(shipped.bayes.bands, c.bands);
+    assert_eq!(shipped.bayes.sender_bands, c.sender_bands);
+}
+
+#[test]
+fn sender_band_scores_are_configured_like_the_content_bands() {
+    let raw = RawBayes {
+        scores: [("BAYES_SENDER_99".to_string(), 2.5)].into(),
+        ..RawBayes::default()
+    };
+    let mut errs = Vec::new();
+    let c = build("<test>", raw, &mut |k, m| errs.push(format!("{k}: {m}")));
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(c.sender_band(0.995).score, 2.5);
+    assert_ne!(
+        c.band(0.995).score,
+        2.5,
+        "the content band keeps its own score"
+    );
+}
+
 #[test]
 fn unknown_band_score_is_an_error() {
     let raw = RawBayes {
@@ -20,7 +59,8 @@ fn unknown_band_score_is_an_error() {
     assert_eq!(c.band(0.995).score, 4.5);
     assert_eq!(errs.len(), 1);
     assert!(
-        errs[0].starts_with("bayes.scores.BAYES_98: unknown band"),
+        errs[0].starts_with("bayes.scores.BAYES_98: unknown band")
+            && errs[0].contains("BAYES_SENDER_999"),
         "{errs:?}"
     );
 }
