@@ -295,3 +295,41 @@ fn proxy_protocol_client_address_used_for_dnsbl_and_headers_plain_refused() {
     c.send(b"EHLO plain.test\r\n");
     assert_eq!(c.reply(), "", "closed without a reply");
 }
+
+/// A list that does not answer within the DNS deadline is not a listing — the client is
+/// served and the message delivered — but the verdict says what was not asked: one
+/// `<KIND>_TEMPERROR` finding (score 0) per kind of list, naming the silent zones, so logs,
+/// `X-Spam-Status` and autolearn's check-error guard see that the score lacks it.
+#[test]
+fn silent_lists_leave_temperror_findings_and_cost_nothing() {
+    let env = Env::new();
+    env.client_listed("small.test", [127, 0, 0, 2]);
+    env.dns.drop_queries_for("bl.test");
+    env.dns.drop_queries_for("uribl.test");
+    env.dns.drop_queries_for("dbl.test");
+    let env = env.start(
+        "  dnsbl: [\"bl.test*5\", \"small.test*1\"]\n  threshold: 5\n\
+         \x20 uribl: [\"uribl.test*2.5\"]\n  rhsbl: [\"dbl.test*1.5\"]",
+    );
+    let body = format!("{MESSAGE}Visit http://www.shop.evil.test/login now\r\n");
+    let (greeting, reply) = env.send("mail.spammy.test", &body);
+    assert!(
+        greeting.starts_with("220") && reply.starts_with("250"),
+        "a silent list refuses no one: {greeting} {reply}"
+    );
+    let delivered = env.delivered().replace("\r\n\t", " ");
+    for id in [
+        "DNSBL_SMALL_TEST",
+        "DNSBL_TEMPERROR",
+        "URIBL_TEMPERROR",
+        "RHSBL_TEMPERROR",
+    ] {
+        assert!(delivered.contains(id), "{id} in {delivered}");
+    }
+    for listing in ["DNSBL_BL_TEST", "URIBL_URIBL_TEST", "RHSBL_DBL_TEST"] {
+        assert!(
+            !delivered.contains(listing),
+            "a silent zone lists no one: {delivered}"
+        );
+    }
+}

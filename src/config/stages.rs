@@ -90,6 +90,14 @@ pub mod ids {
     pub const RCPT_REFUSED: &str = "RCPT_REFUSED";
     pub const PREGREET: &str = "PREGREET";
     pub const PIPELINING_UNADVERTISED: &str = "PIPELINING_UNADVERTISED";
+    /// A DNSBL/DNSWL zone did not answer in time (or failed) at connect; its listing is
+    /// unknown. Score 0: a DNS outage must not bounce mail, but the score lacks what the zone
+    /// would have said (autolearn learns nothing from such a verdict).
+    pub const DNSBL_TEMPERROR: &str = "DNSBL_TEMPERROR";
+    /// An RHSBL zone did not answer in time (or failed) at the end of DATA.
+    pub const RHSBL_TEMPERROR: &str = "RHSBL_TEMPERROR";
+    /// A URIBL zone did not answer in time (or failed) at the end of DATA.
+    pub const URIBL_TEMPERROR: &str = "URIBL_TEMPERROR";
     /// clamd found a virus (`malware.on_virus`).
     pub const AV_VIRUS: &str = "AV_VIRUS";
     /// clamd could not answer (`malware.on_error`).
@@ -163,6 +171,9 @@ impl PolicyTable {
             let id = format!("{kind}_{}", zone.label());
             t.set(id, scored(Stage::Connect, zone.weight));
         }
+        t.set(ids::DNSBL_TEMPERROR, scored(Stage::Connect, 0.0));
+        t.set(ids::RHSBL_TEMPERROR, scored(Stage::Data, 0.0));
+        t.set(ids::URIBL_TEMPERROR, scored(Stage::Data, 0.0));
         if rep.threshold > 0.0 {
             t.refuse_at.insert(Stage::Connect, rep.threshold);
         }
