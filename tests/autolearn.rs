@@ -25,13 +25,8 @@ const HAM_WORDS: &[&str] = &["meeting", "agenda", "review", "patch", "build", "r
 /// A deterministic message; spam always has `rolex` in its subject and `replica` in its body.
 fn message(spam: bool, n: u64, from: &str) -> String {
     let pool = if spam { SPAM_WORDS } else { HAM_WORDS };
-    let mut x = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(7);
-    let mut pick = || {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        pool[(x >> 33) as usize % pool.len()]
-    };
+    let mut rng = common::rng::Rng::seeded(n.wrapping_add(7));
+    let mut pick = || rng.pick(pool);
     let subject = if spam {
         format!("rolex {} {}", pick(), pick())
     } else {

@@ -36,13 +36,8 @@ const HAM_WORDS: &[&str] = &[
 /// A deterministic message drawing words from `pool` (a small LCG, seeded by `n`).
 fn message(spam: bool, n: u64) -> String {
     let pool = if spam { SPAM_WORDS } else { HAM_WORDS };
-    let mut x = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-    let mut pick = || {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        pool[(x >> 33) as usize % pool.len()]
-    };
+    let mut rng = common::rng::Rng::seeded(n);
+    let mut pick = || rng.pick(pool);
     let subject = format!("{} {} {}", pick(), pick(), pick());
     let body: Vec<&str> = (0..40).map(|_| pick()).collect();
     let (from, link) = if spam {

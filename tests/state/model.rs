@@ -17,18 +17,11 @@ const HAM: &[&str] = &[
     "meeting", "agenda", "review", "patch", "release", "project", "notes",
 ];
 
-/// A deterministic message of one class (words picked by a small LCG seeded with `n`).
+/// A deterministic message of one class (words picked by a generator seeded with `n`).
 fn message(spam: bool, n: u64) -> String {
     let pool = if spam { SPAM } else { HAM };
-    let mut x = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-    let words: Vec<&str> = (0..40)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            pool[(x >> 33) as usize % pool.len()]
-        })
-        .collect();
+    let mut rng = crate::common::rng::Rng::seeded(n);
+    let words: Vec<&str> = (0..40).map(|_| rng.pick(pool)).collect();
     format!(
         "Subject: {} {}\r\nMessage-ID: <{n}.{spam}@x.test>\r\n\r\n{}\r\n",
         words[0],
