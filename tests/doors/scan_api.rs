@@ -192,3 +192,34 @@ fn scan_api_request_in_flight_at_sigterm_gets_its_verdict() {
     let status = d.moat.terminate();
     assert!(status.success(), "{status:?}\n{}", d.moat.log());
 }
+
+/// rspamd's `User` header says the MTA authenticated the client: a DNSBL listing of its
+/// address (a home network) does not refuse the message, as for the milter's
+/// `{auth_authen}`; without it the same request is rejected by the connect screen.
+#[test]
+fn scan_api_user_header_spares_authenticated_clients_the_connect_screen() {
+    let (_rt, dns) = crate::common::dns::TestDns::start_with_runtime();
+    dns.a("66.2.0.192.bl.test", std::net::Ipv4Addr::new(127, 0, 0, 2));
+    let d = env::start(&format!(
+        "dns:\n  nameservers: [\"{}\"]\n  timeout: 2s\n  attempts: 1\n\
+         reputation:\n  dnsbl: [\"bl.test*5\"]\n  threshold: 5\n",
+        dns.addr
+    ));
+    let body = String::from_utf8(env::message("home network", "Hi.")).unwrap();
+    let check = |user: &str| {
+        let request = format!(
+            "POST /checkv2 HTTP/1.1\r\nHost: moat\r\nIP: 192.0.2.66\r\n\
+             From: alice@example.test\r\nRcpt: bob@example.test\r\n{user}\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let (code, json) = crate::common::http::raw_http(d.scan_api, &request);
+        assert_eq!(code, 200, "{json}");
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()
+    };
+    let refused = check("");
+    assert_eq!(refused["action"], "reject", "{refused}");
+    assert!(refused["symbols"]["DNSBL_BL_TEST"].is_object(), "{refused}");
+    let spared = check("User: alice@example.test\r\n");
+    assert_eq!(spared["action"], "no action", "{spared}");
+}

@@ -175,7 +175,9 @@ async fn scan(rt: &Runtime, head: &http::Head, body: Vec<u8>, peer: IpAddr) -> V
         tracing::debug!(reference = %env.reference, queue_id = ?queue_id, "scan request");
     }
     let (message_id, subject) = message_id_and_subject(&body);
-    let judged = judge(rt, &env, body).await;
+    // rspamd's `User`: the MTA authenticated the client (SMTP AUTH).
+    let authenticated = head.header("user").is_some_and(|u| !u.trim().is_empty());
+    let judged = judge(rt, &env, authenticated, body).await;
     let extra = reply::Extra {
         reference: &env.reference,
         message_id,
@@ -194,16 +196,28 @@ async fn scan(rt: &Runtime, head: &http::Head, body: Vec<u8>, peer: IpAddr) -> V
 
 /// The scan API's one call into the pipeline: the client's screening at connect, then the
 /// end-of-DATA stage, as `moat serve` runs them. A client the connect screen refuses gets
-/// the refusal's findings and `reject`.
-async fn judge(rt: &Runtime, env: &Envelope, body: Vec<u8>) -> crate::doors::Judged {
+/// the refusal's findings and `reject` — unless the MTA says it authenticated (`User`): a
+/// user submitting from a listed home or mobile network is sending mail, not probing the MX
+/// (as the milter does with `{auth_authen}`). Its message is still judged, and an explicit
+/// client deny list still refuses it at the end (`DENYLIST`).
+async fn judge(
+    rt: &Runtime,
+    env: &Envelope,
+    authenticated: bool,
+    body: Vec<u8>,
+) -> crate::doors::Judged {
     match crate::doors::screen(rt, env.client_ip).await {
         Ok(findings) => crate::doors::judge(rt, Door::ScanApi, env, findings, body).await,
+        Err(_) if authenticated => {
+            tracing::info!(door = "scan_api", reference = %env.reference, "authenticated client: the connect screen's refusal does not apply");
+            crate::doors::judge(rt, Door::ScanApi, env, Vec::new(), body).await
+        }
         Err(refusal) => crate::doors::refused_at_connect(rt, Door::ScanApi, env, refusal),
     }
 }
 
-/// rspamd's request headers: `IP`, `Helo`, `From`, `Rcpt` (one per recipient). Without `IP`
-/// the connecting peer's address is the client's.
+/// rspamd's request headers: `IP`, `Helo`, `From`, `Rcpt` (one per recipient); `User` is
+/// read by `scan`. Without `IP` the connecting peer's address is the client's.
 fn envelope(head: &http::Head, peer: IpAddr) -> Envelope {
     let client_ip = head
         .header("ip")
