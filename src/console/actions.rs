@@ -35,6 +35,7 @@ fn field<'a>(f: &'a [(String, String)], key: &str) -> &'a str {
 
 fn audit(who: &str, role: &str, action: &str, id: &str, reference: &str, outcome: &str) {
     tracing::info!(target: "moat::console::audit", who, role, action, id, reference, outcome, "console action");
+    super::metrics::action(action, outcome);
 }
 
 pub async fn login(
@@ -61,6 +62,7 @@ pub async fn login(
         r
     };
     if state.limit.locked(&keys, now) {
+        super::metrics::login("locked");
         tracing::warn!(client = %peer.ip(), name = %name, "console: login refused, too many failures");
         return again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -91,6 +93,7 @@ pub async fn login(
     }
     let Some(role) = role else {
         state.limit.failed(&keys, now);
+        super::metrics::login("failed");
         tracing::warn!(client = %peer.ip(), name = %name, "console: login failed");
         return again(StatusCode::UNAUTHORIZED, "Wrong name or password.");
     };
@@ -106,6 +109,7 @@ pub async fn login(
         "/quarantine"
     };
     audit(&user, role_name(&role), "login", "", "", "ok");
+    super::metrics::login("ok");
     let id = state.sessions.create(user, role, now);
     (
         [(

@@ -13,6 +13,7 @@ pub mod digest;
 pub mod imap;
 pub mod index;
 pub mod links;
+pub mod metrics;
 mod pages;
 /// The console's router, for the bench (`benches/console.rs`) and embedding.
 pub use pages::router;

@@ -97,6 +97,7 @@ impl Metrics {
         crate::budget::metrics::register(&r);
         crate::doors::register(&r);
         crate::bayes::autolearn::metrics::register(&r);
+        crate::console::metrics::register(&r);
         let size_opts = HistogramOpts::new(
             "moat_message_size_bytes",
             "Size of messages received (end of DATA), in bytes.",

@@ -224,7 +224,8 @@ fn console_signed_link_replayed_or_expired_is_refused() {
 #[test]
 fn console_login_brute_force_is_slowed() {
     let b = FaultBackend::normal();
-    let (moat, addr) = client::start(&backend(&b), "", &|_| {});
+    let admin = "admin:\n  listen: 127.0.0.1:0\n";
+    let (moat, addr) = client::start(&backend(&b), admin, &|_| {});
     let mut c = Client::new(addr);
     // At the shipped default of console.login_failures.
     let failures = moat::config::console::ConsoleConfig::default().login_failures;
@@ -240,6 +241,15 @@ fn console_login_brute_force_is_slowed() {
     );
     assert!(c.cookie.is_none(), "no session");
     assert!(moat.wait_log("too many failures"));
+    // Counted for the dashboards: the guessing shows as failed and locked logins.
+    let admin = moat.admin.expect("moat reports admin=");
+    let logins = |result: &str| {
+        let series = format!("moat_console_logins_total{{result=\"{result}\"}}");
+        crate::common::http::metric(admin, &series)
+    };
+    assert_eq!(logins("failed"), failures as f64);
+    assert_eq!(logins("locked"), 1.0);
+    assert_eq!(logins("ok"), 0.0);
 }
 
 #[test]
