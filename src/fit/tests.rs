@@ -120,3 +120,21 @@ fn bulk_traits_are_capped_together_and_other_rules_are_not() {
     assert!(bulk <= opts.bulk_cap + 0.01, "{w:?}");
     assert!(score("SPECIFIC") > opts.bulk_cap, "{w:?}");
 }
+
+/// The bands of each opinion are kept in order among themselves only: a sure content
+/// opinion (`BAYES_999`) must not hold the sender's surest band up, nor its least sure down.
+#[test]
+fn each_opinions_bands_are_ordered_on_their_own() {
+    let (corpus, config) = (corpus(), Config::embedded_default());
+    let bands = vec![[None; 2]; corpus.samples.len()];
+    let catalog = Catalog::build(&corpus, &bands, None, &config);
+    let params = catalog.params(&Options::default());
+    let index = |id: &str| catalog.features.iter().position(|f| f.id == id).unwrap();
+    let below = |id: &str| params[index(id)].not_below;
+    assert_eq!(below("BAYES_00"), None);
+    assert_eq!(below("BAYES_05"), Some(index("BAYES_00")));
+    assert_eq!(below("BAYES_999"), Some(index("BAYES_99")));
+    assert_eq!(below("BAYES_SENDER_00"), None, "not held by BAYES_999");
+    assert_eq!(below("BAYES_SENDER_05"), Some(index("BAYES_SENDER_00")));
+    assert_eq!(below("BAYES_SENDER_999"), Some(index("BAYES_SENDER_99")));
+}
