@@ -7,9 +7,10 @@
 # development files only) and fits twice:
 # - the rules alone → rules/default-scores.yaml (configurations without the classifier);
 # - the rules with the classifier's bands (each message's band from a classifier that never
-#   saw it) → rules/default-scores-bayes.yaml, and the BAYES_xx band scores printed here,
-#   which are the defaults of `bayes.scores` (src/config/bayes.rs DEFAULT_BANDS and
-#   config/moat.yaml: update both).
+#   saw it) → rules/default-scores-bayes.yaml, and the band scores of both opinions
+#   (BAYES_xx, BAYES_SENDER_xx) printed here, which are the defaults of `bayes.scores`
+#   (src/config/bayes.rs DEFAULT_BANDS and DEFAULT_SENDER_BANDS, and config/moat.yaml:
+#   update both; a unit test checks they agree).
 # Then prints the 10-fold cross-validation of both fits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
