@@ -129,15 +129,20 @@ fn role_name(r: &Role) -> &'static str {
     }
 }
 
-/// The session of a state-changing request, if it carries the session's CSRF token; else
-/// the refusal page (built once per refused request: its size does not matter).
+/// A state-changing form as it arrived: its fields, and the session that sent it.
+struct Form {
+    fields: Vec<(String, String)>,
+    id: String,
+    session: Session,
+}
+
+/// The form of a state-changing request, if it comes from a session and carries that
+/// session's CSRF token; else the refusal page (built once per refused request: its size
+/// does not matter). Every state-changing handler but login starts here.
 #[allow(clippy::result_large_err)]
-fn checked(
-    state: &State,
-    headers: &HeaderMap,
-    f: &[(String, String)],
-) -> Result<(String, Session), Response> {
-    let Some((id, s)) = session_of(state, headers) else {
+fn checked(state: &State, headers: &HeaderMap, body: &Bytes) -> Result<Form, Response> {
+    let fields = fields(body);
+    let Some((id, session)) = session_of(state, headers) else {
         return Err(notice(
             StatusCode::FORBIDDEN,
             None,
@@ -145,35 +150,35 @@ fn checked(
             "You are not logged in.",
         ));
     };
-    if !s.csrf_ok(field(f, "csrf")) {
-        tracing::warn!(user = %s.user, "console: state change without a valid CSRF token refused");
+    if !session.csrf_ok(field(&fields, "csrf")) {
+        tracing::warn!(user = %session.user, "console: state change without a valid CSRF token refused");
         return Err(notice(
             StatusCode::FORBIDDEN,
-            Some(&s),
+            Some(&session),
             "Refused",
             "This form has expired; reload the page and try again.",
         ));
     }
-    Ok((id, s))
+    Ok(Form {
+        fields,
+        id,
+        session,
+    })
 }
 
 pub async fn logout(
     Extension(state): Extension<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let f = fields(&body);
-    let (id, s) = match checked(&state, &headers, &f) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let Form { id, session: s, .. } = checked(&state, &headers, &body)?;
     state.sessions.remove(&id);
     audit(&s.user, role_name(&s.role), "logout", "", "", "ok");
-    (
+    Ok((
         [(header::SET_COOKIE, session::set_cookie("", Duration::ZERO))],
         Redirect::to("/login"),
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -216,27 +221,27 @@ pub async fn act(
     Extension(state): Extension<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let f = fields(&body);
-    let (_, s) = match checked(&state, &headers, &f) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let Form {
+        fields: f,
+        session: s,
+        ..
+    } = checked(&state, &headers, &body)?;
     let Some(act) = Act::parse(field(&f, "action")) else {
-        return notice(
+        return Ok(notice(
             StatusCode::BAD_REQUEST,
             Some(&s),
             "Refused",
             "Unknown action.",
-        );
+        ));
     };
     if s.role != Role::Admin && !act.for_recipients() {
-        return notice(
+        return Ok(notice(
             StatusCode::FORBIDDEN,
             Some(&s),
             "Refused",
             "Only an admin may do this.",
-        );
+        ));
     }
     let ids: Vec<String> = f
         .iter()
@@ -245,12 +250,12 @@ pub async fn act(
         .take(MAX_BULK)
         .collect();
     if ids.is_empty() {
-        return notice(
+        return Ok(notice(
             StatusCode::BAD_REQUEST,
             Some(&s),
             "Nothing selected",
             "Select at least one message.",
-        );
+        ));
     }
     let mut done = 0;
     let mut failed = Vec::new();
@@ -274,7 +279,7 @@ pub async fn act(
     } else {
         StatusCode::OK
     };
-    notice(status, Some(&s), title, &text)
+    Ok(notice(status, Some(&s), title, &text))
 }
 
 /// One action on one message, after its owner check.
@@ -378,28 +383,24 @@ pub async fn digest_now(
     Extension(state): Extension<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let f = fields(&body);
-    let (_, s) = match checked(&state, &headers, &f) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let Form { session: s, .. } = checked(&state, &headers, &body)?;
     if s.role != Role::Admin {
-        return notice(
+        return Ok(notice(
             StatusCode::FORBIDDEN,
             Some(&s),
             "Refused",
             "Only an admin may do this.",
-        );
+        ));
     }
     let sent = super::digest::send_all(&state).await;
     audit(&s.user, "admin", "digest", "", "", &format!("sent={sent}"));
-    notice(
+    Ok(notice(
         StatusCode::OK,
         Some(&s),
         "Digests",
         &format!("{sent} digest(s) sent."),
-    )
+    ))
 }
 
 /// A signed link's release: no session, the link is the authority — for its one message
