@@ -29,7 +29,16 @@ fn corpus() -> Corpus {
         if n == 3 {
             findings.push(finding("FORCED", 7.0, Some(Action::Reject)));
         }
-        samples.push(Sample {
+        samples.push((n, spam, findings));
+    }
+    labelled(samples)
+}
+
+/// A corpus of message `n`, spam or not, with these findings (no classifier tokens).
+fn labelled(samples: Vec<(u64, bool, Vec<Finding>)>) -> Corpus {
+    let samples = samples
+        .into_iter()
+        .map(|(n, spam, findings)| Sample {
             spam,
             path: format!("{n}").into(),
             folder: usize::from(!spam),
@@ -37,8 +46,8 @@ fn corpus() -> Corpus {
             findings,
             tokens: Vec::new(),
             sender: 0,
-        });
-    }
+        })
+        .collect();
     Corpus {
         samples,
         folders: vec![("spam".into(), true), ("ham".into(), false)],
@@ -96,21 +105,9 @@ fn bulk_traits_are_capped_together_and_other_rules_are_not() {
                 .collect(),
             false => Vec::new(),
         };
-        samples.push(Sample {
-            spam,
-            path: format!("{n}").into(),
-            folder: usize::from(!spam),
-            hash: n,
-            findings,
-            tokens: Vec::new(),
-            sender: 0,
-        });
+        samples.push((n, spam, findings));
     }
-    let corpus = Corpus {
-        samples,
-        folders: vec![("spam".into(), true), ("ham".into(), false)],
-        unreadable: 0,
-    };
+    let corpus = labelled(samples);
     let config = Config::embedded_default();
     let catalog = Catalog::build(&corpus, &[], Some(&rules), &config);
     let opts = Options::default();
