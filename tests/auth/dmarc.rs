@@ -32,11 +32,24 @@ fn dmarc_zone(env: &Env) {
 /// The DMARC finding of a message from `author`, sent with MAIL FROM `mail_from`, signed by
 /// `dkim_domain` when given.
 fn dmarc(env: &Env, author: &str, mail_from: &str, dkim_domain: Option<&str>) -> (String, String) {
+    dmarc_with(env, "", "dmarc", author, mail_from, dkim_domain)
+}
+
+/// As `dmarc`, with `auth` lines added to the `auth` section and `tag` naming the message;
+/// (finding id, Authentication-Results on one line).
+pub fn dmarc_with(
+    env: &Env,
+    auth: &str,
+    tag: &str,
+    author: &str,
+    mail_from: &str,
+    dkim_domain: Option<&str>,
+) -> (String, String) {
     let msg = match dkim_domain {
-        Some(d) => signed(author, "dmarc", d),
-        None => message(author, "dmarc"),
+        Some(d) => signed(author, tag, d),
+        None => message(author, tag),
     };
-    let outcome = env.authenticate("", HELO, mail_from, &msg);
+    let outcome = env.authenticate(auth, HELO, mail_from, &msg);
     let id = ids(&outcome)
         .into_iter()
         .find(|id| id.starts_with("DMARC_"))

@@ -8,8 +8,6 @@
 use super::env::*;
 use super::signer;
 
-const HELO: &str = "mail.sender.test";
-
 /// (name, DMARC records, author, DKIM d= or none, finding with psl, finding with tree_walk)
 type Case = (
     &'static str,
@@ -132,18 +130,8 @@ fn zone(env: &Env) {
 }
 
 fn finding(env: &Env, mode: &str, author: &str, dkim: Option<&str>) -> (String, String) {
-    let msg = match dkim {
-        Some(d) => signed(author, "org", d),
-        None => message(author, "org"),
-    };
     let auth = format!("  dmarc:\n    org_domain: {mode}\n");
-    let outcome = env.authenticate(&auth, HELO, "x@nopolicy.test", &msg);
-    let id = ids(&outcome)
-        .into_iter()
-        .find(|id| id.starts_with("DMARC_"))
-        .unwrap()
-        .to_string();
-    (id, outcome.header.replace("\r\n\t", " "))
+    super::dmarc::dmarc_with(env, &auth, "org", author, "x@nopolicy.test", dkim)
 }
 
 #[test]
