@@ -460,4 +460,4 @@ impl Session {
 
 mod commands;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

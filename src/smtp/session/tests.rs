@@ -74,7 +74,9 @@ impl Harness {
     }
 }
 
-fn codes(replies: &str) -> Vec<&str> {
+/// The final reply codes in `replies` (the last line of each reply); also used by the
+/// connection stage's tests.
+pub(crate) fn codes(replies: &str) -> Vec<&str> {
     replies
         .split("\r\n")
         .filter(|l| l.len() >= 4 && l.as_bytes()[3] == b' ')

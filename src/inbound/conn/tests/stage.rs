@@ -7,6 +7,7 @@ use crate::checks::Refusal;
 use crate::config::Config;
 use crate::inbound::conn::stages;
 use crate::smtp::Reply;
+use crate::smtp::session::tests::codes;
 use crate::smtp::session::{Event, Session, SessionConfig};
 use std::sync::Arc;
 
@@ -78,14 +79,6 @@ impl Harness {
         }
         String::from_utf8(self.session.take_output()).unwrap()
     }
-}
-
-fn codes(replies: &str) -> Vec<&str> {
-    replies
-        .split("\r\n")
-        .filter(|l| l.len() >= 4 && l.as_bytes()[3] == b' ')
-        .map(|l| &l[..3])
-        .collect()
 }
 
 #[test]
